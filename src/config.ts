@@ -1,0 +1,140 @@
+/**
+ * Reads the deployment's knobs and secrets from `env` once per isolate.
+ * A missing secret or a malformed knob is a configuration error: every request
+ * then answers 500 naming it (fail closed), rather than running half-configured.
+ */
+
+/** Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode. */
+export const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me";
+export const DEV_API_KEY = "dev-only-api-key";
+
+export interface Config {
+  devMode: boolean;
+  jwtSecret: string | undefined;
+  jwtPublicKeys: string | undefined;
+  jwtAudience: string | undefined;
+  jwtIssuer: string | undefined;
+  apiKey: string;
+  allowedOrigins: ReadonlySet<string>;
+  maxSessionsPerUser: number;
+  maxMessageBytes: number;
+  defaultTtl: number;
+  maxStoredPerUser: number;
+  staleAfterMs: number;
+  reapIntervalMs: number;
+  statsShards: number;
+  /** Client frames allowed per second per socket (token bucket, burst = 2×). */
+  maxFramesPerSecond: number;
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
+  webhookGraceMs: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
+
+/** Longest `ttl` a push may ask for (7 days); also the contract's upper bound. */
+export const MAX_TTL = 604_800;
+/** Users per `POST /v1/messages`. */
+export const MAX_BATCH_USERS = 1000;
+
+type Vars = Partial<Record<string, unknown>>;
+
+function text(vars: Vars, name: string): string | undefined {
+  const value = vars[name];
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+class ConfigError extends Error {}
+
+function int(vars: Vars, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(vars, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function origins(raw: string | undefined): ReadonlySet<string> {
+  const set = new Set<string>();
+  for (const part of (raw ?? "").split(",")) {
+    const trimmed = part.trim();
+    if (trimmed === "") continue;
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new ConfigError(`ALLOWED_ORIGINS has an entry that is not an origin: ${trimmed}`);
+    }
+    set.add(url.origin);
+  }
+  return set;
+}
+
+export function parseConfig(vars: Vars): ConfigResult {
+  try {
+    const devMode = text(vars, "DEV_MODE") === "1";
+    const jwtSecret = text(vars, "JWT_SECRET");
+    const jwtPublicKeys = text(vars, "JWT_PUBLIC_KEYS");
+    const apiKey = text(vars, "API_KEY");
+    if (jwtSecret === undefined && jwtPublicKeys === undefined) {
+      return { ok: false, problem: "JWT_SECRET is not set (or set JWT_PUBLIC_KEYS)" };
+    }
+    if (apiKey === undefined) return { ok: false, problem: "API_KEY is not set" };
+    if (!devMode && jwtSecret === DEV_JWT_SECRET) {
+      return { ok: false, problem: "JWT_SECRET is the development default; set a real secret" };
+    }
+    if (!devMode && apiKey === DEV_API_KEY) {
+      return { ok: false, problem: "API_KEY is the development default; set a real secret" };
+    }
+    const webhookUrl = text(vars, "WEBHOOK_URL");
+    const webhookSecret = text(vars, "WEBHOOK_SECRET");
+    if (webhookUrl !== undefined && webhookSecret === undefined) {
+      return { ok: false, problem: "WEBHOOK_SECRET is not set (required with WEBHOOK_URL)" };
+    }
+    const config: Config = {
+      devMode,
+      jwtSecret,
+      jwtPublicKeys,
+      jwtAudience: text(vars, "JWT_AUDIENCE"),
+      jwtIssuer: text(vars, "JWT_ISSUER"),
+      apiKey,
+      allowedOrigins: origins(text(vars, "ALLOWED_ORIGINS")),
+      maxSessionsPerUser: int(vars, "MAX_SESSIONS_PER_USER", 100, 1, 10_000),
+      maxMessageBytes: int(vars, "MAX_MESSAGE_BYTES", 65_536, 256, 1_048_576),
+      defaultTtl: int(vars, "DEFAULT_TTL", 86_400, 0, MAX_TTL),
+      maxStoredPerUser: int(vars, "MAX_STORED_PER_USER", 1000, 1, 100_000),
+      staleAfterMs: int(vars, "STALE_AFTER", 90, 10, 86_400) * 1000,
+      reapIntervalMs: int(vars, "REAP_INTERVAL", 600, 60, 86_400) * 1000,
+      statsShards: int(vars, "STATS_SHARDS", 16, 1, 1024),
+      maxFramesPerSecond: int(vars, "MAX_FRAMES_PER_SECOND", 20, 1, 10_000),
+      webhookUrl,
+      webhookSecret,
+      webhookGraceMs: int(vars, "WEBHOOK_OFFLINE_GRACE", 10, 0, 3600) * 1000,
+    };
+    if (webhookUrl !== undefined) {
+      try {
+        new URL(webhookUrl);
+      } catch {
+        return { ok: false, problem: "WEBHOOK_URL is not a URL" };
+      }
+    }
+    return { ok: true, config };
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, problem: err.message };
+    throw err;
+  }
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/** `env` is the same object for the life of an isolate, so parse it once. */
+export function configFrom(env: object): ConfigResult {
+  let result = cache.get(env);
+  if (result === undefined) {
+    result = parseConfig(env as Vars);
+    cache.set(env, result);
+  }
+  return result;
+}

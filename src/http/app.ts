@@ -1,0 +1,72 @@
+/**
+ * The Worker's router. It authenticates, validates and hands off to the user's
+ * object; it holds no state of its own.
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { mintDevToken } from "../auth/devToken";
+import { configFrom, type Config } from "../config";
+import { api } from "./api";
+import { connect } from "./connect";
+import type { AppEnv } from "./env";
+import { errorBody, jsonError } from "./errors";
+
+const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API key");
+
+/** Middlewares built from config values are built once per config (per isolate). */
+const perConfig = new WeakMap<Config, { auth: MiddlewareHandler<AppEnv>; limit: MiddlewareHandler<AppEnv> }>();
+function middlewaresFor(config: Config) {
+  let m = perConfig.get(config);
+  if (m === undefined) {
+    m = {
+      // hono's bearerAuth compares in constant time (both sides hashed first).
+      auth: bearerAuth({
+        token: config.apiKey,
+        noAuthenticationHeader: { message: unauthorized },
+        invalidAuthenticationHeader: { message: unauthorized },
+        invalidToken: { message: unauthorized },
+      }),
+      limit: bodyLimit({
+        maxSize: config.maxMessageBytes,
+        onError: () =>
+          jsonError(413, "payload_too_large", `body exceeds ${config.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`, "body"),
+      }),
+    };
+    perConfig.set(config, m);
+  }
+  return m;
+}
+
+export const app = new Hono<AppEnv>();
+
+// Fail closed: a deployment missing a secret answers 500 naming it, everywhere.
+app.use("*", async (c, next) => {
+  const result = configFrom(c.env);
+  if (!result.ok) return jsonError(500, "misconfigured", result.problem);
+  c.set("config", result.config);
+  await next();
+});
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+app.get("/v1/connect", (c) => connect(c, c.var.config));
+app.get("/dev/token", (c) => mintDevToken(new URL(c.req.url), c.var.config));
+
+app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).auth(c, next));
+app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).limit(c, next));
+app.route("/v1", api);
+
+app.notFound(() => jsonError(404, "not_found", "no such endpoint"));
+
+app.onError((err, c) => {
+  if (err instanceof HTTPException) return err.getResponse();
+  // A user's object can be briefly unavailable (overloaded, restarting):
+  // tell the caller to retry rather than report a bug.
+  if (typeof err === "object" && err !== null && ("retryable" in err || "overloaded" in err)) {
+    console.warn("switchboard: retryable error", c.req.method, c.req.path, err);
+    return c.json(errorBody("unavailable", "temporarily unavailable; retry"), 503, { "Retry-After": "1" });
+  }
+  console.error("switchboard: unhandled error", c.req.method, c.req.path, err);
+  return c.json(errorBody("internal", "internal error"), 500);
+});

@@ -1,0 +1,74 @@
+/**
+ * Request bodies of the server API, as valibot schemas. Unknown fields are
+ * refused (a typo like `exceptDevices` would otherwise silently widen a push).
+ */
+import * as v from "valibot";
+import { MAX_BATCH_USERS, MAX_TTL } from "../config";
+import { DEVICE_MAX, isName, MESSAGE_ID_MAX, USER_ID_MAX } from "../protocol";
+
+const name = (max: number, what: string) =>
+  v.pipe(
+    v.string(`${what} must be a string`),
+    v.check((s) => isName(s, max), `${what} must be 1-${max} characters of A-Z a-z 0-9 . _ : @ -`),
+  );
+
+const deliveryFields = {
+  data: v.unknown(),
+  id: v.optional(name(MESSAGE_ID_MAX, "id")),
+  ttl: v.optional(
+    v.pipe(
+      v.number("ttl must be a number"),
+      v.integer("ttl must be an integer"),
+      v.minValue(0, "ttl must be at least 0"),
+      v.maxValue(MAX_TTL, `ttl must be at most ${MAX_TTL}`),
+    ),
+  ),
+};
+
+const targetFields = {
+  device: v.optional(name(DEVICE_MAX, "device")),
+  exceptDevice: v.optional(name(DEVICE_MAX, "exceptDevice")),
+  exceptSession: v.optional(name(128, "exceptSession")),
+};
+
+export const PushBody = v.strictObject({ ...deliveryFields, ...targetFields }, (issue) => unknownField(issue));
+
+export const BatchBody = v.strictObject(
+  {
+    ...deliveryFields,
+    ...targetFields,
+    userIds: v.pipe(
+      v.array(v.unknown(), "userIds must be an array"),
+      v.minLength(1, "userIds must not be empty"),
+      v.maxLength(MAX_BATCH_USERS, `userIds may hold at most ${MAX_BATCH_USERS} users`),
+    ),
+  },
+  (issue) => unknownField(issue),
+);
+
+export const BroadcastBody = v.strictObject({ ...deliveryFields }, (issue) => unknownField(issue));
+
+export type PushBody = v.InferOutput<typeof PushBody>;
+export type BatchBody = v.InferOutput<typeof BatchBody>;
+export type BroadcastBody = v.InferOutput<typeof BroadcastBody>;
+
+function unknownField(issue: v.StrictObjectIssue | v.ObjectIssue): string {
+  if (issue.kind === "schema" && issue.type === "strict_object" && typeof issue.input === "string") {
+    return `unknown field: ${issue.input.slice(0, 64)}`;
+  }
+  return "body must be a JSON object";
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
+
+/** Validate and name the first offending field (`data` when it is missing). */
+export function check<S extends v.GenericSchema>(schema: S, input: unknown): Checked<v.InferOutput<S>> {
+  if (typeof input === "object" && input !== null && !Array.isArray(input) && !("data" in input)) {
+    return { ok: false, field: "data", message: "data is required" };
+  }
+  const result = v.safeParse(schema, input, { abortEarly: true });
+  if (result.success) return { ok: true, value: result.output };
+  const issue = result.issues[0];
+  const field = issue.path?.map((p) => String(p.key)).join(".") || (issue.type === "strict_object" ? String(issue.input) : "body");
+  return { ok: false, field: field.slice(0, 64), message: issue.message };
+}

@@ -1,0 +1,244 @@
+/**
+ * One user's message log and per-device cursors, in the Durable Object's SQLite.
+ *
+ * Every method is synchronous: `sql.exec` runs in the object's own thread, and
+ * writes made without an intervening `await` commit together (the runtime's
+ * implicit transaction) and are durable before any output leaves the object
+ * (the output gate). So a `seq` is assigned, stored, and delivered atomically.
+ *
+ * `seq` counts stored messages with no gaps. The head row is never deleted by
+ * retention, so `max(seq)` is the head even after everything else expired —
+ * cheaper than keeping a separate counter row that every push would rewrite.
+ */
+import { MAX_TTL } from "../config";
+
+export interface Targeting {
+  device?: string | undefined;
+  exceptDevice?: string | undefined;
+  exceptSession?: string | undefined;
+  /** The device `exceptSession` belonged to at push time: replay skips that device. */
+  exceptSessionDevice?: string | undefined;
+}
+
+export interface StoredMessage extends Targeting {
+  seq: number;
+  id: string;
+  dataJson: string;
+  sentAt: number;
+  expiresAt: number;
+}
+
+type MessageRow = {
+  seq: number;
+  id: string;
+  data: string;
+  sent_at: number;
+  expires_at: number;
+  device: string | null;
+  except_device: string | null;
+  except_session: string | null;
+  except_session_device: string | null;
+};
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  device TEXT,
+  except_device TEXT,
+  except_session TEXT,
+  except_session_device TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages(id);
+CREATE TABLE IF NOT EXISTS cursors (
+  device TEXT PRIMARY KEY,
+  acked INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`;
+
+const COLUMNS = "seq, id, data, sent_at, expires_at, device, except_device, except_session, except_session_device";
+
+/** Devices whose cursor is kept; beyond this the least recently active are dropped. */
+export const MAX_CURSORS = 1000;
+const TRIM_DELAY_MS = 1000;
+const PURGE_BATCH_MS = 5 * 60_000;
+
+function fromRow(row: MessageRow): StoredMessage {
+  return {
+    seq: row.seq,
+    id: row.id,
+    dataJson: row.data,
+    sentAt: row.sent_at,
+    expiresAt: row.expires_at,
+    device: row.device ?? undefined,
+    exceptDevice: row.except_device ?? undefined,
+    exceptSession: row.except_session ?? undefined,
+    exceptSessionDevice: row.except_session_device ?? undefined,
+  };
+}
+
+/** Whether a stored message is meant for `device` when replayed. */
+export function replayableTo(m: Targeting, device: string): boolean {
+  if (m.device !== undefined && m.device !== device) return false;
+  if (m.exceptDevice !== undefined && m.exceptDevice === device) return false;
+  if (m.exceptSessionDevice !== undefined && m.exceptSessionDevice === device) return false;
+  return true;
+}
+
+export class MessageLog {
+  #head: number;
+  /** Lowest seq physically present (0 when empty); lets a push tell when trimming is due. */
+  #low: number;
+  /** Earliest expiry among stored rows, +Infinity when none. */
+  #nextExpiry: number;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly maxStored: number,
+  ) {
+    sql.exec(SCHEMA);
+    const row = sql.exec<{ head: number | null; low: number | null; next: number | null }>(
+      "SELECT max(seq) AS head, min(seq) AS low, min(expires_at) AS next FROM messages",
+    ).one();
+    this.#head = row.head ?? 0;
+    this.#low = row.low ?? 0;
+    this.#nextExpiry = row.next ?? Number.POSITIVE_INFINITY;
+  }
+
+  get head(): number {
+    return this.#head;
+  }
+
+  /** Lowest seq a reader may still see: older ones are trimmed by MAX_STORED_PER_USER. */
+  private floor(): number {
+    return this.#head - this.maxStored;
+  }
+
+  /** A live (unexpired, untrimmed) message with this idempotency key, if any. */
+  findById(id: string, now: number): StoredMessage | undefined {
+    const row = this.sql.exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, id).toArray()[0];
+    if (row === undefined) return undefined;
+    if (row.expires_at > now && row.seq > this.floor()) return fromRow(row);
+    // Past retention: the key may be reused. The head row stays (it anchors
+    // `head`), so it gives up its key rather than its place.
+    if (row.seq === this.#head) this.sql.exec("UPDATE messages SET id = ? WHERE seq = ?", `~${row.seq}`, row.seq);
+    else this.sql.exec("DELETE FROM messages WHERE seq = ?", row.seq);
+    return undefined;
+  }
+
+  /** Assign the next seq and store. Synchronous: nothing can interleave. */
+  append(m: Omit<StoredMessage, "seq">): StoredMessage {
+    const seq = this.#head + 1;
+    this.sql.exec(
+      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      seq,
+      m.id,
+      m.dataJson,
+      m.sentAt,
+      m.expiresAt,
+      m.device ?? null,
+      m.exceptDevice ?? null,
+      m.exceptSession ?? null,
+      m.exceptSessionDevice ?? null,
+    );
+    this.#head = seq;
+    if (this.#low === 0) this.#low = seq;
+    if (m.expiresAt < this.#nextExpiry) this.#nextExpiry = m.expiresAt;
+    return { seq, ...m };
+  }
+
+  /**
+   * When the alarm should next purge, or undefined when nothing but the head
+   * row is stored. Trimming past MAX_STORED_PER_USER is due at once (with some
+   * slack so a steady stream doesn't wake the alarm per push); expiry is
+   * batched at least PURGE_BATCH_MS apart, since reads already skip expired rows.
+   */
+  purgeDueAt(now: number): number | undefined {
+    if (this.#low === 0 || this.#low >= this.#head) return undefined;
+    const slack = Math.max(16, this.maxStored >> 4);
+    if (this.#head - this.#low + 1 > this.maxStored + slack) return now + TRIM_DELAY_MS;
+    return Math.max(this.#nextExpiry, now + PURGE_BATCH_MS);
+  }
+
+  /**
+   * Can a reader that has everything up to `since` catch up with no loss?
+   * False when `since` is beyond head, or any message after it has been
+   * trimmed or has expired (even one not addressed to the reader: after a
+   * purge its targeting is unknown, and a needless resync beats a silent gap).
+   */
+  isComplete(since: number, now: number): boolean {
+    if (since > this.#head) return false;
+    if (since === this.#head) return true;
+    const { n } = this.sql.exec<{ n: number }>(
+      "SELECT count(*) AS n FROM messages WHERE seq > ? AND seq > ? AND expires_at > ?",
+      since,
+      this.floor(),
+      now,
+    ).one();
+    return n === this.#head - since;
+  }
+
+  /** Retained messages after `since`, oldest first, at most `limit`. */
+  after(since: number, now: number, limit: number): StoredMessage[] {
+    return this.sql
+      .exec<MessageRow>(
+        `SELECT ${COLUMNS} FROM messages WHERE seq > ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
+        since,
+        this.floor(),
+        now,
+        limit,
+      )
+      .toArray()
+      .map(fromRow);
+  }
+
+  /** Delete expired and trimmed rows (never the head row). */
+  purge(now: number): void {
+    this.sql.exec(
+      "DELETE FROM messages WHERE seq < ? AND (expires_at <= ? OR seq <= ?)",
+      this.#head,
+      now,
+      this.floor(),
+    );
+    // Cursors of devices silent for longer than any message can live are useless.
+    this.sql.exec("DELETE FROM cursors WHERE updated_at < ?", now - MAX_TTL * 1000);
+    this.sql.exec(
+      "DELETE FROM cursors WHERE device IN (SELECT device FROM cursors ORDER BY updated_at DESC LIMIT -1 OFFSET ?)",
+      MAX_CURSORS,
+    );
+    const row = this.sql.exec<{ low: number | null; next: number | null }>(
+      "SELECT min(seq) AS low, min(expires_at) AS next FROM messages",
+    ).one();
+    this.#low = row.low ?? 0;
+    this.#nextExpiry = row.next ?? Number.POSITIVE_INFINITY;
+  }
+
+  cursor(device: string): number | undefined {
+    return this.sql.exec<{ acked: number }>("SELECT acked FROM cursors WHERE device = ?", device).toArray()[0]?.acked;
+  }
+
+  /** Remember a device's starting point the first time it is seen. */
+  ensureCursor(device: string, acked: number, now: number): void {
+    this.sql.exec(
+      "INSERT INTO cursors (device, acked, updated_at) VALUES (?, ?, ?) ON CONFLICT(device) DO NOTHING",
+      device,
+      acked,
+      now,
+    );
+  }
+
+  /** Cumulative ack: the cursor only moves forward. */
+  ack(device: string, seq: number, now: number): void {
+    this.sql.exec(
+      `INSERT INTO cursors (device, acked, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT(device) DO UPDATE SET acked = max(acked, excluded.acked), updated_at = excluded.updated_at`,
+      device,
+      seq,
+      now,
+    );
+  }
+}

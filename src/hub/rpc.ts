@@ -1,0 +1,69 @@
+/** What the Worker and a user's object exchange over RPC (plain structured-clone data). */
+
+export interface PushRequest {
+  userId: string;
+  id: string;
+  /** `data`, already serialized to JSON by the Worker. */
+  dataJson: string;
+  /** Seconds to keep for offline devices; 0 = live-only. */
+  ttl: number;
+  device?: string | undefined;
+  exceptDevice?: string | undefined;
+  exceptSession?: string | undefined;
+}
+
+export interface PushResult {
+  id: string;
+  seq: number | null;
+  delivered: number;
+  sessions: number;
+  stored: boolean;
+  duplicate: boolean;
+}
+
+export interface SessionView {
+  sessionId: string;
+  device: string;
+  connectedAt: number;
+  lastSeenAt: number;
+}
+
+export interface PresenceView {
+  userId: string;
+  online: boolean;
+  sessions: SessionView[];
+}
+
+export interface KickRequest {
+  device?: string | undefined;
+  session?: string | undefined;
+}
+
+export interface MessageView {
+  id: string;
+  seq: number;
+  data: unknown;
+  sentAt: number;
+  expiresAt: number;
+  device?: string;
+  exceptDevice?: string;
+  exceptSession?: string;
+}
+
+export interface MessagesPage {
+  head: number;
+  messages: MessageView[];
+}
+
+/** Carries ConnectParams (JSON) from the Worker to the object on the upgrade request. */
+export const CONNECT_HEADER = "X-Switchboard-Connect";
+
+/** What the Worker tells the object about a connection it has authenticated. */
+export interface ConnectParams {
+  userId: string;
+  device: string;
+  since: number | undefined;
+  expiresAt: number;
+  /** Answer the `switchboard.v1` subprotocol (the client offered it). */
+  subprotocol: boolean;
+}

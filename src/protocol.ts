@@ -1,0 +1,160 @@
+/**
+ * The wire protocol: every frame, close code and error code Switchboard speaks.
+ * Outgoing frames are built here and checked with `satisfies`; incoming frames
+ * arrive as `unknown` and are narrowed by `parseClientFrame`.
+ */
+import * as v from "valibot";
+
+export const SUBPROTOCOL = "switchboard.v1";
+export const BEARER_PROTOCOL_PREFIX = "bearer.";
+/** Heartbeat strings, answered by the runtime itself (setWebSocketAutoResponse). */
+export const PING = "ping";
+export const PONG = "pong";
+
+/** Client frames larger than this close the socket with 1009. */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+
+/**
+ * Close codes, and what a client should do after each (the SDK follows this).
+ * 1005, 1006 and 1015 are reserved (RFC 6455 §7.4.1): never sent, never echoed.
+ */
+export const CloseCode = {
+  /** Normal close. Reconnect only if the app still wants a connection. */
+  Normal: 1000,
+  /** Token expired or otherwise unacceptable. Reconnect with a fresh token. */
+  PolicyViolation: 1008,
+  /** A client frame over 4 KiB. A client bug: reconnect with backoff. */
+  MessageTooBig: 1009,
+  /** Server error. Reconnect with backoff. */
+  InternalError: 1011,
+  /** Closed through the server API (kick). Do not reconnect. */
+  Kicked: 4001,
+  /** No heartbeat or frame for STALE_AFTER seconds. Reconnect with backoff. */
+  Stale: 4002,
+  /** The client sent frames faster than allowed. Reconnect with backoff. */
+  RateLimited: 4029,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Codes after which a client must not reconnect on its own (4001), or only with a new token (1008). */
+export const NO_AUTO_RECONNECT: readonly number[] = [CloseCode.Kicked, CloseCode.PolicyViolation];
+
+/** Codes of `error` frames sent for bad client frames; the socket stays open. */
+export const FrameError = {
+  BadJson: "bad_json",
+  BadFrame: "bad_frame",
+  UnknownType: "unknown_type",
+  Binary: "binary_not_supported",
+  BadAck: "bad_ack",
+  Internal: "internal",
+} as const;
+export type FrameError = (typeof FrameError)[keyof typeof FrameError];
+
+// ---- Names (contract: "Names") ----
+
+const NAME_CHARS = /^[A-Za-z0-9._:@-]+$/;
+export const USER_ID_MAX = 128;
+export const DEVICE_MAX = 64;
+export const MESSAGE_ID_MAX = 128;
+/** Largest integer a JSON number carries exactly (2^53 - 1). */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+export function isName(value: unknown, max: number): value is string {
+  return typeof value === "string" && value.length >= 1 && value.length <= max && NAME_CHARS.test(value);
+}
+export const isUserId = (value: unknown): value is string => isName(value, USER_ID_MAX);
+export const isDevice = (value: unknown): value is string => isName(value, DEVICE_MAX);
+export const isMessageId = (value: unknown): value is string => isName(value, MESSAGE_ID_MAX);
+
+/** A `since`-like query value: decimal digits only, 0 … 2^53-1; anything else is undefined. */
+export function parseSeq(raw: string): number | undefined {
+  if (!/^\d{1,16}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+// ---- Server → client frames ----
+
+export interface WelcomeFrame {
+  type: "welcome";
+  sessionId: string;
+  userId: string;
+  device: string;
+  head: number;
+  recovered: boolean;
+}
+
+export interface MessageFrame {
+  type: "message";
+  id: string;
+  seq: number | null;
+  sentAt: number;
+  data: unknown;
+}
+
+export interface ErrorFrame {
+  type: "error";
+  code: FrameError;
+  message: string;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | ErrorFrame;
+
+export function encodeWelcome(frame: Omit<WelcomeFrame, "type">): string {
+  return JSON.stringify({ type: "welcome", ...frame } satisfies WelcomeFrame);
+}
+
+export function encodeError(code: FrameError, message: string): string {
+  return JSON.stringify({ type: "error", code, message } satisfies ErrorFrame);
+}
+
+/**
+ * A message frame with `data` spliced in as already-serialized JSON. The pusher's
+ * `data` is serialized once at the edge and stored as text; parsing it again
+ * per push (or per replayed row) only to re-serialize it would double the JSON
+ * work on the hottest path.
+ */
+export function encodeMessage(head: Omit<MessageFrame, "type" | "data">, dataJson: string): string {
+  const json = JSON.stringify({ type: "message", id: head.id, seq: head.seq, sentAt: head.sentAt } satisfies Omit<
+    MessageFrame,
+    "data"
+  >);
+  return `${json.slice(0, -1)},"data":${dataJson}}`;
+}
+
+// ---- Client → server frames ----
+
+const AckFrameSchema = v.object({
+  type: v.literal("ack"),
+  seq: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+});
+export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
+export type ClientFrame = AckFrame;
+
+export type ParsedClientFrame = { ok: true; frame: ClientFrame } | { ok: false; code: FrameError; message: string };
+
+/** Narrow a text frame (already known not to be the heartbeat) into a ClientFrame. */
+export function parseClientFrame(text: string): ParsedClientFrame {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: FrameError.BadJson, message: "frame is not valid JSON" };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, code: FrameError.BadFrame, message: "frame must be a JSON object" };
+  }
+  const type: unknown = (raw as Record<string, unknown>).type;
+  if (type !== "ack") {
+    return {
+      ok: false,
+      code: FrameError.UnknownType,
+      message: typeof type === "string" ? `unknown frame type: ${type.slice(0, 32)}` : "frame has no type",
+    };
+  }
+  const ack = v.safeParse(AckFrameSchema, raw);
+  if (!ack.success) {
+    return { ok: false, code: FrameError.BadAck, message: "ack.seq must be an integer from 0 to 2^53-1" };
+  }
+  return { ok: true, frame: ack.output };
+}

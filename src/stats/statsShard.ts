@@ -1,0 +1,173 @@
+/**
+ * StatsShard: one of STATS_SHARDS objects that together count the deployment.
+ * A user's object reports to the shard its userId hashes to, only when its
+ * session count changes (and once per REAP_INTERVAL as a lease), so no single
+ * object sees every connect. Each shard knows its online users, which is what
+ * broadcast fans out over, and keeps the webhook outbox for them.
+ *
+ * The user's object is the source of truth: reports are absolute and
+ * versioned, and an entry whose lease lapses (three reap intervals without a
+ * report: its object crashed or its report was lost) is dropped as a ghost.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { configFrom, type Config } from "../config";
+import type { PushResult } from "../hub/rpc";
+import { Outbox } from "../webhooks/outbox";
+import { mapLimit } from "../util/mapLimit";
+import { Alarm } from "../util/alarm";
+
+export interface ShardStats {
+  onlineUsers: number;
+  sessions: number;
+}
+
+export interface BroadcastRequest {
+  id: string;
+  dataJson: string;
+  ttl: number;
+}
+
+export interface BroadcastResult {
+  users: number;
+  sessions: number;
+  failed: number;
+}
+
+/** Pushes a shard has in flight at once during a broadcast. */
+const BROADCAST_CONCURRENCY = 32;
+/** Offline entries are kept this long so a late, older report can't resurrect them. */
+const KEEP_OFFLINE_MS = 24 * 60 * 60_000;
+
+type UserRow = { sessions: number; version: number };
+
+export class StatsShard extends DurableObject<Env> {
+  private readonly config: Config;
+  private readonly outbox: Outbox;
+  private totals: ShardStats;
+  private readonly alarm_: Alarm;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const result = configFrom(env);
+    if (!result.ok) throw new Error(`switchboard misconfigured: ${result.problem}`);
+    this.config = result.config;
+    const sql = ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS users (
+      user_id TEXT PRIMARY KEY,
+      sessions INTEGER NOT NULL,
+      version INTEGER NOT NULL,
+      seen_at INTEGER NOT NULL
+    )`);
+    sql.exec("CREATE INDEX IF NOT EXISTS users_online ON users(seen_at) WHERE sessions > 0");
+    this.outbox = new Outbox(sql);
+    this.totals = this.recount();
+    this.alarm_ = new Alarm(ctx.storage);
+    ctx.blockConcurrencyWhile(() => this.alarm_.load());
+  }
+
+  private recount(): ShardStats {
+    const row = this.ctx.storage.sql
+      .exec<{ users: number; sessions: number | null }>(
+        "SELECT count(*) AS users, sum(sessions) AS sessions FROM users WHERE sessions > 0",
+      )
+      .one();
+    return { onlineUsers: row.users, sessions: row.sessions ?? 0 };
+  }
+
+  async stats(): Promise<ShardStats> {
+    return { ...this.totals };
+  }
+
+  /** A user's object says how many sessions it has now. Older versions are ignored. */
+  async report(userId: string, sessions: number, version: number): Promise<void> {
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    const prev = sql.exec<UserRow>("SELECT sessions, version FROM users WHERE user_id = ?", userId).toArray()[0];
+    if (prev !== undefined && prev.version >= version) return;
+    const count = Math.max(0, Math.floor(sessions));
+    sql.exec(
+      `INSERT INTO users (user_id, sessions, version, seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(user_id) DO UPDATE SET sessions = excluded.sessions, version = excluded.version, seen_at = excluded.seen_at`,
+      userId,
+      count,
+      version,
+      now,
+    );
+    this.apply(userId, prev?.sessions ?? 0, count, now);
+  }
+
+  /** Update totals and webhooks for one user's change from `before` to `after` sessions. */
+  private apply(userId: string, before: number, after: number, now: number): void {
+    this.totals.sessions += after - before;
+    const wasOnline = before > 0;
+    const isOnline = after > 0;
+    if (wasOnline === isOnline) return;
+    this.totals.onlineUsers += isOnline ? 1 : -1;
+    if (this.config.webhookUrl !== undefined) {
+      const due = this.outbox.transition(userId, isOnline, now, this.config.webhookGraceMs);
+      if (due !== undefined) this.alarm_.ensureBy(now, due);
+    }
+    if (isOnline) this.alarm_.ensureBy(now, now + this.config.reapIntervalMs);
+  }
+
+  private leaseMs(): number {
+    return 3 * this.config.reapIntervalMs;
+  }
+
+  /** Push one message to every online user of this shard. */
+  async broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
+    const users = this.ctx.storage.sql
+      .exec<{ user_id: string }>("SELECT user_id FROM users WHERE sessions > 0")
+      .toArray()
+      .map((row) => row.user_id);
+    const results = await mapLimit(users, BROADCAST_CONCURRENCY, async (userId): Promise<PushResult | undefined> => {
+      try {
+        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl });
+      } catch (err) {
+        console.warn("switchboard: broadcast push failed", userId, err);
+        return undefined;
+      }
+    });
+    let reached = 0;
+    let sessions = 0;
+    let failed = 0;
+    for (const result of results) {
+      if (result === undefined) failed++;
+      else if (result.delivered > 0) {
+        reached++;
+        sessions += result.delivered;
+      }
+    }
+    return { users: reached, sessions, failed };
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.alarm_.fired();
+    this.expireLeases(now);
+    if (this.config.webhookUrl !== undefined && this.config.webhookSecret !== undefined) {
+      await this.outbox.deliver(this.config.webhookUrl, this.config.webhookSecret, now);
+    }
+    const next = Math.min(
+      this.outbox.nextDue() ?? Number.POSITIVE_INFINITY,
+      this.totals.onlineUsers > 0 ? now + this.config.reapIntervalMs : Number.POSITIVE_INFINITY,
+    );
+    this.alarm_.ensureBy(now, Math.max(next, now + 1000));
+  }
+
+  /** Drop ghosts: users whose object has not reported within the lease. */
+  private expireLeases(now: number): void {
+    const sql = this.ctx.storage.sql;
+    const ghosts = sql
+      .exec<{ user_id: string; sessions: number }>(
+        "SELECT user_id, sessions FROM users WHERE sessions > 0 AND seen_at < ?",
+        now - this.leaseMs(),
+      )
+      .toArray();
+    for (const ghost of ghosts) {
+      sql.exec("UPDATE users SET sessions = 0, seen_at = ? WHERE user_id = ?", now, ghost.user_id);
+      this.apply(ghost.user_id, ghost.sessions, 0, now);
+    }
+    sql.exec("DELETE FROM users WHERE sessions = 0 AND seen_at < ?", now - KEEP_OFFLINE_MS);
+  }
+}

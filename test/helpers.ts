@@ -1,0 +1,167 @@
+/** Shared test plumbing: tokens, the Worker's own fetch, and a frame-collecting socket. */
+import { env, exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
+
+export const BASE = "https://switchboard.test";
+export const API_KEY = env.API_KEY;
+
+let counter = 0;
+/** A userId no other test uses, so every test's storage is its own. */
+export function uniqueUser(prefix = "u"): string {
+  counter++;
+  return `${prefix}-${Date.now().toString(36)}-${counter}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export async function tokenFor(
+  sub: string | undefined,
+  opts: { expiresIn?: number; nbf?: number; iat?: number; secret?: string; claims?: Record<string, unknown> } = {},
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  let jwt = new SignJWT({ ...opts.claims }).setProtectedHeader({ alg: "HS256" }).setExpirationTime(now + (opts.expiresIn ?? 3600));
+  if (sub !== undefined) jwt = jwt.setSubject(sub);
+  if (opts.nbf !== undefined) jwt = jwt.setNotBefore(opts.nbf);
+  if (opts.iat !== undefined) jwt = jwt.setIssuedAt(opts.iat);
+  return jwt.sign(new TextEncoder().encode(opts.secret ?? env.JWT_SECRET));
+}
+
+export function worker(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+export function api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${API_KEY}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("Content-Type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return worker(`/v1${path}`, { ...init, headers, body });
+}
+
+export async function push(userId: string, body: Record<string, unknown>): Promise<PushAnswer> {
+  const res = await api(`/users/${encodeURIComponent(userId)}/messages`, { method: "POST", json: body });
+  if (res.status !== 200) throw new Error(`push answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as PushAnswer;
+}
+
+export interface PushAnswer {
+  id: string;
+  seq: number | null;
+  delivered: number;
+  sessions: number;
+  stored: boolean;
+  duplicate: boolean;
+}
+
+export type Frame = { type: string; [key: string]: unknown };
+
+/** A client socket that records every frame and close, with awaitable helpers. */
+export class TestClient {
+  readonly frames: Frame[] = [];
+  readonly raw: string[] = [];
+  closed: { code: number; reason: string } | undefined;
+  #waiters: Array<() => void> = [];
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly response: Response,
+  ) {
+    ws.accept();
+    ws.addEventListener("message", (event) => {
+      const text = typeof event.data === "string" ? event.data : "";
+      this.raw.push(text);
+      if (text !== "pong") this.frames.push(JSON.parse(text) as Frame);
+      this.#wake();
+    });
+    ws.addEventListener("close", (event) => {
+      this.closed = { code: event.code, reason: event.reason };
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** Wait until `predicate` holds (checked after every event). */
+  async until(predicate: () => boolean, what = "condition", timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  get welcome(): Frame {
+    const first = this.frames[0];
+    if (first?.type !== "welcome") throw new Error("first frame is not welcome");
+    return first;
+  }
+
+  messages(): Frame[] {
+    return this.frames.filter((f) => f.type === "message");
+  }
+
+  async nextMessages(n: number): Promise<Frame[]> {
+    await this.until(() => this.messages().length >= n, `${n} messages`);
+    return this.messages();
+  }
+
+  send(data: string | ArrayBuffer): void {
+    this.ws.send(data);
+  }
+
+  close(code = 1000, reason = "bye"): void {
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  async waitClosed(): Promise<{ code: number; reason: string }> {
+    await this.until(() => this.closed !== undefined, "close");
+    return this.closed as { code: number; reason: string };
+  }
+}
+
+export interface ConnectOptions {
+  device?: string;
+  since?: number | string;
+  token?: string;
+  via?: "header" | "protocol" | "query";
+  origin?: string;
+}
+
+/** Open a session through the Worker's fetch (a real upgrade, not a shortcut into the object). */
+export async function connectRaw(userId: string, opts: ConnectOptions = {}): Promise<Response> {
+  const token = opts.token ?? (await tokenFor(userId));
+  const params = new URLSearchParams();
+  if (opts.device !== undefined) params.set("device", opts.device);
+  if (opts.since !== undefined) params.set("since", String(opts.since));
+  const headers = new Headers({ Upgrade: "websocket" });
+  const via = opts.via ?? "header";
+  if (via === "header") headers.set("Authorization", `Bearer ${token}`);
+  if (via === "protocol") headers.set("Sec-WebSocket-Protocol", `switchboard.v1, bearer.${token}`);
+  if (via === "query") params.set("token", token);
+  if (opts.origin !== undefined) headers.set("Origin", opts.origin);
+  return worker(`/v1/connect?${params}`, { headers });
+}
+
+export async function connect(userId: string, opts: ConnectOptions = {}): Promise<TestClient> {
+  const response = await connectRaw(userId, opts);
+  if (response.status !== 101 || response.webSocket === null) {
+    throw new Error(`connect answered ${response.status}: ${await response.text()}`);
+  }
+  const client = new TestClient(response.webSocket, response);
+  await client.until(() => client.frames.length > 0, "welcome");
+  return client;
+}
+
+export function hubOf(userId: string) {
+  return env.USER_HUB.getByName(userId);
+}

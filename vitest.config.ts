@@ -1,0 +1,40 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+
+/** Secrets and knobs the tests run with (never the .dev.vars ones, so dev mode is off unless asked). */
+export const TEST_BINDINGS = {
+  JWT_SECRET: "test-jwt-secret-0123456789abcdef",
+  API_KEY: "test-api-key-0123456789",
+  ALLOWED_ORIGINS: "https://app.example.com",
+  MAX_SESSIONS_PER_USER: "8",
+  MAX_STORED_PER_USER: "200",
+  STATS_SHARDS: "4",
+  // .dev.vars (which the plugin also reads) turns dev mode on; tests opt in per project.
+  DEV_MODE: "0",
+};
+
+function workersProject(name: string, include: string[], bindings: Record<string, string>, exclude: string[] = []): TestProjectInlineConfiguration {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: { bindings: { ...TEST_BINDINGS, ...bindings } },
+      }),
+    ],
+    test: { name, include, exclude },
+  };
+}
+
+export default defineConfig({
+  test: {
+    projects: [
+      workersProject("worker", ["test/**/*.test.ts"], {}, ["test/webhooks*.test.ts", "test/devMode*.test.ts", "test/client/**"]),
+      workersProject("webhooks", ["test/webhooks*.test.ts"], {
+        WEBHOOK_URL: "https://hooks.example.test/switchboard",
+        WEBHOOK_SECRET: "test-webhook-secret",
+        WEBHOOK_OFFLINE_GRACE: "2",
+      }),
+      workersProject("dev-mode", ["test/devMode*.test.ts"], { DEV_MODE: "1" }),
+    ],
+  },
+});
