@@ -28,13 +28,24 @@ function workersProject(name: string, include: string[], bindings: Record<string
 export default defineConfig({
   test: {
     projects: [
-      workersProject("worker", ["test/**/*.test.ts"], {}, ["test/webhooks*.test.ts", "test/devMode*.test.ts", "test/client/**"]),
+      workersProject("worker", ["test/**/*.test.ts"], {}, ["test/webhooks*.test.ts", "test/devMode*.test.ts", "test/node/**"]),
       workersProject("webhooks", ["test/webhooks*.test.ts"], {
         WEBHOOK_URL: "https://hooks.example.test/switchboard",
         WEBHOOK_SECRET: "test-webhook-secret",
         WEBHOOK_OFFLINE_GRACE: "2",
       }),
       workersProject("dev-mode", ["test/devMode*.test.ts"], { DEV_MODE: "1" }),
+      // Plain Node: the client SDK's unit tests and the smoke runs of the scripts
+      // (bench, fuzz, chaos) that drive a real workerd process.
+      {
+        test: {
+          name: "node",
+          include: ["client/test/**/*.test.ts", "test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,124 @@
+/**
+ * Run a bundled Worker on standalone workerd (the open-source Workers runtime,
+ * from npm): no wrangler, no inspector, Durable Objects on local disk. Used by
+ * `npm run serve`, the benchmark and the chaos suite.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const WORKERD = join(ROOT, "node_modules/.bin/workerd");
+
+/** Every knob the Worker reads (src/config.ts); each is passed through from the environment. */
+export const KNOBS = [
+  "JWT_SECRET",
+  "JWT_PUBLIC_KEYS",
+  "JWT_AUDIENCE",
+  "JWT_ISSUER",
+  "API_KEY",
+  "DEV_MODE",
+  "ALLOWED_ORIGINS",
+  "MAX_SESSIONS_PER_USER",
+  "MAX_MESSAGE_BYTES",
+  "DEFAULT_TTL",
+  "MAX_STORED_PER_USER",
+  "STALE_AFTER",
+  "REAP_INTERVAL",
+  "STATS_SHARDS",
+  "MAX_FRAMES_PER_SECOND",
+  "WEBHOOK_URL",
+  "WEBHOOK_SECRET",
+  "WEBHOOK_OFFLINE_GRACE",
+] as const;
+
+/** Bundle the Worker with wrangler (no deploy) into `outdir`/index.js. */
+export function buildWorker(outdir = join(ROOT, "dist/worker")): string {
+  const result = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`wrangler build failed:\n${result.stdout}\n${result.stderr}`);
+  return join(outdir, "index.js");
+}
+
+export interface WorkerdOptions {
+  /** The bundled module (ESM). */
+  script: string;
+  /** host:port to listen on. */
+  address: string;
+  /** Directory for Durable Object storage; undefined = in memory. */
+  dataDir: string | undefined;
+  /** Durable Object classes with SQLite storage. */
+  classes: string[];
+  /** name → binding name of each class's namespace. */
+  namespaces: Record<string, string>;
+  /** Text bindings given literally (values end up in the config file). */
+  text?: Record<string, string>;
+  /** Bindings read from the environment by workerd itself (secrets stay out of files). */
+  fromEnvironment?: readonly string[];
+  compatibilityDate: string;
+  /** Where to write config.capnp. */
+  configDir: string;
+}
+
+const q = (s: string) => JSON.stringify(s); // capnp text strings share JSON's escaping
+
+export function writeConfig(o: WorkerdOptions): string {
+  mkdirSync(o.configDir, { recursive: true });
+  if (o.dataDir !== undefined) mkdirSync(o.dataDir, { recursive: true });
+  const bindings = [
+    ...Object.entries(o.text ?? {}).map(([name, value]) => `(name = ${q(name)}, text = ${q(value)})`),
+    ...(o.fromEnvironment ?? []).map((name) => `(name = ${q(name)}, fromEnvironment = ${q(name)})`),
+    ...Object.entries(o.namespaces).map(([cls, name]) => `(name = ${q(name)}, durableObjectNamespace = ${q(cls)})`),
+  ];
+  const namespaces = o.classes.map((cls) => `(className = ${q(cls)}, uniqueKey = ${q(`switchboard-${cls}`)}, enableSql = true)`);
+  const storage = o.dataDir === undefined ? "(inMemory = void)" : "(localDisk = \"do-storage\")";
+  const services = [`(name = "main", worker = .mainWorker)`];
+  if (o.dataDir !== undefined) services.push(`(name = "do-storage", disk = (path = ${q(resolve(o.dataDir))}, writable = true))`);
+  // `embed` paths are resolved relative to the config file.
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [${services.join(", ")}],
+  sockets = [(name = "http", address = ${q(o.address)}, http = (), service = "main")],
+);
+
+const mainWorker :Workerd.Worker = (
+  modules = [(name = "index.js", esModule = embed ${q(relative(o.configDir, resolve(o.script)))})],
+  compatibilityDate = ${q(o.compatibilityDate)},
+  bindings = [${bindings.join(",\n    ")}],
+  durableObjectNamespaces = [${namespaces.join(", ")}],
+  durableObjectStorage = ${storage},
+);
+`;
+  const path = join(o.configDir, "config.capnp");
+  writeFileSync(path, config);
+  return path;
+}
+
+/** Start workerd on a config; resolves once it answers HTTP on `address`. */
+export async function startWorkerd(
+  configPath: string,
+  address: string,
+  env: NodeJS.ProcessEnv = process.env,
+  stdio: "inherit" | "pipe" | "ignore" = "inherit",
+): Promise<ChildProcess> {
+  const child = spawn(WORKERD, ["serve", configPath, "--experimental"], { env, stdio });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://${address}/healthz`);
+      await res.body?.cancel();
+      return child;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error("workerd did not start within 30 s");
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
