@@ -2,14 +2,14 @@
  * The Worker's router. It authenticates, validates and hands off to the user's
  * object; it holds no state of its own.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { mintDevToken } from "../auth/devToken";
 import { configFrom, type Config } from "../config";
 import { api } from "./api";
 import { connect } from "./connect";
+import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
 
@@ -51,7 +51,13 @@ app.use("*", async (c, next) => {
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/v1/connect", (c) => connect(c, c.var.config));
-app.get("/dev/token", (c) => mintDevToken(new URL(c.req.url), c.var.config));
+const viaApi = (suffix: "presence" | "messages") => async (c: Context<AppEnv>) => {
+  const forwarded = await devProxyRequest(c, suffix);
+  return forwarded instanceof Response ? forwarded : app.fetch(forwarded, c.env, c.executionCtx);
+};
+app.get("/dev/presence", viaApi("presence"));
+app.post("/dev/push", viaApi("messages"));
+app.route("/dev", dev);
 
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).auth(c, next));
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).limit(c, next));
