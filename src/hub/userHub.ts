@@ -157,6 +157,7 @@ export class UserHub extends DurableObject<Env> {
       expiresAt: params.expiresAt,
       lastFrameAt: now,
     };
+    this.presence.setUser(params.userId);
     this.ctx.acceptWebSocket(server, [deviceTag(session.device), sessionTag(session.sessionId)]);
     writeAttachment(server, session);
     this.sessions.set(server, session);

@@ -1,0 +1,138 @@
+/** Runs in the "webhooks" project: WEBHOOK_URL set, WEBHOOK_OFFLINE_GRACE = 2 s, STATS_SHARDS = 4. */
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { shardIndex, shardName } from "../src/stats/shardKey";
+import { verifySignature } from "../src/webhooks/sign";
+import { connect, uniqueUser } from "./helpers";
+
+interface Sent {
+  url: string;
+  eventId: string;
+  signature: string;
+  body: string;
+  event: { id: string; type: string; userId: string; at: number };
+}
+
+/** Intercept the shards' outbound fetch (it runs in this isolate), answering with `statuses` in turn. */
+function receiver(statuses: number[]): Sent[] {
+  const sent: Sent[] = [];
+  let call = 0;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const body = await request.text();
+    sent.push({
+      url: request.url,
+      eventId: request.headers.get("Switchboard-Event-Id") ?? "",
+      signature: request.headers.get("Switchboard-Signature") ?? "",
+      body,
+      event: JSON.parse(body) as Sent["event"],
+    });
+    const status = statuses[Math.min(call++, statuses.length - 1)] ?? 200;
+    return new Response(null, { status });
+  });
+  return sent;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const shardOf = (userId: string) => env.STATS_SHARD.getByName(shardName(shardIndex(userId, 4)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait for the user's presence report to reach its shard's outbox. */
+async function outbox(userId: string): Promise<Array<{ type: string; attempts: number; due_at: number }>> {
+  return runInDurableObject(shardOf(userId), (_i, state) =>
+    state.storage.sql
+      .exec<{ type: string; attempts: number; due_at: number }>(
+        "SELECT type, attempts, due_at FROM outbox WHERE user_id = ? ORDER BY due_at",
+        userId,
+      )
+      .toArray(),
+  );
+}
+
+async function untilOutbox(userId: string, n: number) {
+  for (let i = 0; i < 100; i++) {
+    const rows = await outbox(userId);
+    if (rows.length === n) return rows;
+    await sleep(20);
+  }
+  throw new Error(`outbox never had ${n} rows`);
+}
+
+/** Make every pending event of the user due now, then run the shard's alarm. */
+async function deliverDue(userId: string): Promise<void> {
+  await runInDurableObject(shardOf(userId), (_i, state) => {
+    state.storage.sql.exec("UPDATE outbox SET due_at = ? WHERE user_id = ?", Date.now() - 1, userId);
+  });
+  await runDurableObjectAlarm(shardOf(userId));
+}
+
+describe("webhooks", () => {
+  it("user.online is sent signed with HMAC-SHA256 over timestamp and body", async () => {
+    const sent = receiver([200]);
+    const user = uniqueUser("hook");
+    const c = await connect(user);
+    await untilOutbox(user, 1);
+    expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
+    const mine = sent.filter((s) => s.event.userId === user);
+    expect(mine).toHaveLength(1);
+    const hook = mine[0] as Sent;
+    expect(hook.url).toBe("https://hooks.example.test/switchboard");
+    expect(hook.event).toMatchObject({ type: "user.online", userId: user, id: hook.eventId });
+    const now = Math.floor(Date.now() / 1000);
+    expect(await verifySignature("test-webhook-secret", hook.signature, hook.body, now)).toBe(true);
+    expect(await verifySignature("wrong-secret", hook.signature, hook.body, now)).toBe(false);
+    expect(await verifySignature("test-webhook-secret", hook.signature, hook.body.replace("online", "offline"), now)).toBe(false);
+    expect(await verifySignature("test-webhook-secret", hook.signature, hook.body, now + 3600)).toBe(false); // replayed later
+    expect(await outbox(user)).toEqual([]);
+    c.close();
+  });
+
+  it("a failing receiver is retried by the alarm with backoff, with the same event id, across an eviction", async () => {
+    const sent = receiver([500, 503, 200]);
+    const user = uniqueUser("retry");
+    const c = await connect(user);
+    await untilOutbox(user, 1);
+    await runDurableObjectAlarm(shardOf(user)); // first attempt: 500
+    const rows = await outbox(user);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.attempts).toBe(1);
+    expect(rows[0]?.due_at).toBeGreaterThan(Date.now()); // backed off, not hammered
+
+    // Lose the shard's memory mid-retry; the outbox and its alarm are durable,
+    // so the real alarm retries (503), then delivers (200).
+    await evictDurableObject(shardOf(user));
+    const mine = () => sent.filter((s) => s.event.userId === user);
+    for (let i = 0; i < 300 && mine().length < 3; i++) await sleep(50);
+    expect(mine()).toHaveLength(3);
+    expect(await untilOutbox(user, 0)).toEqual([]);
+    expect(new Set(mine().map((s) => s.eventId)).size).toBe(1); // receivers dedupe on it
+    c.close();
+  }, 30_000);
+
+  it("a quick reconnect within the grace period sends nothing; a real offline is sent after it", async () => {
+    const sent = receiver([200]);
+    const user = uniqueUser("grace");
+    const first = await connect(user);
+    await untilOutbox(user, 1);
+    await runDurableObjectAlarm(shardOf(user)); // user.online goes out
+    first.close();
+    const pending = await untilOutbox(user, 1);
+    expect(pending[0]?.type).toBe("user.offline");
+    expect(pending[0]?.due_at).toBeGreaterThan(Date.now()); // waits for the grace period
+
+    const again = await connect(user); // back within 2 s
+    await untilOutbox(user, 0);
+    await runDurableObjectAlarm(shardOf(user));
+    expect(sent.filter((s) => s.event.userId === user).map((s) => s.event.type)).toEqual(["user.online"]);
+
+    again.close();
+    await untilOutbox(user, 1);
+    await sleep(2100); // the grace period passes for real
+    await runDurableObjectAlarm(shardOf(user));
+    expect(sent.filter((s) => s.event.userId === user).map((s) => s.event.type)).toEqual(["user.online", "user.offline"]);
+  });
+});
