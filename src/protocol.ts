@@ -15,6 +15,16 @@ export const PONG = "pong";
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 
 /**
+ * Is a text frame over MAX_CLIENT_FRAME_BYTES in UTF-8? A UTF-16 unit encodes
+ * to 1-3 bytes, so the length alone decides most frames without encoding them.
+ */
+export function exceedsFrameLimit(text: string): boolean {
+  if (text.length > MAX_CLIENT_FRAME_BYTES) return true;
+  if (text.length * 3 <= MAX_CLIENT_FRAME_BYTES) return false;
+  return new TextEncoder().encode(text).byteLength > MAX_CLIENT_FRAME_BYTES;
+}
+
+/**
  * Close codes, and what a client should do after each (the SDK follows this).
  * 1005, 1006 and 1015 are reserved (RFC 6455 §7.4.1): never sent, never echoed.
  */

@@ -11,6 +11,7 @@
  * cheaper than keeping a separate counter row that every push would rewrite.
  */
 import { MAX_TTL } from "../config";
+import type { MessageView } from "./rpc";
 
 export interface Targeting {
   device?: string | undefined;
@@ -79,6 +80,15 @@ function fromRow(row: MessageRow): StoredMessage {
     exceptSession: row.except_session ?? undefined,
     exceptSessionDevice: row.except_session_device ?? undefined,
   };
+}
+
+/** A stored message as the HTTP API shows it. */
+export function toMessageView(m: StoredMessage): MessageView {
+  const view: MessageView = { id: m.id, seq: m.seq, data: JSON.parse(m.dataJson) as unknown, sentAt: m.sentAt, expiresAt: m.expiresAt };
+  if (m.device !== undefined) view.device = m.device;
+  if (m.exceptDevice !== undefined) view.exceptDevice = m.exceptDevice;
+  if (m.exceptSession !== undefined) view.exceptSession = m.exceptSession;
+  return view;
 }
 
 /** Whether a stored message is meant for `device` when replayed. */

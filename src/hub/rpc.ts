@@ -67,3 +67,18 @@ export interface ConnectParams {
   /** Answer the `switchboard.v1` subprotocol (the client offered it). */
   subprotocol: boolean;
 }
+
+/** The Worker wrote this header; still narrow it rather than trust its shape. */
+export function parseConnectParams(raw: string | null): ConnectParams | undefined {
+  if (raw === null) return undefined;
+  let p: unknown;
+  try {
+    p = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof p !== "object" || p === null) return undefined;
+  const { userId, device, since, expiresAt, subprotocol } = p as Record<string, unknown>;
+  if (typeof userId !== "string" || typeof device !== "string" || typeof expiresAt !== "number") return undefined;
+  return { userId, device, since: typeof since === "number" ? since : undefined, expiresAt, subprotocol: subprotocol === true };
+}

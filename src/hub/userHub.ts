@@ -11,20 +11,21 @@ import {
   encodeError,
   encodeMessage,
   encodeWelcome,
+  exceedsFrameLimit,
   FrameError,
   MAX_CLIENT_FRAME_BYTES,
   parseClientFrame,
   PING,
   PONG,
 } from "../protocol";
-import { MessageLog, replayableTo, type StoredMessage } from "./log";
+import { MessageLog, toMessageView } from "./log";
+import { missedFrames, resumePoint } from "./resume";
 import { jsonError } from "../http/errors";
 import {
   CONNECT_HEADER,
-  type ConnectParams,
+  parseConnectParams,
   type KickRequest,
   type MessagesPage,
-  type MessageView,
   type PresenceView,
   type PushRequest,
   type PushResult,
@@ -37,9 +38,6 @@ import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
 
-/** Stored-message replay is capped per connect; a longer backlog is read over HTTP. */
-const REPLAY_LIMIT = 100_000;
-
 export class UserHub extends DurableObject<Env> {
   private readonly config: Config;
   private readonly log: MessageLog;
@@ -47,7 +45,7 @@ export class UserHub extends DurableObject<Env> {
   private readonly sessions = new WeakMap<WebSocket, Session>();
   private readonly recentLive = new RecentIds();
   private readonly budgets = new FrameBudget();
-  private readonly alarm_: Alarm;
+  private readonly alarmClock: Alarm;
   private readonly presence: PresenceReporter;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -58,12 +56,12 @@ export class UserHub extends DurableObject<Env> {
     if (!result.ok) throw new Error(`switchboard misconfigured: ${result.problem}`);
     this.config = result.config;
     this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser);
-    this.alarm_ = new Alarm(ctx.storage);
+    this.alarmClock = new Alarm(ctx.storage);
     this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.openSockets().length));
     // Heartbeats are answered by the runtime without waking the object, and
     // the time of the last one is kept for presence (getWebSocketAutoResponseTimestamp).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    ctx.blockConcurrencyWhile(() => this.alarm_.load());
+    ctx.blockConcurrencyWhile(() => this.alarmClock.load());
   }
 
   // ---- sessions ----
@@ -88,7 +86,7 @@ export class UserHub extends DurableObject<Env> {
 
   /**
    * Close sessions that are stale (silent past STALE_AFTER) or whose token has
-   * expired; return the live ones. Presence, the reaper alarm and kicks use it.
+   * expired; return the live ones. Used by presence and by the reaper alarm.
    */
   private sweep(now: number): Array<{ ws: WebSocket; session: Session }> {
     const live: Array<{ ws: WebSocket; session: Session }> = [];
@@ -133,13 +131,13 @@ export class UserHub extends DurableObject<Env> {
         if (session !== undefined) next = Math.min(next, session.expiresAt);
       }
     }
-    this.alarm_.ensureBy(now, next);
+    this.alarmClock.ensureBy(now, next);
   }
 
   // ---- connect (the only fetch) ----
 
   override async fetch(request: Request): Promise<Response> {
-    const params = parseConnect(request.headers.get(CONNECT_HEADER));
+    const params = parseConnectParams(request.headers.get(CONNECT_HEADER));
     if (params === undefined || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return jsonError(400, "bad_request", "not a connect request");
     }
@@ -165,38 +163,9 @@ export class UserHub extends DurableObject<Env> {
     // From here to the end of the replay nothing awaits, so a concurrent push
     // lands either in the log before the replay reads it, or after this socket
     // is in getWebSockets(): never both, never neither.
-    const head = this.log.head;
-    let from: number;
-    let recovered: boolean;
-    if (params.since !== undefined) {
-      from = Math.min(params.since, head);
-      recovered = this.log.isComplete(params.since, now);
-      this.log.ensureCursor(session.device, from, now);
-    } else {
-      const cursor = this.log.cursor(session.device);
-      if (cursor === undefined) {
-        from = head;
-        recovered = true;
-        this.log.ensureCursor(session.device, head, now);
-      } else {
-        from = Math.min(cursor, head);
-        recovered = this.log.isComplete(cursor, now);
-      }
-    }
-    server.send(
-      encodeWelcome({
-        sessionId: session.sessionId,
-        userId: session.userId,
-        device: session.device,
-        head,
-        recovered,
-      }),
-    );
-    if (from < head) {
-      for (const m of this.log.after(from, now, REPLAY_LIMIT)) {
-        if (replayableTo(m, session.device)) server.send(encodeMessage(m, m.dataJson));
-      }
-    }
+    const { head, from, recovered } = resumePoint(this.log, session.device, params.since, now);
+    server.send(encodeWelcome({ sessionId: session.sessionId, userId: session.userId, device: session.device, head, recovered }));
+    for (const frame of missedFrames(this.log, session.device, from, now, this.config.maxStoredPerUser)) server.send(frame);
     this.sessionsChanged(open.length + 1);
     const headers = params.subprotocol ? { "Sec-WebSocket-Protocol": "switchboard.v1" } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
@@ -231,7 +200,7 @@ export class UserHub extends DurableObject<Env> {
     });
     const { delivered, sessions } = this.deliver(req, encodeMessage(message, req.dataJson));
     const purgeAt = this.log.purgeDueAt(now);
-    if (purgeAt !== undefined && this.alarm_.laterThan(purgeAt)) this.alarm_.ensureBy(now, purgeAt);
+    if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
   }
 
@@ -295,7 +264,7 @@ export class UserHub extends DurableObject<Env> {
     const now = Date.now();
     return {
       head: this.log.head,
-      messages: this.log.after(since, now, limit).map(toView),
+      messages: this.log.after(since, now, limit).map(toMessageView),
     };
   }
 
@@ -322,7 +291,7 @@ export class UserHub extends DurableObject<Env> {
         else trySend(ws, encodeError(FrameError.Binary, "binary frames are not supported"));
         return;
       }
-      if (utf8Length(message) > MAX_CLIENT_FRAME_BYTES) {
+      if (exceedsFrameLimit(message)) {
         tryClose(ws, CloseCode.MessageTooBig, "frame too large");
         return;
       }
@@ -375,12 +344,13 @@ export class UserHub extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.alarm_.fired();
+    this.alarmClock.fired();
     const live = this.sweep(now);
     this.log.purge(now);
-    // Re-report even when nothing changed: it refreshes the shard's lease on
-    // this user, so a shard that lost its data heals within REAP_INTERVAL.
-    await this.presence.flush(live.length);
+    // While anyone is online, re-report even when nothing changed: it renews
+    // the shard's lease on this user, so a shard that lost its data heals
+    // within REAP_INTERVAL. Offline, only a failed report needs repeating.
+    if (live.length > 0 || this.presence.retryAt() !== undefined) await this.presence.flush(live.length);
     this.planAlarm(now, live.length);
   }
 }
@@ -390,43 +360,4 @@ function deviceTag(device: string): string {
 }
 function sessionTag(sessionId: string): string {
   return `s:${sessionId}`;
-}
-
-function toView(m: StoredMessage): MessageView {
-  const view: MessageView = {
-    id: m.id,
-    seq: m.seq,
-    data: JSON.parse(m.dataJson) as unknown,
-    sentAt: m.sentAt,
-    expiresAt: m.expiresAt,
-  };
-  if (m.device !== undefined) view.device = m.device;
-  if (m.exceptDevice !== undefined) view.exceptDevice = m.exceptDevice;
-  if (m.exceptSession !== undefined) view.exceptSession = m.exceptSession;
-  return view;
-}
-
-/** The Worker wrote this header; still narrow it rather than trust its shape. */
-function parseConnect(raw: string | null): ConnectParams | undefined {
-  if (raw === null) return undefined;
-  try {
-    const p = JSON.parse(raw) as Partial<Record<keyof ConnectParams, unknown>>;
-    if (typeof p.userId !== "string" || typeof p.device !== "string" || typeof p.expiresAt !== "number") return undefined;
-    return {
-      userId: p.userId,
-      device: p.device,
-      since: typeof p.since === "number" ? p.since : undefined,
-      expiresAt: p.expiresAt,
-      subprotocol: p.subprotocol === true,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** UTF-8 byte length without allocating; each UTF-16 unit encodes to at most 3 bytes. */
-function utf8Length(text: string): number {
-  if (text.length * 3 <= MAX_CLIENT_FRAME_BYTES) return text.length;
-  if (text.length > MAX_CLIENT_FRAME_BYTES) return text.length;
-  return new TextEncoder().encode(text).byteLength;
 }

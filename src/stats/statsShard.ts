@@ -44,7 +44,7 @@ export class StatsShard extends DurableObject<Env> {
   private readonly config: Config;
   private readonly outbox: Outbox;
   private totals: ShardStats;
-  private readonly alarm_: Alarm;
+  private readonly alarmClock: Alarm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,8 +61,8 @@ export class StatsShard extends DurableObject<Env> {
     sql.exec("CREATE INDEX IF NOT EXISTS users_online ON users(seen_at) WHERE sessions > 0");
     this.outbox = new Outbox(sql);
     this.totals = this.recount();
-    this.alarm_ = new Alarm(ctx.storage);
-    ctx.blockConcurrencyWhile(() => this.alarm_.load());
+    this.alarmClock = new Alarm(ctx.storage);
+    ctx.blockConcurrencyWhile(() => this.alarmClock.load());
   }
 
   private recount(): ShardStats {
@@ -105,9 +105,9 @@ export class StatsShard extends DurableObject<Env> {
     this.totals.onlineUsers += isOnline ? 1 : -1;
     if (this.config.webhookUrl !== undefined) {
       const due = this.outbox.transition(userId, isOnline, now, this.config.webhookGraceMs);
-      if (due !== undefined) this.alarm_.ensureBy(now, due);
+      if (due !== undefined) this.alarmClock.ensureBy(now, due);
     }
-    if (isOnline) this.alarm_.ensureBy(now, now + this.config.reapIntervalMs);
+    if (isOnline) this.alarmClock.ensureBy(now, now + this.config.reapIntervalMs);
   }
 
   private leaseMs(): number {
@@ -143,7 +143,7 @@ export class StatsShard extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.alarm_.fired();
+    this.alarmClock.fired();
     this.expireLeases(now);
     if (this.config.webhookUrl !== undefined && this.config.webhookSecret !== undefined) {
       await this.outbox.deliver(this.config.webhookUrl, this.config.webhookSecret, now);
@@ -152,7 +152,7 @@ export class StatsShard extends DurableObject<Env> {
       this.outbox.nextDue() ?? Number.POSITIVE_INFINITY,
       this.totals.onlineUsers > 0 ? now + this.config.reapIntervalMs : Number.POSITIVE_INFINITY,
     );
-    this.alarm_.ensureBy(now, Math.max(next, now + 1000));
+    this.alarmClock.ensureBy(now, Math.max(next, now + 1000));
   }
 
   /** Drop ghosts: users whose object has not reported within the lease. */
