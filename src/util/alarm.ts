@@ -29,6 +29,10 @@ export class Alarm {
   ensureBy(now: number, at: number): void {
     if (!Number.isFinite(at) || !this.laterThan(at)) return;
     this.#at = Math.max(at, now);
-    void this.storage.setAlarm(this.#at);
+    this.storage.setAlarm(this.#at).catch((err: unknown) => {
+      // Forget it so the next change tries again.
+      this.#at = null;
+      console.error("switchboard: setAlarm failed", err);
+    });
   }
 }
