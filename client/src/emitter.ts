@@ -1,0 +1,52 @@
+/** A small typed event emitter: no dependency, and `on` hands back its own unsubscribe. */
+
+export type Listener<T> = (event: T) => void;
+
+export class Emitter<Events extends object> {
+  readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
+
+  on<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
+    let set = this.#listeners.get(type);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(type, set);
+    }
+    set.add(listener);
+    return () => this.off(type, listener);
+  }
+
+  once<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
+    const off = this.on(type, (event) => {
+      off();
+      listener(event);
+    });
+    return off;
+  }
+
+  off<K extends keyof Events>(type: K, listener: Listener<Events[K]>): void {
+    this.#listeners.get(type)?.delete(listener);
+  }
+
+  listenerCount<K extends keyof Events>(type: K): number {
+    return this.#listeners.get(type)?.size ?? 0;
+  }
+
+  /**
+   * A throwing listener must not break the connection logic that emitted the
+   * event (acks, dedupe, reconnects): its error is reported asynchronously,
+   * like an uncaught error in a DOM event listener.
+   */
+  protected emit<K extends keyof Events>(type: K, event: Events[K]): void {
+    const set = this.#listeners.get(type);
+    if (set === undefined) return;
+    for (const listener of [...set] as Listener<Events[K]>[]) {
+      try {
+        listener(event);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}

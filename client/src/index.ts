@@ -1,0 +1,26 @@
+/**
+ * Switchboard client SDK: one connection per device that reconnects with
+ * full-jitter backoff, detects dead connections with a heartbeat, resumes
+ * without loss or duplicates, and acks in batches. No runtime dependencies.
+ */
+export {
+  connect,
+  SwitchboardClient,
+  SwitchboardError,
+  type AuthTransport,
+  type CloseEvent,
+  type ConnectionState,
+  type ConnectOptions,
+  type EnvironmentEvents,
+  type HeartbeatOptions,
+  type OpenEvent,
+  type ResyncEvent,
+  type SwitchboardErrorKind,
+  type SwitchboardEvents,
+  type SwitchboardMessage,
+  type TokenRequest,
+} from "./client.ts";
+export { backoffCeiling, fullJitterDelay, resolveBackoff, type BackoffOptions } from "./backoff.ts";
+export { CLIENT_GIVE_UP_CODE, CloseCode, SUBPROTOCOL } from "./protocol.ts";
+export type { SocketInit, WebSocketFactory, WebSocketLike } from "./socket.ts";
+export type { SeqStorage } from "./storage.ts";

@@ -1,0 +1,111 @@
+/**
+ * The parts of the wire contract (API.md) the client needs. Duplicated from the
+ * server's src/protocol.ts rather than imported, because that module pulls in
+ * valibot and the SDK ships with no runtime dependencies; a unit test keeps the
+ * two in step.
+ */
+
+export const SUBPROTOCOL = "switchboard.v1";
+export const BEARER_PROTOCOL_PREFIX = "bearer.";
+export const CONNECT_PATH = "/v1/connect";
+export const PING = "ping";
+export const PONG = "pong";
+
+/** Close codes the server sends, and what the SDK does after each. */
+export const CloseCode = {
+  /** Normal close: reconnect with backoff unless the app closed the client. */
+  Normal: 1000,
+  /**
+   * Never sent on the wire (RFC 6455 §7.4.1). The SDK reports it when it gave
+   * up on a connection itself: heartbeat or connect timeout, network failure.
+   */
+  Abnormal: 1006,
+  /** Token expired or refused: reconnect only with a fresh token. */
+  PolicyViolation: 1008,
+  MessageTooBig: 1009,
+  InternalError: 1011,
+  /** Closed through the server API: never reconnect. */
+  Kicked: 4001,
+  Stale: 4002,
+  RateLimited: 4029,
+} as const;
+
+/**
+ * Sent by the SDK when it abandons a socket that is still open as far as the
+ * browser knows (no pong). 4000-4999 is private use; the server ignores it.
+ */
+export const CLIENT_GIVE_UP_CODE = 4000;
+
+export interface WelcomeFrame {
+  type: "welcome";
+  sessionId: string;
+  userId: string;
+  device: string;
+  head: number;
+  recovered: boolean;
+}
+
+export interface MessageFrame {
+  type: "message";
+  id: string;
+  /** null for live-only pushes (ttl 0): never stored, never replayed. */
+  seq: number | null;
+  sentAt: number;
+  data: unknown;
+}
+
+export interface ErrorFrame {
+  type: "error";
+  code: string;
+  message: string;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | ErrorFrame;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * Narrow a parsed frame. Anything that does not match the contract exactly is
+ * undefined, so a server bug or a proxy mangling frames surfaces as an `error`
+ * event instead of a half-typed object deep in the app.
+ */
+export function parseServerFrame(value: unknown): ServerFrame | undefined {
+  if (!isRecord(value)) return undefined;
+  switch (value.type) {
+    case "welcome": {
+      const { sessionId, userId, device, head, recovered } = value;
+      if (
+        typeof sessionId === "string" &&
+        typeof userId === "string" &&
+        typeof device === "string" &&
+        isSeq(head) &&
+        typeof recovered === "boolean"
+      ) {
+        return { type: "welcome", sessionId, userId, device, head, recovered };
+      }
+      return undefined;
+    }
+    case "message": {
+      const { id, seq, sentAt, data } = value;
+      if (typeof id === "string" && (seq === null || (isSeq(seq) && seq >= 1)) && typeof sentAt === "number" && "data" in value) {
+        return { type: "message", id, seq, sentAt, data };
+      }
+      return undefined;
+    }
+    case "error": {
+      const { code, message } = value;
+      if (typeof code === "string" && typeof message === "string") return { type: "error", code, message };
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function encodeAck(seq: number): string {
+  return JSON.stringify({ type: "ack", seq });
+}
