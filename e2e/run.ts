@@ -11,7 +11,8 @@
  *    some excluding that device; back online it resumes: every seq meant for
  *    it arrives exactly once, in order, and none of the excluded ones;
  * 4. that tab reloads, pushes arrive meanwhile, and on connect it resumes from
- *    the seq it persisted in sessionStorage.
+ *    the seq it persisted in sessionStorage;
+ * 5. the SDK in Node (header auth) replays the whole log from since=0.
  *
  * Exits 1 with a reason on any failure, 0 with a short summary otherwise.
  */
@@ -19,6 +20,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { connect } from "../client/src/index.ts";
 import { startWrangler, type DevServer } from "./wrangler.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -240,8 +242,50 @@ async function scenario(base: string, browser: Browser): Promise<void> {
   await expectSeqs(a, "laptop", [1, 4, ...range(5, 27)]);
   passed("after a reload the phone resumed from its persisted seq 24 and got 25-27 once");
 
+  // 5. The SDK in Node against the same Worker: header auth, and a full replay
+  // from since=0 that honours targeting (seq 3 was for the phone only).
+  await nodeClient(base, user, [1, 2, ...range(4, 27)]);
+  passed("a Node SDK client (Authorization header) replayed seqs 1-27 from since=0, minus the phone-only seq 3, then got a live push");
+
   check(pageErrors.length === 0, `uncaught errors in the page:\n${pageErrors.join("\n")}`);
   for (const ctx of contexts) await ctx.close();
+}
+
+async function nodeClient(base: string, user: string, replay: number[]): Promise<void> {
+  const seqs: number[] = [];
+  const errors: string[] = [];
+  const client = connect({
+    url: base,
+    device: "node",
+    since: 0,
+    getToken: async () => {
+      const res = await fetch(`${base}/dev/token?user=${encodeURIComponent(user)}`);
+      const body = (await res.json()) as { token: string };
+      return body.token;
+    },
+    backoff: { maxAttempts: 3 },
+  });
+  client.on("message", (m) => {
+    if (m.seq !== null) seqs.push(m.seq);
+  });
+  client.on("error", (e) => errors.push(`${e.kind}: ${e.message}`));
+  const until = async (what: string, done: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!done()) {
+      if (Date.now() > deadline || client.state === "closed") {
+        throw new E2EFailure(`node client: ${what}; state ${client.state}, seqs [${seqs.join(",")}], errors [${errors.join("; ")}]`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    await until("no replay", () => seqs.length >= replay.length);
+    check(JSON.stringify(seqs) === JSON.stringify(replay), `node client: expected replay [${replay.join(",")}], got [${seqs.join(",")}]`);
+    const live = await pushFromServer(base, user, { data: { text: "to the node client too" } });
+    await until(`live seq ${live.seq} never arrived`, () => seqs.at(-1) === live.seq);
+  } finally {
+    client.close();
+  }
 }
 
 // ---- driver ----
