@@ -342,6 +342,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     } catch (err) {
       // A constructor throws for a bad URL or a missing WebSocket: no retry fixes that.
       this.emit("error", new SwitchboardError("config", err instanceof Error ? err.message : "cannot create a WebSocket", { cause: err }));
+      if (this.#state === "closed") return;
       this.#finish();
       this.emit("close", { code: CloseCode.Abnormal, reason: "cannot create a WebSocket", wasClean: false, willReconnect: false });
       return;
@@ -579,6 +580,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   /** Schedule the next attempt with full-jitter backoff, or give up after maxAttempts. */
   #retryLater(code: number, reason: string, wasClean = false): void {
+    // An `error` listener may have closed the client just before this.
+    if (this.#state === "closed") return;
     if (this.#attempt >= this.#backoff.maxAttempts) {
       this.#finish();
       this.emit("close", { code, reason, wasClean, willReconnect: false });

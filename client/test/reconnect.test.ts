@@ -284,6 +284,18 @@ describe("close() and the environment", () => {
     expect(h.client.state).toBe("closed");
   });
 
+  it("close() from an error listener stops a retry that was about to be scheduled", async () => {
+    const connectAttempts = vi.fn(() => Promise.reject(new Error("down")));
+    const client = connect({ url: "https://sb.test", getToken: connectAttempts, createWebSocket: createFakeSocket, environment: null });
+    const closes: boolean[] = [];
+    client.on("error", () => client.close());
+    client.on("close", (e) => closes.push(e.willReconnect));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(connectAttempts).toHaveBeenCalledTimes(1);
+    expect(closes).toEqual([false]);
+    expect(client.state).toBe("closed");
+  });
+
   it("an `online` event skips the rest of the backoff", async () => {
     const listeners = new Map<string, () => void>();
     const environment = {
