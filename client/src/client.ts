@@ -288,6 +288,10 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.emit("close", { code: CloseCode.Normal, reason, wasClean: true, willReconnect: false });
   }
 
+  #isClosed(): boolean {
+    return this.#state === "closed";
+  }
+
   // ---- connecting ----
 
   async #connect(): Promise<void> {
@@ -342,7 +346,9 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     } catch (err) {
       // A constructor throws for a bad URL or a missing WebSocket: no retry fixes that.
       this.emit("error", new SwitchboardError("config", err instanceof Error ? err.message : "cannot create a WebSocket", { cause: err }));
-      if (this.#state === "closed") return;
+      // A listener may have closed the client (a method call, so TypeScript
+      // does not keep the narrowing of #state from above).
+      if (this.#isClosed()) return;
       this.#finish();
       this.emit("close", { code: CloseCode.Abnormal, reason: "cannot create a WebSocket", wasClean: false, willReconnect: false });
       return;
