@@ -1,0 +1,259 @@
+/**
+ * Switchboard on standalone workerd for the abuse and chaos suites: a temp
+ * build, a temp config and data dir per run, secrets and knobs passed in the
+ * child's environment only, the child's output kept for inspection, and every
+ * child killed when this process exits (normally, on a signal, or on a throw).
+ *
+ * Uses buildWorker / writeConfig / startWorkerd from ./workerd.ts unchanged.
+ */
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildWorker, KNOBS, ROOT, startWorkerd, writeConfig } from "./workerd.ts";
+import { COMPATIBILITY_DATE } from "./wranglerConfig.ts";
+
+/** Ports this suite may use (others use 8800-8899 and 9100-9199). */
+export const PORT_MIN = 9200;
+export const PORT_MAX = 9299;
+
+const live = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+let hooked = false;
+
+function killAll(): void {
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  live.clear();
+}
+
+function removeTemps(): void {
+  if (process.env.SB_KEEP_TEMP === "1") return;
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** Kill every workerd child on any way out of this process. */
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", () => {
+    killAll();
+    removeTemps();
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAll();
+      removeTemps();
+      process.exit(130);
+    });
+  }
+}
+
+/** A fresh temp directory, removed at exit (unless SB_KEEP_TEMP=1). */
+export function tempDir(prefix: string): string {
+  hookExit();
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Is `port` free on 127.0.0.1? */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** The first free port from `preferred` upward, within 9200-9299. */
+export async function pickPort(preferred: number): Promise<number> {
+  for (let i = 0; i <= PORT_MAX - PORT_MIN; i++) {
+    const port = PORT_MIN + ((preferred - PORT_MIN + i) % (PORT_MAX - PORT_MIN + 1));
+    if (await portFree(port)) return port;
+  }
+  throw new Error("no free port in 9200-9299");
+}
+
+let built: string | undefined;
+/** Bundle the Worker once per process, into a temp dir (never the shared dist/). */
+export function builtWorker(): string {
+  // wrangler needs Node 22; the project's own node (node_modules/.bin) comes first on PATH.
+  const bin = join(ROOT, "node_modules/.bin");
+  if (!(process.env.PATH ?? "").split(":").includes(bin)) process.env.PATH = `${bin}:${process.env.PATH ?? ""}`;
+  built ??= buildWorker(join(tempDir("sb-build"), "worker"));
+  return built;
+}
+
+export interface ServiceOptions {
+  /** Preferred port (9200-9299); the next free one is used if taken. */
+  port: number;
+  /** Secrets and knobs for the Worker (names from KNOBS). */
+  knobs: Partial<Record<(typeof KNOBS)[number], string>>;
+  /** Durable Object storage on disk (default) or in memory. */
+  storage?: "disk" | "memory";
+  /** Reuse this data dir (e.g. a restart in another Service); default: a fresh temp dir. */
+  dataDir?: string;
+  /** Echo workerd's output to this process's stderr. */
+  echo?: boolean;
+}
+
+export interface ExitRecord {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** We killed it on purpose. */
+  expected: boolean;
+  at: number;
+  /** The last lines it printed. */
+  tail: string[];
+}
+
+const TAIL_LINES = 400;
+
+export class Service {
+  readonly port: number;
+  readonly address: string;
+  readonly base: string;
+  readonly wsBase: string;
+  readonly dataDir: string | undefined;
+  readonly configPath: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly echo: boolean;
+  child: ChildProcess | undefined;
+  /** Every line workerd printed, most recent last (bounded). */
+  readonly tail: string[] = [];
+  /** Lines matching a pattern of interest (bounded); see `watch`. */
+  readonly flagged: string[] = [];
+  readonly exits: ExitRecord[] = [];
+  starts = 0;
+  #expectExit = false;
+
+  private constructor(port: number, dataDir: string | undefined, configPath: string, env: NodeJS.ProcessEnv, echo: boolean) {
+    this.port = port;
+    this.address = `127.0.0.1:${port}`;
+    this.base = `http://${this.address}`;
+    this.wsBase = `ws://${this.address}`;
+    this.dataDir = dataDir;
+    this.configPath = configPath;
+    this.env = env;
+    this.echo = echo;
+  }
+
+  static async start(o: ServiceOptions): Promise<Service> {
+    hookExit();
+    const script = builtWorker();
+    const port = await pickPort(o.port);
+    const dataDir = o.storage === "memory" ? undefined : (o.dataDir ?? join(tempDir("sb-data"), "do"));
+    const configDir = tempDir("sb-config");
+    const configPath = writeConfig({
+      script,
+      address: `127.0.0.1:${port}`,
+      dataDir,
+      classes: ["UserHub", "StatsShard"],
+      namespaces: { UserHub: "USER_HUB", StatsShard: "STATS_SHARD" },
+      fromEnvironment: KNOBS,
+      compatibilityDate: COMPATIBILITY_DATE,
+      configDir,
+    });
+    // A clean environment: only what workerd needs plus the knobs given, so a
+    // developer's shell (JWT_SECRET=… from `npm run serve`) can't leak in.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    for (const [name, value] of Object.entries(o.knobs)) if (value !== undefined) env[name] = value;
+    const service = new Service(port, dataDir, configPath, env, o.echo ?? false);
+    await service.launch();
+    return service;
+  }
+
+  private async launch(): Promise<void> {
+    const child = await startWorkerd(this.configPath, this.address, this.env, "pipe");
+    live.add(child);
+    this.child = child;
+    this.starts++;
+    this.#expectExit = false;
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      if (this.echo) process.stderr.write(text);
+      for (const line of text.split("\n")) {
+        if (line.trim() === "") continue;
+        this.tail.push(line);
+        if (this.tail.length > TAIL_LINES) this.tail.shift();
+        if (FLAG.test(line) && this.flagged.length < 2000) this.flagged.push(line);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      this.exits.push({ code, signal, expected: this.#expectExit, at: Date.now(), tail: this.tail.slice(-60) });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Is the workerd process running? */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Exits we did not cause (crashes, aborts). */
+  unexpectedExits(): ExitRecord[] {
+    return this.exits.filter((e) => !e.expected);
+  }
+
+  /** Send a signal and wait until the process is gone. */
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const child = this.child;
+    if (child === undefined || !this.running) return;
+    this.#expectExit = true;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    await gone;
+  }
+
+  /** Start workerd again on the same config and data dir (after a kill or a crash). */
+  async restart(): Promise<void> {
+    if (this.running) await this.kill("SIGKILL");
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    await this.kill("SIGTERM");
+  }
+
+  /** Resident memory of the workerd process, bytes (Linux /proc). */
+  rss(): number | undefined {
+    const pid = this.pid;
+    if (pid === undefined || !this.running) return undefined;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      return m?.[1] === undefined ? undefined : Number(m[1]) * 1024;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Open file descriptors of the workerd process. */
+  fds(): number | undefined {
+    const pid = this.pid;
+    if (pid === undefined || !this.running) return undefined;
+    try {
+      return readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** workerd output lines worth a look: app errors, runtime aborts, uncaught exceptions. */
+const FLAG = /unhandled error|uncaught|internal error|Promise callback destroyed|fatal|abort|segmentation|kj\/|exception/i;
