@@ -252,6 +252,25 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       if (!a.running) break;
     }
 
+    // ---- after the connect barrage every raw 101 socket was dropped: nobody may still be online
+    if (a.running) {
+      let left: string[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        left = [];
+        for (const u of users) {
+          const p = await apiA.presence(u);
+          if (!p.ok || p.body.sessions.length > 0) left.push(`${u}:${p.ok ? p.body.sessions.length : p.status}`);
+        }
+        if (left.length === 0) break;
+        await sleep(250);
+      }
+      report.health.push({
+        name: "A: after the connect barrage (all sockets dropped) no fuzz user has a session left",
+        pass: left.length === 0,
+        detail: left.length === 0 ? `${users.length} users offline` : `still online: ${left.slice(0, 8).join(", ")}`,
+      });
+    }
+
     // ---- WebSocket frames (content)
     if (a.running) {
       const t0 = Date.now();

@@ -134,8 +134,10 @@ export function rawWsExchange(
       for (const f of parsed.frames) {
         if (f.opcode === 8) {
           result.closeCode = f.payload.length >= 2 ? f.payload.readUInt16BE(0) : 1005;
-          // Answer the close so the server can finish cleanly.
+          // Answer the close so the server can finish cleanly; the exchange is over (workerd keeps
+          // the TCP connection until the client drops it, so don't wait for that).
           socket.write(encodeFrame({ opcode: 8, payload: f.payload.subarray(0, 2) }));
+          setTimeout(finish, 50);
         } else {
           result.frames++;
           if (f.opcode === 1) result.texts.push(f.payload.toString("utf8"));
