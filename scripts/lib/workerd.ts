@@ -4,7 +4,7 @@
  * `npm run serve`, the benchmark and the chaos suite.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -98,14 +98,48 @@ const mainWorker :Workerd.Worker = (
   return path;
 }
 
+/**
+ * argv that runs `command` with its open-file limit raised to `nofile` (soft
+ * and hard) when the caller may (root, or within the hard limit), else with
+ * the soft limit raised to the hard one. The shell execs the command, so the
+ * child's pid is the command's. Used by the benchmark, whose idle-session run
+ * needs ~2 fds per socket in workerd.
+ */
+export function withOpenFileLimit(nofile: number, command: string, args: readonly string[]): [string, string[]] {
+  const n = Math.floor(nofile);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`bad open-file limit: ${nofile}`);
+  const script = `ulimit -n ${n} 2>/dev/null || ulimit -n "$(ulimit -H -n)"; exec "$0" "$@"`;
+  return ["/bin/sh", ["-c", script, command, ...args]];
+}
+
+/** The open-file limits (soft, hard) of a running process, from /proc; undefined if unreadable. */
+export function openFileLimits(pid: number): { soft: number; hard: number } | undefined {
+  try {
+    const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+    if (line?.[1] === undefined || line[2] === undefined) return undefined;
+    const value = (s: string) => (s === "unlimited" ? Number.POSITIVE_INFINITY : Number(s));
+    return { soft: value(line[1]), hard: value(line[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StartOptions {
+  /** Raise the child's open-file limit to this (see withOpenFileLimit). */
+  nofile?: number;
+}
+
 /** Start workerd on a config; resolves once it answers HTTP on `address`. */
 export async function startWorkerd(
   configPath: string,
   address: string,
   env: NodeJS.ProcessEnv = process.env,
   stdio: "inherit" | "pipe" | "ignore" = "inherit",
+  options: StartOptions = {},
 ): Promise<ChildProcess> {
-  const child = spawn(WORKERD, ["serve", configPath, "--experimental"], { env, stdio });
+  const argv = ["serve", configPath, "--experimental"];
+  const [command, args] = options.nofile === undefined ? [WORKERD, argv] : withOpenFileLimit(options.nofile, WORKERD, argv);
+  const child = spawn(command, args, { env, stdio });
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
