@@ -7,10 +7,11 @@
  *
  * Started as: node bench/load.ts   (with an IPC channel; see startLoadGenerator in run.ts)
  */
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 import WebSocket from "ws";
+import { signJwt } from "./lib/jwt.ts";
 import { cpuSeconds } from "./lib/proc.ts";
 import type {
   CloseResult,
@@ -49,19 +50,6 @@ const groups = new Map<string, Group>();
 /** Loopback source addresses, round-robin, so many sockets never run out of ephemeral ports. */
 const SOURCE_ADDRESSES = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 2}`);
 let sourceNext = 0;
-
-function b64url(s: string): string {
-  return Buffer.from(s).toString("base64url");
-}
-
-/** An HS256 client token (sub = userId), as an app server would mint one. */
-export function signJwt(secret: string, sub: string, ttlSeconds = 3600): string {
-  const now = Math.floor(Date.now() / 1000);
-  const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const body = b64url(JSON.stringify({ sub, iat: now, exp: now + ttlSeconds }));
-  const sig = createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url");
-  return `${head}.${body}.${sig}`;
-}
 
 // ---- deliveries ----
 

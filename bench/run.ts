@@ -21,13 +21,10 @@ import { performance } from "node:perf_hooks";
 import { ROOT, WORKERD } from "../scripts/lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "../scripts/lib/wranglerConfig.ts";
 import { LoadGenerator } from "./lib/driver.ts";
-import type { ConnectResult, PushArgs, PushResult, Target } from "./lib/messages.ts";
-import { machineCpu } from "./lib/proc.ts";
+import { machineBusy, type PushSummary, summarize, targetOf } from "./lib/measure.ts";
+import type { ConnectResult, PushArgs } from "./lib/messages.ts";
 import { BASELINE_SCRIPT, buildProduct, hookCleanup, type Server, startServer } from "./lib/servers.ts";
 import { fmt, median, table } from "./lib/stats.ts";
-
-// wrangler (a Node script) must find Node 22 first on PATH, whoever started us.
-process.env.PATH = `${dirname(process.execPath)}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`;
 
 // ---- options ----
 
@@ -60,22 +57,22 @@ interface Sizes {
 }
 
 const FULL: Sizes = {
-  rounds: 3,
+  rounds: 5,
   usersSmall: 100,
   usersLarge: 1000,
   sessionsPerUser: 2,
-  connectConcurrency: 128,
-  windowMs: 2000,
-  warmupMs: 400,
+  connectConcurrency: 192,
+  windowMs: 1500,
+  warmupMs: 300,
   liveConcurrency: 48,
   storedConcurrency: 96,
   connections: 48,
   payloadBytes: 64,
   latencyRate: 200,
-  latencyWindowMs: 2500,
+  latencyWindowMs: 2000,
   fanoutSessions: 1000,
   fanoutConcurrency: 4,
-  fanoutWindowMs: 2000,
+  fanoutWindowMs: 1500,
   idleSessions: 10_000,
   idleSessionsPerUser: 2,
   wakeSample: 200,
@@ -121,41 +118,6 @@ function parseArgs(argv: string[]) {
 
 // ---- measurements ----
 
-export interface PushSummary extends PushResult {
-  pushesPerS: number;
-  deliveriesPerS: number;
-  cpuPerPushUs: number;
-  cpuPerDeliveryUs: number;
-  /** Server CPU / wall: 1.0 = one core busy. */
-  serverUtil: number;
-  loadUtil: number;
-  /** CPU used by everything else on the machine during the window (other engineers' runs), cores. */
-  otherCores: number;
-}
-
-function summarize(r: PushResult, machineBusyS: number): PushSummary {
-  const wallS = r.wallMs / 1000;
-  return {
-    ...r,
-    pushesPerS: r.pushes / wallS,
-    deliveriesPerS: r.deliveries / wallS,
-    cpuPerPushUs: (r.serverCpuS / r.pushes) * 1e6,
-    cpuPerDeliveryUs: (r.serverCpuS / Math.max(1, r.deliveries)) * 1e6,
-    serverUtil: r.serverCpuS / wallS,
-    loadUtil: r.loadCpuS / wallS,
-    otherCores: Math.max(0, (machineBusyS - r.serverCpuS - r.loadCpuS) / wallS),
-  };
-}
-
-const TICK = 100; // /proc/stat USER_HZ
-function machineBusySince(m0: { busy: number }): number {
-  return (machineCpu().busy - m0.busy) / TICK;
-}
-
-function targetOf(s: Server, secrets: { apiKey: string; jwtSecret: string }): Target {
-  return { kind: s.kind, base: s.base, pid: s.pid, apiKey: secrets.apiKey, jwtSecret: secrets.jwtSecret };
-}
-
 const T0 = performance.now();
 function log(msg: string): void {
   process.stderr.write(`bench [${((performance.now() - T0) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`);
@@ -168,12 +130,12 @@ function checkConnect(what: string, r: ConnectResult, problems: string[]): void 
 // ---- the run ----
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
-  if (opts.profile) {
+  if (process.argv.includes("--profile")) {
     const { profile } = await import("./profile.ts");
     await profile(process.argv.slice(2).filter((a) => a !== "--profile"));
     return;
   }
+  const opts = parseArgs(process.argv.slice(2));
   const sizes: Sizes = { ...(opts.smoke ? SMOKE : FULL) };
   if (opts.rounds !== undefined && Number.isInteger(opts.rounds) && opts.rounds > 0) sizes.rounds = opts.rounds;
   const out = resolve(opts.out ?? (opts.smoke ? join(tmpdir(), `switchboard-bench-smoke-${process.pid}.json`) : join(ROOT, "bench/results/latest.json")));
@@ -223,17 +185,36 @@ async function main(): Promise<void> {
 
   const connect = async (kind: Kind, label: string, group: string, prefix: string, first: number, users: number, spu: number) => {
     const r = await lg.connect({ target: T[kind], group, userPrefix: prefix, firstUser: first, users, sessionsPerUser: spu, concurrency: sizes.connectConcurrency });
+    groupUsers.set(group, (groupUsers.get(group) ?? 0) + users);
     checkConnect(`${kind} ${label}`, r, problems);
     raw.connect[`${kind}:${label}`] = { ...r, perS: r.opened / (r.wallMs / 1000), cpuPerConnectMs: (r.serverCpuS / Math.max(1, r.opened)) * 1000 };
     log(`${kind}: connected ${r.opened} sessions (${label}) at ${fmt(r.opened / (r.wallMs / 1000))}/s`);
     return r;
   };
 
-  const measure = async (kind: Kind, a: Omit<PushArgs, "target">, warm = true): Promise<PushSummary> => {
-    if (warm) await lg.push({ ...a, target: T[kind], durationMs: sizes.warmupMs, mode: "closed", drainMs: 3000 });
-    const m0 = machineCpu();
+  /** Users connected per group, and when each group's users were last all pushed to. */
+  const groupUsers = new Map<string, number>();
+  const allTouchedAt = new Map<string, number>();
+  /**
+   * One measured window, after (1) a sweep that pushes once to every user in
+   * range if any may have hibernated (workerd evicts an object ~10 s after its
+   * last event; waking costs ~3 ms of CPU, which must not land in the window)
+   * and (2) a short warm-up.
+   */
+  const measure = async (kind: Kind, a: Omit<PushArgs, "target">): Promise<PushSummary> => {
+    const from = a.fromUser ?? 0;
+    const to = a.toUser ?? groupUsers.get(a.group) ?? 0;
+    const key = `${a.group}:${from}:${to}`;
+    const warmConcurrency = Math.min(a.concurrency, 64);
+    if (performance.now() - (allTouchedAt.get(key) ?? -Infinity) > 5000) {
+      const sweep = await lg.push({ ...a, target: T[kind], mode: "closed", concurrency: warmConcurrency, durationMs: 120_000, maxPushes: to - from, drainMs: 5000 });
+      if (sweep.errors > 0 || sweep.lost > 0) problems.push(`${kind}: sweep of ${a.group}: ${sweep.errors} errors, ${sweep.lost} lost`);
+    }
+    await lg.push({ ...a, target: T[kind], durationMs: sizes.warmupMs, mode: "closed", concurrency: warmConcurrency, drainMs: 3000 });
+    const busy = machineBusy();
     const r = await lg.push({ ...a, target: T[kind] });
-    const s = summarize(r, machineBusySince(m0));
+    const s = summarize(r, busy());
+    if (r.pushes >= to - from) allTouchedAt.set(key, performance.now());
     if (r.errors > 0) problems.push(`${kind}: ${r.errors} push errors (${r.errorSamples.join("; ")})`);
     return s;
   };
@@ -298,7 +279,7 @@ async function main(): Promise<void> {
     if (!hibernated && sizes.settleMaxMs > 0) notes.push(`${kind}: objects did not all hibernate within ${sizes.settleMaxMs} ms (${fmt(fdsPerSessionIdle)} fds/session)`);
     // Wake a sample of hibernated users with one live push each, checked like any other.
     const wakeUsers = Math.min(sizes.wakeSample, Math.floor(totalUsers / processes));
-    const m0 = machineCpu();
+    const busy = machineBusy();
     const wake = await lg.push({
       target: targetOf(shards[0] as Server, secrets),
       group: `${kind}:idle:0`,
@@ -311,7 +292,7 @@ async function main(): Promise<void> {
       payloadBytes: sizes.payloadBytes,
       connections: 8,
     });
-    const wakeSummary = summarize(wake, machineBusySince(m0));
+    const wakeSummary = summarize(wake, busy());
     if (wake.errors > 0) problems.push(`${kind}: ${wake.errors} push errors waking idle users (${wake.errorSamples.join("; ")})`);
     const m = {
       sessions: opened,
@@ -384,6 +365,8 @@ async function main(): Promise<void> {
       for (const kind of order(r)) {
         const s = await measure(kind, {
           group: groupOf(kind, "users"),
+          // Each user at most once per window: the window's users stay awake between rounds.
+          toUser: Math.min(sizes.usersLarge, Math.floor((sizes.latencyRate * sizes.latencyWindowMs) / 1000)),
           ttl: 0,
           mode: "open",
           rate: sizes.latencyRate,

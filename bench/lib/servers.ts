@@ -10,7 +10,7 @@ import type { ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "../../scripts/lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
 import { cpuSeconds, openFds, rssBytes } from "./proc.ts";
@@ -88,6 +88,9 @@ export async function pickPort(): Promise<number> {
 
 /** Switchboard, bundled by wrangler exactly as `npm run serve` bundles it. */
 export function buildProduct(): string {
+  // wrangler is a Node script: Node 22 (ours) must come first on PATH, whoever started us.
+  const nodeDir = dirname(process.execPath);
+  if (!(process.env.PATH ?? "").startsWith(`${nodeDir}:`)) process.env.PATH = `${nodeDir}:${process.env.PATH ?? ""}`;
   return buildWorker(join(tempDir("bench-build"), "worker"));
 }
 

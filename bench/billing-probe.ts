@@ -1,0 +1,250 @@
+/**
+ * node bench/billing-probe.ts — what each event costs in billed units, measured
+ * rather than guessed, for docs/cost-model.md.
+ *
+ * Runs a metered build of the Worker (a scratch copy of src/ whose index.ts
+ * wraps both Durable Object classes: every `sql.exec` cursor is kept and its
+ * rowsRead / rowsWritten summed per handler, every `setAlarm` counted — each is
+ * billed as one row written) on standalone workerd with REAP_INTERVAL=60, and
+ * drives one of each event: connect, stored push, live push, ack, heartbeat
+ * ping, reaper alarm, close. Prints, per handler invocation: rows read, rows
+ * written, setAlarm calls, and the invocation itself (one DO request, or 1/20
+ * for an incoming WebSocket message). Takes ~80 s (it waits for the reaper).
+ */
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
+import { signJwt } from "./lib/jwt.ts";
+import { table } from "./lib/stats.ts";
+import { ROOT } from "../scripts/lib/workerd.ts";
+
+const METERED_INDEX = `import { UserHub as BaseHub } from "./hub/userHub";
+import { StatsShard as BaseShard } from "./stats/statsShard";
+import { app } from "./http/app";
+
+interface Meter { cursors: Array<{ rowsRead: number; rowsWritten: number }>; alarms: number }
+
+function instrument(ctx: DurableObjectState): Meter {
+  const m: Meter = { cursors: [], alarms: 0 };
+  const sql = ctx.storage.sql;
+  const exec = sql.exec.bind(sql);
+  Object.defineProperty(sql, "exec", {
+    configurable: true,
+    writable: true,
+    value: (query: string, ...bindings: unknown[]) => {
+      const cursor = exec(query, ...(bindings as []));
+      m.cursors.push(cursor);
+      return cursor;
+    },
+  });
+  const setAlarm = ctx.storage.setAlarm.bind(ctx.storage);
+  Object.defineProperty(ctx.storage, "setAlarm", {
+    configurable: true,
+    writable: true,
+    value: (at: number | Date, options?: DurableObjectSetAlarmOptions) => {
+      m.alarms++;
+      return setAlarm(at, options);
+    },
+  });
+  return m;
+}
+
+function report(cls: string, event: string, m: Meter, id: string): void {
+  let read = 0;
+  let written = 0;
+  for (const c of m.cursors) {
+    read += c.rowsRead;
+    written += c.rowsWritten;
+  }
+  const alarms = m.alarms;
+  m.cursors = [];
+  m.alarms = 0;
+  console.log("METER " + JSON.stringify({ cls, event, read, written, alarms, id }));
+}
+
+export class UserHub extends BaseHub {
+  readonly meter: Meter;
+  constructor(ctx: DurableObjectState, env: Env) {
+    const m = instrument(ctx);
+    super(ctx, env);
+    this.meter = m;
+    report("UserHub", "constructor (wake)", m, this.ctx.id.toString());
+  }
+  override async fetch(request: Request): Promise<Response> {
+    try { return await super.fetch(request); } finally { report("UserHub", "connect", this.meter, this.ctx.id.toString()); }
+  }
+  override async push(req: Parameters<BaseHub["push"]>[0]) {
+    try { return await super.push(req); } finally { report("UserHub", req.ttl === 0 ? "push (live)" : "push (stored)", this.meter, this.ctx.id.toString()); }
+  }
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    try { await super.webSocketMessage(ws, message); } finally { report("UserHub", typeof message === "string" && message.includes("ack") ? "ack (incoming message)" : "other incoming message: " + String(message).slice(0, 20), this.meter, this.ctx.id.toString()); }
+  }
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try { await super.webSocketClose(ws, code, reason); } finally { report("UserHub", "close (incoming)", this.meter, this.ctx.id.toString()); }
+  }
+  override async alarm(): Promise<void> {
+    try { await super.alarm(); } finally { report("UserHub", "alarm (reaper)", this.meter, this.ctx.id.toString()); }
+  }
+}
+
+export class StatsShard extends BaseShard {
+  readonly meter: Meter;
+  constructor(ctx: DurableObjectState, env: Env) {
+    const m = instrument(ctx);
+    super(ctx, env);
+    this.meter = m;
+    report("StatsShard", "constructor (wake)", m, this.ctx.id.toString());
+  }
+  override async report(userId: string, sessions: number, version: number): Promise<void> {
+    try { await super.report(userId, sessions, version); } finally { report("StatsShard", "report (RPC from a user's object)", this.meter, this.ctx.id.toString()); }
+  }
+  override async alarm(): Promise<void> {
+    try { await super.alarm(); } finally { report("StatsShard", "alarm (lease expiry)", this.meter, this.ctx.id.toString()); }
+  }
+}
+
+export default { fetch: app.fetch } satisfies ExportedHandler<Env>;
+`;
+
+interface MeterLine {
+  id: string;
+  cls: string;
+  event: string;
+  read: number;
+  written: number;
+  alarms: number;
+}
+
+async function main(): Promise<void> {
+  hookCleanup();
+  const src = scratchSource("metered");
+  writeFileSync(join(src, "index.ts"), METERED_INDEX);
+  const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir("bench-bundle-metered"), "index.js"));
+  const secrets = { apiKey: `probe-${randomBytes(12).toString("hex")}`, jwtSecret: `probe-${randomBytes(24).toString("hex")}` };
+  const server = await startServer({
+    name: "metered",
+    kind: "product",
+    script,
+    knobs: { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, REAP_INTERVAL: "60", STATS_SHARDS: "1" },
+    nofile: 4096,
+  });
+  const meters: MeterLine[] = [];
+  const constructed = new Set<string>();
+  const phaseOf = new Map<MeterLine, string>();
+  let phase = "start";
+  server.child.stdout?.on("data", (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      const i = line.indexOf("METER ");
+      if (i < 0) continue;
+      const m = JSON.parse(line.slice(i + 6)) as MeterLine;
+      // An object's first construction creates its tables; later ones are wakes from hibernation.
+      if (m.event === "constructor (wake)") {
+        m.event = constructed.has(m.id) ? "constructor (wake from hibernation)" : "constructor (first ever: creates tables)";
+        constructed.add(m.id);
+      }
+      meters.push(m);
+      phaseOf.set(m, phase);
+    }
+  });
+  const settle = () => new Promise((r) => setTimeout(r, 400));
+  const USERS = 4;
+  const users = Array.from({ length: USERS }, (_, i) => `probe-user-${i}`);
+  const sockets: WebSocket[] = [];
+  const push = async (userId: string, body: object) => {
+    const res = await fetch(`${server.base}/v1/users/${userId}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secrets.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`push: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as { seq: number | null };
+  };
+  try {
+    phase = "connect";
+    for (const userId of users) {
+      for (let d = 0; d < 2; d++) {
+        const ws = new WebSocket(`${server.base.replace("http", "ws")}/v1/connect?device=dev${d}`, {
+          headers: { Authorization: `Bearer ${signJwt(secrets.jwtSecret, userId)}` },
+          perMessageDeflate: false,
+        });
+        await new Promise<void>((resolve, reject) => {
+          ws.once("message", () => resolve());
+          ws.once("error", reject);
+        });
+        sockets.push(ws);
+      }
+    }
+    await settle();
+    phase = "stored push";
+    let lastSeq = 0;
+    for (const userId of users) lastSeq = (await push(userId, { data: { n: 1 } })).seq ?? 0;
+    await settle();
+    phase = "live push";
+    for (const userId of users) await push(userId, { data: { n: 2 }, ttl: 0 });
+    await settle();
+    phase = "ack";
+    for (const ws of sockets) ws.send(JSON.stringify({ type: "ack", seq: lastSeq }));
+    await settle();
+    phase = "heartbeat";
+    for (const ws of sockets) ws.send("ping");
+    await settle();
+    // Let the objects hibernate, then wait for the reaper (REAP_INTERVAL=60 s from connect).
+    phase = "idle, then the reaper alarm";
+    process.stderr.write("billing-probe: waiting ~70 s for the reaper alarms…\n");
+    // Keep the sessions fresh (STALE_AFTER is 90 s) with heartbeats, which never wake the objects.
+    for (let t = 0; t < 70; t += 10) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      for (const ws of sockets) ws.send("ping");
+    }
+    await settle();
+    phase = "close";
+    for (const ws of sockets) ws.close(1000, "probe done");
+    await new Promise((r) => setTimeout(r, 1500));
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await server.stop();
+  }
+
+  // Aggregate per (class, event).
+  const groups = new Map<string, { cls: string; event: string; n: number; read: number; written: number; alarms: number; phases: Set<string> }>();
+  for (const m of meters) {
+    const key = `${m.cls}|${m.event}`;
+    const g = groups.get(key) ?? { cls: m.cls, event: m.event, n: 0, read: 0, written: 0, alarms: 0, phases: new Set<string>() };
+    g.n++;
+    g.read += m.read;
+    g.written += m.written;
+    g.alarms += m.alarms;
+    g.phases.add(phaseOf.get(m) ?? "?");
+    groups.set(key, g);
+  }
+  const rows = [...groups.values()].map((g) => ({
+    object: g.cls,
+    event: g.event,
+    invocations: g.n,
+    rowsReadEach: g.read / g.n,
+    rowsWrittenEach: g.written / g.n,
+    setAlarmEach: g.alarms / g.n,
+    phases: [...g.phases].join(", "),
+  }));
+  const text = table(
+    ["object", "handler", "invocations", "rows read each", "SQL rows written each", "setAlarm each (1 row written)", "seen during"],
+    rows.map((r) => [r.object, r.event, String(r.invocations), r.rowsReadEach.toFixed(2), r.rowsWrittenEach.toFixed(2), r.setAlarmEach.toFixed(2), r.phases]),
+  );
+  console.log(`\nBilled storage units per Durable Object handler (${USERS} users × 2 sessions; REAP_INTERVAL=60 s; 1 stats shard)\n`);
+  console.log(text);
+  const pingWakes = meters.filter((m) => m.event.startsWith("other incoming message")).length;
+  console.log(`\nheartbeat pings that reached the object (woke it): ${pingWakes} of ${sockets.length * 8} sent`);
+  const out = join(ROOT, "bench/results/billing-probe.json");
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), users: USERS, sessionsPerUser: 2, rows, pingWakes, pingsSent: sockets.length * 8, table: text }, null, 2)}\n`);
+  console.log(`results in ${out}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error("billing-probe failed:", err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+/** Derived figures for one measured push window, shared by bench/run.ts and bench/profile.ts. */
+import type { PushResult, Target } from "./messages.ts";
+import { machineCpu } from "./proc.ts";
+import type { Server } from "./servers.ts";
+
+export interface PushSummary extends PushResult {
+  pushesPerS: number;
+  deliveriesPerS: number;
+  cpuPerPushUs: number;
+  cpuPerDeliveryUs: number;
+  /** Server CPU / wall: 1.0 = one core busy. */
+  serverUtil: number;
+  loadUtil: number;
+  /** CPU used by everything else on the machine during the window (other engineers' runs), in cores. */
+  otherCores: number;
+}
+
+export function summarize(r: PushResult, machineBusyS: number): PushSummary {
+  const wallS = r.wallMs / 1000;
+  return {
+    ...r,
+    pushesPerS: r.pushes / wallS,
+    deliveriesPerS: r.deliveries / wallS,
+    cpuPerPushUs: (r.serverCpuS / Math.max(1, r.pushes)) * 1e6,
+    cpuPerDeliveryUs: (r.serverCpuS / Math.max(1, r.deliveries)) * 1e6,
+    serverUtil: r.serverCpuS / wallS,
+    loadUtil: r.loadCpuS / wallS,
+    otherCores: Math.max(0, (machineBusyS - r.serverCpuS - r.loadCpuS) / wallS),
+  };
+}
+
+const USER_HZ = 100;
+/** Start a whole-machine CPU reading; call the result to get busy CPU-seconds since. */
+export function machineBusy(): () => number {
+  const m0 = machineCpu();
+  return () => (machineCpu().busy - m0.busy) / USER_HZ;
+}
+
+export interface Secrets {
+  apiKey: string;
+  jwtSecret: string;
+}
+
+export function targetOf(s: Server, secrets: Secrets): Target {
+  return { kind: s.kind, base: s.base, pid: s.pid, apiKey: secrets.apiKey, jwtSecret: secrets.jwtSecret };
+}

@@ -1,0 +1,315 @@
+/**
+ * Variants of the Worker for `npm run bench -- --profile`: each is src/ with
+ * one piece stubbed out (to price it) or replaced by a proposed fix (to
+ * measure the fix). Edits are exact-text replacements in a scratch copy; when
+ * src/ has moved on and an anchor is gone, the variant is skipped and said so.
+ */
+
+export interface Edit {
+  /** Path under src/. */
+  file: string;
+  from: string;
+  to: string;
+}
+
+export interface Variant {
+  name: string;
+  what: string;
+  kind: "product" | "baseline";
+  edits?: Edit[];
+  /** Whole files to write (path under src/ → text). */
+  files?: Record<string, string>;
+  /** Unified diffs under bench/patches/ to apply (patch -p1) to the scratch tree: proposed fixes. */
+  patches?: string[];
+  /** Text bindings (baseline knobs). */
+  text?: Record<string, string>;
+}
+
+const BEARER_AUTH = `      auth: bearerAuth({
+        token: config.apiKey,
+        noAuthenticationHeader: { message: unauthorized },
+        invalidAuthenticationHeader: { message: unauthorized },
+        invalidToken: { message: unauthorized },
+      }),`;
+
+/** Proposed fix P1: the API-key check without hono's two awaited SHA-256 digests per request. */
+export const SYNC_AUTH: Edit[] = [
+  { file: "http/app.ts", from: BEARER_AUTH, to: "      auth: apiKeyAuth(config.apiKey)," },
+  {
+    file: "http/app.ts",
+    from: "export const app = new Hono<AppEnv>();",
+    to: `/**
+ * \`Authorization: Bearer <API_KEY>\`, compared in constant time, synchronously.
+ * (hono's bearerAuth hashes both sides with two awaited crypto.subtle.digest
+ * calls per request, which costs more than the rest of the check.)
+ */
+function apiKeyAuth(apiKey: string): MiddlewareHandler<AppEnv> {
+  const encoder = new TextEncoder();
+  const expected = encoder.encode(apiKey);
+  return async (c, next) => {
+    const given = encoder.encode(/^Bearer +(\\S+) *$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "");
+    // timingSafeEqual needs equal lengths; only the key's length can leak.
+    if (given.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(given, expected)) return unauthorized();
+    await next();
+  };
+}
+
+export const app = new Hono<AppEnv>();`,
+  },
+];
+
+/** The push route handled before Hono (same checks, same answers on the happy path; anything else falls through to the app). */
+const BARE_ROUTER_INDEX = `import { app } from "./http/app";
+import { configFrom } from "./config";
+import { isUserId } from "./protocol";
+import { check, PushBody } from "./http/schemas";
+import { serializeData } from "./http/body";
+import { jsonError } from "./http/errors";
+
+export { UserHub } from "./hub/userHub";
+export { StatsShard } from "./stats/statsShard";
+
+const PUSH = /^\\/v1\\/users\\/([^/]+)\\/messages$/;
+const encoder = new TextEncoder();
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    if (request.method === "POST") {
+      const m = PUSH.exec(new URL(request.url).pathname);
+      const result = configFrom(env);
+      if (m !== null && m[1] !== undefined && result.ok) {
+        const config = result.config;
+        const given = encoder.encode(/^Bearer +(\\S+) *$/i.exec(request.headers.get("Authorization") ?? "")?.[1] ?? "");
+        const expected = encoder.encode(config.apiKey);
+        const length = Number(request.headers.get("Content-Length") ?? Number.NaN);
+        const type = (request.headers.get("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
+        const userId = decodeURIComponent(m[1]);
+        if (
+          given.byteLength === expected.byteLength &&
+          crypto.subtle.timingSafeEqual(given, expected) &&
+          length <= config.maxMessageBytes &&
+          type === "application/json" &&
+          isUserId(userId)
+        ) {
+          let input: unknown;
+          try {
+            input = JSON.parse(await request.text());
+          } catch {
+            return jsonError(400, "bad_json", "body is not valid JSON", "body");
+          }
+          const checked = check(PushBody, input);
+          if (!checked.ok) return jsonError(400, "bad_request", checked.message, checked.field);
+          const dataJson = serializeData(checked.value.data);
+          if (dataJson === undefined) return jsonError(400, "bad_request", "data is nested too deeply to store", "data");
+          const { id, ttl, device, exceptDevice, exceptSession } = checked.value;
+          const stub = env.USER_HUB.getByName(userId);
+          return Response.json(
+            await stub.push({ userId, id: id ?? crypto.randomUUID(), dataJson, ttl: ttl ?? config.defaultTtl, device, exceptDevice, exceptSession }),
+          );
+        }
+      }
+    }
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;
+`;
+
+/** Amplification factor: an "amp-" variant runs its piece this many extra times per request. */
+export const AMP = 20;
+const AUTH_USE = `app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).auth(c, next));`;
+const LIMIT_USE = `app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).limit(c, next));`;
+const PUSH_RETURN = "return c.json(await c.env.USER_HUB.getByName(userId).push(req));";
+/** No-op RPC methods on UserHub, for pricing the Worker→object hop. */
+const RPC_NOOPS: Edit = {
+  file: "hub/userHub.ts",
+  from: "  // ---- RPC ----",
+  to: `  // ---- RPC ----
+
+  async noopObject(req: PushRequest): Promise<PushResult> {
+    return { id: req.id, seq: null, delivered: 0, sessions: 0, stored: false, duplicate: false };
+  }
+
+  async noopString(text: string): Promise<number> {
+    return text.length;
+  }`,
+};
+
+/** Switchboard's objects behind a Worker as bare as the baseline's. */
+const BARE_WORKER_INDEX = `export { UserHub } from "./hub/userHub";
+export { StatsShard } from "./stats/statsShard";
+import { app } from "./http/app";
+
+const PUSH = /^\\/v1\\/users\\/([^/]+)\\/messages$/;
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const m = request.method === "POST" ? PUSH.exec(new URL(request.url).pathname) : null;
+    if (m === null || m[1] === undefined) return app.fetch(request, env, ctx);
+    const body = JSON.parse(await request.text()) as { data: unknown; id: string; ttl?: number };
+    const userId = m[1];
+    return Response.json(
+      await env.USER_HUB.getByName(userId).push({ userId, id: body.id, dataJson: JSON.stringify(body.data), ttl: body.ttl ?? 86400 }),
+    );
+  },
+} satisfies ExportedHandler<Env>;
+`;
+
+export const VARIANTS: Variant[] = [
+  { name: "control", kind: "product", what: "src/ as is (bundled with esbuild like every variant)" },
+  { name: "baseline", kind: "baseline", what: "bench/baseline/worker.js: route by name, RPC, send to each socket" },
+  { name: "baseline-fetch", kind: "baseline", what: "baseline, Worker→object hop as fetch() instead of RPC", text: { HOP: "fetch" } },
+  { name: "baseline-store", kind: "baseline", what: "baseline + one SQLite INSERT per push (the runtime's cost of a stored push)", text: { STORE: "1" } },
+  { name: "fix-p1", kind: "product", what: "PROPOSED P1 (bench/patches/p1-sync-api-key.diff): API key checked with timingSafeEqual, no hashing, no await", patches: ["p1-sync-api-key.diff"] },
+  { name: "fix-p2", kind: "product", what: "PROPOSED P2 (bench/patches/p2-insert-first.diff): stored push inserts first, looks the id up only on conflict", patches: ["p2-insert-first.diff"] },
+  { name: "fix-p1-p2", kind: "product", what: "P1 + P2", patches: ["p1-sync-api-key.diff", "p2-insert-first.diff"] },
+  {
+    name: "stub-worker",
+    kind: "product",
+    what: "the baseline's bare Worker (no Hono, auth, validation) calling Switchboard's object: splits the gap into Worker side and object side",
+    files: { "index.ts": BARE_WORKER_INDEX },
+  },
+  {
+    name: "stub-hono",
+    kind: "product",
+    what: "the push route served before Hono with the same checks (prices routing, context, middleware chain)",
+    files: { "index.ts": BARE_ROUTER_INDEX },
+  },
+  {
+    name: "stub-jwt",
+    kind: "product",
+    what: "connect: token decoded, signature and claims not checked (prices jose HS256)",
+    edits: [
+      {
+        file: "http/connect.ts",
+        from: "const verified = await verifyClientToken(token, config);",
+        to: `const claims = JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { sub: string; exp: number };
+  const verified = { ok: true as const, identity: { userId: claims.sub, expiresAt: claims.exp * 1000 } };`,
+      },
+    ],
+  },
+  {
+    name: "stub-presence",
+    kind: "product",
+    what: "connect: no presence report to the stats shard",
+    edits: [{ file: "hub/userHub.ts", from: "this.presence.report(open);", to: "" }],
+  },
+  // Amplified: the piece runs AMP extra times per request, so (amp − control) / AMP is its
+  // cost with AMP times the signal — small pieces stand out of the machine's noise.
+  {
+    name: "amp-auth",
+    kind: "product",
+    what: `hono bearerAuth run ${AMP} extra times per request`,
+    edits: [{ file: "http/app.ts", from: AUTH_USE, to: Array.from({ length: AMP + 1 }, () => AUTH_USE).join("\n") }],
+  },
+  {
+    name: "amp-sync-auth",
+    kind: "product",
+    what: `the proposed P1 check run ${AMP} extra times per request`,
+    edits: [...SYNC_AUTH, { file: "http/app.ts", from: AUTH_USE, to: Array.from({ length: AMP + 1 }, () => AUTH_USE).join("\n") }],
+  },
+  {
+    name: "amp-validation",
+    kind: "product",
+    what: `valibot check of the push body run ${AMP} extra times`,
+    edits: [
+      {
+        file: "http/api.ts",
+        from: "const parsed = await body(c, (input) => check(PushBody, input));",
+        to: `const parsed = await body(c, (input) => {
+    for (let i = 0; i < ${AMP}; i++) check(PushBody, input);
+    return check(PushBody, input);
+  });`,
+      },
+    ],
+  },
+  {
+    name: "amp-json",
+    kind: "product",
+    what: `JSON.parse of the body and JSON.stringify of data run ${AMP} extra times`,
+    edits: [
+      { file: "http/body.ts", from: "    return { ok: true, value: JSON.parse(text) as unknown };", to: `    for (let i = 0; i < ${AMP}; i++) JSON.parse(text);\n    return { ok: true, value: JSON.parse(text) as unknown };` },
+      { file: "http/body.ts", from: "    return JSON.stringify(data);", to: `    for (let i = 0; i < ${AMP}; i++) JSON.stringify(data);\n    return JSON.stringify(data);` },
+    ],
+  },
+  {
+    name: "amp-middleware",
+    kind: "product",
+    what: `${AMP} extra no-op async Hono middlewares on /v1/* (the price of one layer of the chain)`,
+    edits: [{ file: "http/app.ts", from: LIMIT_USE, to: [LIMIT_USE, ...Array.from({ length: AMP }, () => `app.use("/v1/*", async (_c, next) => {\n  await next();\n});`)].join("\n") }],
+  },
+  {
+    name: "amp-rpc-object",
+    kind: "product",
+    what: `${AMP} extra RPC calls to the user's object per push, PushRequest in, PushResult out, no work (one Worker→object hop)`,
+    edits: [
+      RPC_NOOPS,
+      {
+        file: "http/api.ts",
+        from: PUSH_RETURN,
+        to: `const hub = c.env.USER_HUB.getByName(userId);
+  for (let i = 0; i < ${AMP}; i++) await hub.noopObject(req);
+  ${PUSH_RETURN}`,
+      },
+    ],
+  },
+  {
+    name: "amp-rpc-string",
+    kind: "product",
+    what: `${AMP} extra RPC calls per push with a string in and a number out (as the baseline's hop)`,
+    edits: [
+      RPC_NOOPS,
+      {
+        file: "http/api.ts",
+        from: PUSH_RETURN,
+        to: `const hub = c.env.USER_HUB.getByName(userId);
+  const asText = JSON.stringify(req);
+  for (let i = 0; i < ${AMP}; i++) await hub.noopString(asText);
+  ${PUSH_RETURN}`,
+      },
+    ],
+  },
+  {
+    name: "amp-do-bookkeeping",
+    kind: "product",
+    what: `the object's per-push JS (idempotency map get/set, frame encoding) run ${AMP} extra times`,
+    edits: [
+      {
+        file: "hub/userHub.ts",
+        from: "    this.recentLive.set(req.id, result, now);",
+        to: `    this.recentLive.set(req.id, result, now);
+    for (let i = 0; i < ${AMP}; i++) {
+      const extra = \`\${req.id}~\${i}\`;
+      this.recentLive.get(extra, now);
+      encodeMessage({ id: extra, seq: null, sentAt: now }, req.dataJson);
+      this.recentLive.set(extra, result, now);
+    }`,
+      },
+    ],
+  },
+  {
+    name: "amp-idempotency-read",
+    kind: "product",
+    what: `stored push: the SELECT by id (idempotency lookup) run ${AMP} extra times`,
+    edits: [
+      {
+        file: "hub/userHub.ts",
+        from: "    const existing = this.log.findById(req.id, now);",
+        to: `    for (let i = 0; i < ${AMP}; i++) this.log.findById(\`\${req.id}~\${i}\`, now);
+    const existing = this.log.findById(req.id, now);`,
+      },
+    ],
+  },
+  {
+    name: "amp-jwt",
+    kind: "product",
+    what: `connect: the token verified ${AMP} extra times (jose HS256 + claims)`,
+    edits: [
+      {
+        file: "http/connect.ts",
+        from: "const verified = await verifyClientToken(token, config);",
+        to: `for (let i = 0; i < ${AMP}; i++) await verifyClientToken(token, config);
+  const verified = await verifyClientToken(token, config);`,
+      },
+    ],
+  },
+];
