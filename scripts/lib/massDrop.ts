@@ -1,0 +1,174 @@
+/**
+ * Mass disconnect: N idle sessions over many users, then all of them dropped
+ * at once (a network blip: TCP torn down without close frames, or a clean
+ * close storm). The service must keep running, and presence and the
+ * deployment-wide counts must come back to the truth.
+ */
+import WebSocket from "ws";
+import type { Api } from "./api.ts";
+import { sleep } from "./rng.ts";
+import type { Service } from "./service.ts";
+
+export interface MassOptions {
+  sessions: number;
+  /** Sessions per user (≤ MAX_SESSIONS_PER_USER). */
+  perUser: number;
+  /** How the blip drops them. */
+  how: "terminate" | "close";
+  /** Open this many connects at once. */
+  concurrency: number;
+  token: (user: string) => Promise<string>;
+  log: (line: string) => void;
+  /** Seconds to wait for counts to settle after the drop. */
+  settleSeconds: number;
+  /** Seconds to stay idle (no client frames: objects may hibernate) before the drop. */
+  idleSeconds?: number;
+  userPrefix: string;
+}
+
+export interface MassResult {
+  opened: number;
+  openFailures: number;
+  openSeconds: number;
+  statsBefore: { onlineUsers: number; sessions: number } | string;
+  workerdFdsBefore: number | undefined;
+  workerdRssBefore: number | undefined;
+  /** workerd survived the drop. */
+  survived: boolean;
+  exitAfterDrop: { code: number | null; signal: string | null; tail: string[] } | undefined;
+  statsAfter: { onlineUsers: number; sessions: number } | string;
+  settleSeconds: number;
+  peakFds: number;
+  presenceLeft: number;
+  presenceChecked: number;
+  pass: boolean;
+  detail: string;
+}
+
+export async function massDisconnect(svc: Service, api: Api, o: MassOptions): Promise<MassResult> {
+  const users = Math.ceil(o.sessions / o.perUser);
+  const names = Array.from({ length: users }, (_, i) => `${o.userPrefix}-${i}`);
+  const tokens = new Map<string, string>();
+  for (const u of names) tokens.set(u, await o.token(u));
+  const sockets: WebSocket[] = [];
+  let failures = 0;
+  const t0 = Date.now();
+  let next = 0;
+  const openOne = (i: number): Promise<void> =>
+    new Promise((resolve) => {
+      const user = names[Math.floor(i / o.perUser)] ?? "x";
+      const ws = new WebSocket(`${svc.wsBase}/v1/connect?device=m${i % o.perUser}`, {
+        headers: { Authorization: `Bearer ${tokens.get(user) ?? ""}` },
+        perMessageDeflate: false,
+        handshakeTimeout: 30_000,
+      });
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        if (ok) sockets.push(ws);
+        else failures++;
+        resolve();
+      };
+      ws.once("message", () => finish(true));
+      ws.once("error", () => finish(false));
+      ws.once("close", () => finish(false));
+      ws.once("unexpected-response", (_req, res) => {
+        res.resume();
+        finish(false);
+      });
+    });
+  await Promise.all(
+    Array.from({ length: o.concurrency }, async () => {
+      while (next < o.sessions) await openOne(next++);
+    }),
+  );
+  const openSeconds = (Date.now() - t0) / 1000;
+  o.log(`  mass: ${sockets.length} sessions open over ${users} users in ${openSeconds.toFixed(1)} s (${failures} failed)`);
+  // Keep them alive (heartbeats) while the counts settle.
+  const beat = setInterval(() => {
+    for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.send("ping");
+  }, 5000);
+  let statsBefore: MassResult["statsBefore"] = "not read";
+  for (let i = 0; i < 40; i++) {
+    const s = await api.stats();
+    statsBefore = s.ok ? s.body : `${s.status} ${s.error}`;
+    if (s.ok && s.body.sessions >= sockets.length) break;
+    await sleep(250);
+  }
+  const fdsBefore = svc.fds();
+  const rssBefore = svc.rss();
+  o.log(`  mass: stats before ${JSON.stringify(statsBefore)}; workerd fds ${String(fdsBefore)}, RSS ${((rssBefore ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+  clearInterval(beat);
+  if ((o.idleSeconds ?? 0) > 0) {
+    o.log(`  mass: idle for ${String(o.idleSeconds)} s (objects may hibernate)`);
+    const until = Date.now() + (o.idleSeconds ?? 0) * 1000;
+    while (Date.now() < until) {
+      await sleep(2000);
+      o.log(`    workerd fds ${String(svc.fds())}, RSS ${((svc.rss() ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+    }
+  }
+
+  // The blip.
+  const exitsBefore = svc.exits.length;
+  o.log(`  mass: dropping all ${sockets.length} at once (${o.how})`);
+  for (const ws of sockets) {
+    if (o.how === "terminate") ws.terminate();
+    else ws.close(1000, "blip");
+  }
+  const t1 = Date.now();
+  let peakFds = 0;
+  const fdTimer = setInterval(() => {
+    peakFds = Math.max(peakFds, svc.fds() ?? 0);
+  }, 50);
+  let statsAfter: MassResult["statsAfter"] = "not read";
+  let survived = true;
+  while (Date.now() - t1 < o.settleSeconds * 1000) {
+    await sleep(500);
+    if (!svc.running) {
+      survived = false;
+      break;
+    }
+    const s = await api.stats();
+    statsAfter = s.ok ? s.body : `${s.status} ${s.error}`;
+    if (s.ok && s.body.sessions === 0 && s.body.onlineUsers === 0) break;
+  }
+  const settleSeconds = (Date.now() - t1) / 1000;
+  clearInterval(fdTimer);
+  o.log(`  mass: peak workerd fds during the drop: ${peakFds}`);
+  await sleep(300);
+  if (!svc.running) survived = false;
+  const exit = svc.exits.length > exitsBefore ? svc.exits[svc.exits.length - 1] : undefined;
+  let presenceLeft = 0;
+  let presenceChecked = 0;
+  if (survived) {
+    for (const u of names.filter((_, i) => i % Math.max(1, Math.floor(users / 50)) === 0)) {
+      const p = await api.presence(u);
+      presenceChecked++;
+      if (!p.ok || p.body.sessions.length > 0) presenceLeft++;
+    }
+  }
+  const zero = typeof statsAfter !== "string" && statsAfter.sessions === 0 && statsAfter.onlineUsers === 0;
+  const pass = survived && zero && presenceLeft === 0;
+  const detail = survived
+    ? `stats after ${settleSeconds.toFixed(1)} s: ${JSON.stringify(statsAfter)}; presence of ${presenceChecked} sampled users: ${presenceLeft} still online`
+    : `workerd DIED after the drop (${exit?.signal ?? `code ${String(exit?.code)}`}): ${exit?.tail.slice(-3).join(" | ") ?? ""}`;
+  o.log(`  mass: ${pass ? "ok" : "FAIL"} — ${detail}`);
+  return {
+    opened: sockets.length,
+    openFailures: failures,
+    openSeconds,
+    statsBefore,
+    workerdFdsBefore: fdsBefore,
+    workerdRssBefore: rssBefore,
+    survived,
+    exitAfterDrop: exit === undefined ? undefined : { code: exit.code, signal: exit.signal, tail: exit.tail },
+    statsAfter,
+    settleSeconds,
+    peakFds,
+    presenceLeft,
+    presenceChecked,
+    pass,
+    detail,
+  };
+}
