@@ -10,12 +10,14 @@
  * ping, reaper alarm, close. Prints, per handler invocation: rows read, rows
  * written, setAlarm calls, and the invocation itself (one DO request, or 1/20
  * for an incoming WebSocket message). Takes ~80 s (it waits for the reaper).
+ *
+ *   node bench/billing-probe.ts [--patch p4-no-lease-index.diff …]   (patches from bench/patches/)
  */
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import WebSocket from "ws";
-import { bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
+import { applyPatch, bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
 import { signJwt } from "./lib/jwt.ts";
 import { table } from "./lib/stats.ts";
 import { ROOT } from "../scripts/lib/workerd.ts";
@@ -117,9 +119,16 @@ interface MeterLine {
   alarms: number;
 }
 
-async function main(): Promise<void> {
+export async function probe(argv: string[]): Promise<void> {
   hookCleanup();
+  // --patch NAME (repeatable): apply bench/patches/NAME to the scratch tree first.
+  const patches: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--patch" && argv[i + 1] !== undefined) patches.push(argv[++i] as string);
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
   const src = scratchSource("metered");
+  for (const patch of patches) applyPatch(dirname(src), patch);
   writeFileSync(join(src, "index.ts"), METERED_INDEX);
   const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir("bench-bundle-metered"), "index.js"));
   const secrets = { apiKey: `probe-${randomBytes(12).toString("hex")}`, jwtSecret: `probe-${randomBytes(24).toString("hex")}` };
@@ -236,15 +245,17 @@ async function main(): Promise<void> {
   console.log(text);
   const pingWakes = meters.filter((m) => m.event.startsWith("other incoming message")).length;
   console.log(`\nheartbeat pings that reached the object (woke it): ${pingWakes} of ${sockets.length * 8} sent`);
-  const out = join(ROOT, "bench/results/billing-probe.json");
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), users: USERS, sessionsPerUser: 2, rows, pingWakes, pingsSent: sockets.length * 8, table: text }, null, 2)}\n`);
+  const out = join(ROOT, `bench/results/billing-probe${patches.length > 0 ? `-${patches.map((p) => p.split("-")[0]).join("-")}` : ""}.json`);
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), patches, users: USERS, sessionsPerUser: 2, rows, pingWakes, pingsSent: sockets.length * 8, table: text }, null, 2)}\n`);
   console.log(`results in ${out}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error("billing-probe failed:", err);
-    process.exit(1);
-  },
-);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  probe(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error("billing-probe failed:", err);
+      process.exit(1);
+    },
+  );
+}

@@ -11,14 +11,13 @@
  * instead of RPC and with one SQLite INSERT per push: the runtime's own cost
  * of those two things.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { ROOT } from "../scripts/lib/workerd.ts";
 import { LoadGenerator } from "./lib/driver.ts";
 import { machineBusy, type PushSummary, summarize, targetOf } from "./lib/measure.ts";
-import { BASELINE_SCRIPT, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";
+import { applyPatch, BASELINE_SCRIPT, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { AMP, VARIANTS, type Variant } from "./variants.ts";
 
@@ -64,10 +63,7 @@ export async function profile(argv: string[]): Promise<void> {
     }
     try {
       const src = scratchSource(v.name);
-      for (const patch of v.patches ?? []) {
-        const r = spawnSync("patch", ["-p1", "--batch", "--forward", "-d", dirname(src), "-i", join(ROOT, "bench/patches", patch)], { encoding: "utf8" });
-        if (r.status !== 0) throw new Error(`${patch} does not apply to src/ any more: ${r.stdout}${r.stderr}`);
-      }
+      for (const patch of v.patches ?? []) applyPatch(dirname(src), patch);
       for (const e of v.edits ?? []) editFile(join(src, e.file), e.from, e.to);
       for (const [file, text] of Object.entries(v.files ?? {})) writeFileSync(join(src, file), text);
       const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir(`bench-bundle-${v.name}`), "index.js"));

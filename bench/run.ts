@@ -8,7 +8,10 @@
  *   npm run bench -- --smoke           # tiny sizes, seconds; used by test/node/bench.smoke.test.ts
  *   npm run bench -- --out FILE        # where to write the JSON
  *   npm run bench -- --skip-memory     # leave out the 10,000-idle-session phase
+ *   npm run bench -- --patch p1-sync-api-key.diff [--patch …]   # Switchboard built with bench/patches/* applied (scratch copy)
  *   npm run bench -- --profile         # CPU/push of src/ variants with one piece stubbed (bench/profile.ts)
+ *   npm run bench -- --billing-probe   # billed units (rows, alarms, requests) per handler (bench/billing-probe.ts)
+ *   npm run bench -- --cost-model      # the monthly bill for a workload (bench/cost-model.ts)
  *
  * See docs/benchmark.md for what each figure means and how to read it.
  */
@@ -102,7 +105,7 @@ const SMOKE: Sizes = {
 };
 
 function parseArgs(argv: string[]) {
-  const o = { smoke: false, profile: false, skipMemory: false, rounds: undefined as number | undefined, out: undefined as string | undefined, echo: false };
+  const o = { smoke: false, profile: false, skipMemory: false, rounds: undefined as number | undefined, out: undefined as string | undefined, echo: false, patches: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--smoke") o.smoke = true;
@@ -111,6 +114,7 @@ function parseArgs(argv: string[]) {
     else if (a === "--echo") o.echo = true;
     else if (a === "--rounds") o.rounds = Number(argv[++i]);
     else if (a === "--out") o.out = argv[++i];
+    else if (a === "--patch") o.patches.push(argv[++i] ?? "");
     else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
   }
   return o;
@@ -130,9 +134,20 @@ function checkConnect(what: string, r: ConnectResult, problems: string[]): void 
 // ---- the run ----
 
 async function main(): Promise<void> {
-  if (process.argv.includes("--profile")) {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--profile")) {
     const { profile } = await import("./profile.ts");
-    await profile(process.argv.slice(2).filter((a) => a !== "--profile"));
+    await profile(argv.filter((a) => a !== "--profile"));
+    return;
+  }
+  if (argv.includes("--billing-probe")) {
+    const { probe } = await import("./billing-probe.ts");
+    await probe(argv.filter((a) => a !== "--billing-probe"));
+    return;
+  }
+  if (argv.includes("--cost-model")) {
+    const { costModel } = await import("./cost-model.ts");
+    costModel(argv.filter((a) => a !== "--cost-model"));
     return;
   }
   const opts = parseArgs(process.argv.slice(2));
@@ -155,8 +170,8 @@ async function main(): Promise<void> {
     MAX_SESSIONS_PER_USER: String(Math.max(100, sizes.fanoutSessions + 16)),
   };
 
-  log("building the Worker with wrangler…");
-  const productScript = buildProduct();
+  log(`building the Worker with wrangler${opts.patches.length > 0 ? ` with ${opts.patches.join(", ")} applied to a scratch copy of src/` : ""}…`);
+  const productScript = buildProduct(opts.patches);
   const startProduct = (name: string) => startServer({ name, kind: "product", script: productScript, knobs, nofile: sizes.nofile, echo: opts.echo });
   const startBaseline = (name: string) => startServer({ name, kind: "baseline", script: BASELINE_SCRIPT, nofile: sizes.nofile, echo: opts.echo });
 
@@ -391,11 +406,13 @@ async function main(): Promise<void> {
     const groups = await lg.groups();
     if (groups.unexpectedCloses > 0) problems.push(`${groups.unexpectedCloses} sessions closed unexpectedly`);
     for (const kind of kinds) {
-      await lg.close(groupOf(kind, "fanout"));
-      await lg.close(groupOf(kind, "users"));
+      const c1 = await lg.close(groupOf(kind, "fanout"));
+      const c2 = await lg.close(groupOf(kind, "users"));
+      log(`${kind}: closed ${c1.closed + c2.closed} sessions in ${fmt((c1.wallMs + c2.wallMs) / 1000)} s`);
     }
     await P.stop();
     await B.stop();
+    log("stopped");
 
     // 4. Idle sessions: memory per hibernated session, connect rate, and a push
     //    to each of a sample of hibernated users, on fresh servers. workerd
@@ -490,6 +507,7 @@ async function main(): Promise<void> {
     startedAt,
     durationS,
     smoke: opts.smoke,
+    patches: opts.patches,
     environment: {
       node: process.version,
       workerd: execFileSync(WORKERD, ["--version"], { encoding: "utf8" }).trim(),
@@ -512,7 +530,8 @@ async function main(): Promise<void> {
   };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nSwitchboard vs baseline (medians of ${sizes.rounds} paired round${sizes.rounds === 1 ? "" : "s"}; ratio = Switchboard ÷ baseline)\n`);
+  const what = opts.patches.length > 0 ? `Switchboard + ${opts.patches.join(" + ")}` : "Switchboard";
+  console.log(`\n${what} vs baseline (medians of ${sizes.rounds} paired round${sizes.rounds === 1 ? "" : "s"}; ratio = Switchboard ÷ baseline)\n`);
   console.log(text);
   console.log(`\ndeliveries checked: ${losses.deliveries} of ${losses.expected} expected; lost ${losses.lost}, duplicates ${losses.duplicates}, corrupt ${losses.corrupt}, push errors ${losses.errors}`);
   for (const n of notes) console.log(`note: ${n}`);

@@ -36,6 +36,15 @@ export class Hub extends DurableObject {
     return new Response(String(n));
   }
 
+  /** Complete the closing handshake (the hibernation API leaves it to the object). */
+  webSocketClose(ws, code, reason) {
+    try {
+      ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
   push(frame) {
     if (this.store) this.ctx.storage.sql.exec("INSERT INTO m (seq, data) VALUES (?, ?)", ++this.seq, frame);
     let n = 0;

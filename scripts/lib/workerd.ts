@@ -33,10 +33,14 @@ export const KNOBS = [
   "WEBHOOK_OFFLINE_GRACE",
 ] as const;
 
-/** Bundle the Worker with wrangler (no deploy) into `outdir`/index.js. */
-export function buildWorker(outdir = join(ROOT, "dist/worker")): string {
+/**
+ * Bundle the Worker with wrangler (no deploy) into `outdir`/index.js. `root` is
+ * the project to build (default this one; the benchmark builds patched
+ * scratch copies, which have wrangler.toml, src/ and a node_modules link).
+ */
+export function buildWorker(outdir = join(ROOT, "dist/worker"), root = ROOT): string {
   const result = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
-    cwd: ROOT,
+    cwd: root,
     encoding: "utf8",
   });
   if (result.status !== 0) throw new Error(`wrangler build failed:\n${result.stdout}\n${result.stderr}`);
