@@ -4,13 +4,15 @@
  *
  *   npm run chaos                          # 16 users × 3 devices, 75 s, 3 SIGKILLs, seed 20261123
  *   npm run chaos -- --seed 7 --seconds 40 --kills 2 --users 8 --devices 2
- *   npm run chaos -- --mass 4000           # also: mass disconnect of N idle sessions (see docs/guarantees.md)
- *   npm run chaos -- --slow                # also: a stalled reader while pushing (server RSS)
+ *   npm run chaos -- --mass 8000 --per-user 1 --idle 20
+ *                                          # the mass disconnect with N sessions (default 2000, 4 per user; 0 skips)
+ *   npm run chaos -- --slow 0              # skip the slow-consumer section (default: 600 pushes of 32 KiB at 60/s)
  *   npm run chaos -- --inject-loss 3       # checker self-test: the client swallows 3 frames; must exit 1
  *
  * Prints lost / duplicated / reordered; exits 1 on any loss, reorder or
  * integrity failure (and on a failed --mass / --slow check).
  */
+import { runMass, runSlow } from "./lib/chaosExtras.ts";
 import { chaosFailures, printChaos, runChaos } from "./lib/chaosRun.ts";
 import { seedFrom } from "./lib/rng.ts";
 
@@ -35,4 +37,21 @@ const report = await runChaos({
 });
 printChaos(report, log);
 let failed = chaosFailures(report).length > 0;
+
+const massSessions = num("--mass", 2000);
+if (massSessions > 0) {
+  log("");
+  log(`mass disconnect: ${massSessions} sessions dropped at once, under supervision`);
+  const mass = await runMass({ sessions: massSessions, perUser: num("--per-user", 4), idleSeconds: num("--idle", 0), port: 9211, log });
+  log(`mass disconnect: ${mass.pass ? "ok" : "FAILED"} — ${mass.detail}`);
+  failed ||= !mass.pass;
+}
+const slowPushes = num("--slow", 600);
+if (slowPushes > 0) {
+  log("");
+  log(`slow consumer: ${slowPushes} pushes of 32 KiB at 60/s to a user with one stalled reader`);
+  const slow = await runSlow({ pushes: slowPushes, rate: 60, port: 9212, log });
+  log(`slow consumer: ${slow.pass ? "ok" : "FAILED"} — ${slow.detail}`);
+  failed ||= !slow.pass;
+}
 process.exitCode = failed ? 1 : 0;

@@ -27,6 +27,8 @@ export interface LimitsTarget {
   maxSessions: number;
   maxFramesPerSecond: number;
   maxMessageBytes: number;
+  /** Also push one batch of exactly 1000 users (creates 1000 objects). */
+  fullBatch?: boolean;
 }
 
 async function open(t: LimitsTarget, user: string, device: string, light = false): Promise<Session | string> {
@@ -179,8 +181,10 @@ export async function runLimits(t: LimitsTarget, log: (s: string) => void): Prom
     const over = await t.api.call<unknown>("POST", "/v1/messages", { data: 1, ttl: 0, userIds: ids(1001) });
     const overField = over.ok ? undefined : errorShape(Buffer.from(over.error))?.field;
     row("a batch of 1001 userIds is 400 (field userIds)", "1000 (fixed)", over.status === 400 && overField === "userIds", `${over.status} field=${String(overField)}`);
-    const at = await t.api.call<{ results: unknown[] }>("POST", "/v1/messages", { data: 1, ttl: 0, userIds: ids(1000) }, 60_000);
-    row("a batch of 1000 userIds is answered with 1000 results", "1000 (fixed)", at.ok && at.body.results.length === 1000, at.ok ? `${at.body.results.length} results` : `${at.status} ${at.error}`);
+    if (t.fullBatch !== false) {
+      const at = await t.api.call<{ results: unknown[] }>("POST", "/v1/messages", { data: 1, ttl: 0, userIds: ids(1000) }, 60_000);
+      row("a batch of 1000 userIds is answered with 1000 results", "1000 (fixed)", at.ok && at.body.results.length === 1000, at.ok ? `${at.body.results.length} results` : `${at.status} ${at.error}`);
+    }
   }
   return rows;
 }

@@ -52,6 +52,11 @@ export async function massDisconnect(svc: Service, api: Api, o: MassOptions): Pr
   for (const u of names) tokens.set(u, await o.token(u));
   const sockets: WebSocket[] = [];
   let failures = 0;
+  // Heartbeats from the first open until the drop, as the SDK sends them (the runtime answers
+  // them without waking the objects, so idle objects still hibernate).
+  const beat = setInterval(() => {
+    for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.send("ping");
+  }, 20_000);
   const t0 = Date.now();
   let next = 0;
   const openOne = (i: number): Promise<void> =>
@@ -85,10 +90,6 @@ export async function massDisconnect(svc: Service, api: Api, o: MassOptions): Pr
   );
   const openSeconds = (Date.now() - t0) / 1000;
   o.log(`  mass: ${sockets.length} sessions open over ${users} users in ${openSeconds.toFixed(1)} s (${failures} failed)`);
-  // Keep them alive (heartbeats) while the counts settle.
-  const beat = setInterval(() => {
-    for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.send("ping");
-  }, 5000);
   let statsBefore: MassResult["statsBefore"] = "not read";
   for (let i = 0; i < 40; i++) {
     const s = await api.stats();
@@ -99,7 +100,6 @@ export async function massDisconnect(svc: Service, api: Api, o: MassOptions): Pr
   const fdsBefore = svc.fds();
   const rssBefore = svc.rss();
   o.log(`  mass: stats before ${JSON.stringify(statsBefore)}; workerd fds ${String(fdsBefore)}, RSS ${((rssBefore ?? 0) / 2 ** 20).toFixed(0)} MiB`);
-  clearInterval(beat);
   if ((o.idleSeconds ?? 0) > 0) {
     o.log(`  mass: idle for ${String(o.idleSeconds)} s (objects may hibernate)`);
     const until = Date.now() + (o.idleSeconds ?? 0) * 1000;
@@ -110,6 +110,9 @@ export async function massDisconnect(svc: Service, api: Api, o: MassOptions): Pr
   }
 
   // The blip.
+  clearInterval(beat);
+  const stillOpen = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+  if (stillOpen < sockets.length) o.log(`  mass: only ${stillOpen} of ${sockets.length} still open before the drop`);
   const exitsBefore = svc.exits.length;
   o.log(`  mass: dropping all ${sockets.length} at once (${o.how})`);
   for (const ws of sockets) {

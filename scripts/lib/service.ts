@@ -134,6 +134,8 @@ export class Service {
   /** Lines matching a pattern of interest (bounded); see `watch`. */
   readonly flagged: string[] = [];
   readonly exits: ExitRecord[] = [];
+  /** Called on every exit of the workerd child (see supervisor.ts). */
+  readonly exitListeners: Array<(exit: ExitRecord) => void> = [];
   starts = 0;
   #expectExit = false;
 
@@ -193,7 +195,9 @@ export class Service {
     child.stderr?.on("data", onData);
     child.once("exit", (code, signal) => {
       live.delete(child);
-      this.exits.push({ code, signal, expected: this.#expectExit, at: Date.now(), tail: this.tail.slice(-60) });
+      const record: ExitRecord = { code, signal, expected: this.#expectExit, at: Date.now(), tail: this.tail.slice(-60) };
+      this.exits.push(record);
+      for (const listener of this.exitListeners) listener(record);
     });
   }
 

@@ -1,0 +1,95 @@
+/**
+ * The extra chaos sections: a mass disconnect (a network blip dropping
+ * thousands of sessions at once) under supervision, and a slow consumer.
+ * Each runs on its own workerd with on-disk storage.
+ */
+import { Api } from "./api.ts";
+import { massDisconnect, type MassResult } from "./massDrop.ts";
+import { Service } from "./service.ts";
+import { slowConsumer, type SlowResult } from "./slowConsumer.ts";
+import { Supervisor } from "./supervisor.ts";
+import { claimsFor, hs256 } from "./tokens.ts";
+
+const SECRET = "chaos-extra-jwt-secret-0123456789";
+const API_KEY = "chaos-extra-api-key-0123456789";
+
+export interface MassCheck {
+  pass: boolean;
+  detail: string;
+  result: MassResult | undefined;
+  restarts: number;
+}
+
+export async function runMass(o: { sessions: number; perUser: number; idleSeconds: number; port: number; log: (l: string) => void }): Promise<MassCheck> {
+  const svc = await Service.start({ port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: "60" } });
+  const supervisor = new Supervisor(svc, { log: o.log });
+  const api = new Api(svc.base, API_KEY);
+  try {
+    const result = await massDisconnect(svc, api, {
+      sessions: o.sessions,
+      perUser: o.perUser,
+      how: "terminate",
+      concurrency: 64,
+      token: (u) => hs256(claimsFor(u, 3600), SECRET),
+      log: o.log,
+      settleSeconds: 45,
+      idleSeconds: o.idleSeconds,
+      userPrefix: "blip",
+    });
+    await supervisor.settled();
+    const restarted = supervisor.restarts.length;
+    if (!result.survived && restarted > 0) {
+      // Contained: the supervisor brought it back. Presence must be right at once; the counts
+      // only heal when the user objects report (see docs/guarantees.md, "Mass disconnect").
+      const stats = await api.stats();
+      const sample = await api.presence("blip-0");
+      const presenceOk = sample.ok && sample.body.sessions.length === 0;
+      const statsOk = stats.ok && stats.body.sessions === 0;
+      return {
+        pass: presenceOk && statsOk,
+        detail:
+          `workerd died during the drop (peak fds ${result.peakFds}) and was restarted by the supervisor in ${supervisor.restarts[0]?.downMs ?? "?"} ms; ` +
+          `presence ${presenceOk ? "correct" : "WRONG"}; stats ${JSON.stringify(stats.ok ? stats.body : stats.status)}${statsOk ? "" : " — stale counts after a crash (see the stats-after-crash finding)"}`,
+        result,
+        restarts: restarted,
+      };
+    }
+    const crashes = supervisor.restarts.map((r) => `${r.after.signal ?? `code ${String(r.after.code)}`}: ${(r.after.tail.filter((l) => l.trim() !== "").slice(-1)[0] ?? "").slice(0, 100)}`);
+    const crashNote = restarted > 0 ? `; workerd exited ${restarted}× and was restarted by the supervisor (${crashes.join("; ")})` : "";
+    return { pass: result.pass, detail: `${result.detail}; peak workerd fds ${result.peakFds}${crashNote}`, result, restarts: restarted };
+  } finally {
+    supervisor.stop();
+    await svc.stop();
+  }
+}
+
+export interface SlowCheck {
+  pass: boolean;
+  detail: string;
+  result: SlowResult;
+  /** RSS growth per byte pushed while one reader was stalled. */
+  rssPerPushedByte: number;
+}
+
+export async function runSlow(o: { pushes: number; rate: number; port: number; log: (l: string) => void }): Promise<SlowCheck> {
+  const svc = await Service.start({ port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, MAX_STORED_PER_USER: "5000" } });
+  const api = new Api(svc.base, API_KEY);
+  try {
+    const result = await slowConsumer(svc, api, {
+      user: "slow-user",
+      token: await hs256(claimsFor("slow-user", 3600), SECRET),
+      messageBytes: 32_768,
+      pushes: o.pushes,
+      concurrency: 8,
+      rate: o.rate,
+      log: o.log,
+    });
+    // What must hold: the other session is not stalled, and the stalled client, once it reads
+    // (or resumes), misses nothing. Memory growth is measured and reported, not asserted.
+    const pass = result.healthyReceived === result.pushed && result.stalledCaughtUp;
+    const rssPerPushedByte = (result.rssPeak - result.rssStart) / Math.max(1, result.pushedBytes);
+    return { pass, detail: `${result.detail}; RSS grew ${rssPerPushedByte.toFixed(2)} B per byte pushed`, result, rssPerPushedByte };
+  } finally {
+    await svc.stop();
+  }
+}
