@@ -6,6 +6,8 @@
  *   npm run chaos -- --seed 7 --seconds 40 --kills 2 --users 8 --devices 2
  *   npm run chaos -- --mass 8000 --per-user 1 --idle 20
  *                                          # the mass disconnect with N sessions (default 2000, 4 per user; 0 skips)
+ *   npm run chaos -- --mass 1500 --per-user 1 --nofile 5000
+ *                                          # the same, with workerd's fd limit lowered (reproduces exhaustion faster)
  *   npm run chaos -- --slow 0              # skip the slow-consumer section (default: 600 pushes of 32 KiB at 60/s)
  *   npm run chaos -- --inject-loss 3       # checker self-test: the client swallows 3 frames; must exit 1
  *
@@ -42,7 +44,8 @@ const massSessions = num("--mass", 2000);
 if (massSessions > 0) {
   log("");
   log(`mass disconnect: ${massSessions} sessions dropped at once, under supervision`);
-  const mass = await runMass({ sessions: massSessions, perUser: num("--per-user", 4), idleSeconds: num("--idle", 0), port: 9211, log });
+  const nofile = num("--nofile", 0);
+  const mass = await runMass({ sessions: massSessions, perUser: num("--per-user", 4), idleSeconds: num("--idle", 0), port: 9211, log, nofile: nofile > 0 ? nofile : undefined });
   log(`mass disconnect: ${mass.pass ? "ok" : "FAILED"} — ${mass.detail}`);
   failed ||= !mass.pass;
 }

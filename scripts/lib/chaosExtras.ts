@@ -20,8 +20,16 @@ export interface MassCheck {
   restarts: number;
 }
 
-export async function runMass(o: { sessions: number; perUser: number; idleSeconds: number; port: number; log: (l: string) => void }): Promise<MassCheck> {
-  const svc = await Service.start({ port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: "60" } });
+export async function runMass(o: {
+  sessions: number;
+  perUser: number;
+  idleSeconds: number;
+  port: number;
+  log: (l: string) => void;
+  /** workerd's open-file limit (lower it to reproduce fd exhaustion with fewer sessions). */
+  nofile?: number;
+}): Promise<MassCheck> {
+  const svc = await Service.start({ port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: "60" }, nofile: o.nofile });
   const supervisor = new Supervisor(svc, { log: o.log });
   const api = new Api(svc.base, API_KEY);
   try {
@@ -54,7 +62,7 @@ export async function runMass(o: { sessions: number; perUser: number; idleSecond
         restarts: restarted,
       };
     }
-    const crashes = supervisor.restarts.map((r) => `${r.after.signal ?? `code ${String(r.after.code)}`}: ${(r.after.tail.filter((l) => l.trim() !== "").slice(-1)[0] ?? "").slice(0, 100)}`);
+    const crashes = supervisor.restarts.map((r) => `${r.after.signal ?? `code ${String(r.after.code)}`}: ${(r.after.tail.filter((l) => l.trim() !== "" && !l.startsWith("stack:")).slice(-1)[0] ?? "").slice(0, 100)}`);
     const crashNote = restarted > 0 ? `; workerd exited ${restarted}× and was restarted by the supervisor (${crashes.join("; ")})` : "";
     return { pass: result.pass, detail: `${result.detail}; peak workerd fds ${result.peakFds}${crashNote}`, result, restarts: restarted };
   } finally {

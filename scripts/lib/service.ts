@@ -105,6 +105,8 @@ export interface ServiceOptions {
   dataDir?: string;
   /** Echo workerd's output to this process's stderr. */
   echo?: boolean;
+  /** workerd's open-file limit (within the hard limit; e.g. lowered to reproduce fd exhaustion quickly). */
+  nofile?: number;
 }
 
 export interface ExitRecord {
@@ -128,6 +130,7 @@ export class Service {
   readonly configPath: string;
   readonly env: NodeJS.ProcessEnv;
   readonly echo: boolean;
+  readonly nofile: number | undefined;
   child: ChildProcess | undefined;
   /** Every line workerd printed, most recent last (bounded). */
   readonly tail: string[] = [];
@@ -139,7 +142,8 @@ export class Service {
   starts = 0;
   #expectExit = false;
 
-  private constructor(port: number, dataDir: string | undefined, configPath: string, env: NodeJS.ProcessEnv, echo: boolean) {
+  private constructor(port: number, dataDir: string | undefined, configPath: string, env: NodeJS.ProcessEnv, echo: boolean, nofile: number | undefined) {
+    this.nofile = nofile;
     this.port = port;
     this.address = `127.0.0.1:${port}`;
     this.base = `http://${this.address}`;
@@ -170,13 +174,13 @@ export class Service {
     // developer's shell (JWT_SECRET=… from `npm run serve`) can't leak in.
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
     for (const [name, value] of Object.entries(o.knobs)) if (value !== undefined) env[name] = value;
-    const service = new Service(port, dataDir, configPath, env, o.echo ?? false);
+    const service = new Service(port, dataDir, configPath, env, o.echo ?? false, o.nofile);
     await service.launch();
     return service;
   }
 
   private async launch(): Promise<void> {
-    const child = await startWorkerd(this.configPath, this.address, this.env, "pipe");
+    const child = await startWorkerd(this.configPath, this.address, this.env, "pipe", this.nofile === undefined ? {} : { nofile: this.nofile });
     live.add(child);
     this.child = child;
     this.starts++;

@@ -41,7 +41,7 @@ export class Supervisor {
     }
     const backoff = this.#o.backoffMs ?? [100, 1000, 5000];
     await sleep(backoff[Math.min(recent, backoff.length - 1)] ?? 1000);
-    const last = exit.tail.filter((l) => l.trim() !== "").slice(-1)[0] ?? "";
+    const last = exit.tail.filter((l) => l.trim() !== "" && !l.startsWith("stack:")).slice(-1)[0] ?? "";
     this.#o.log(`  supervisor: workerd exited (${exit.signal ?? `code ${String(exit.code)}`}: ${last.slice(0, 120)}); restarting`);
     for (let attempt = 0; this.#active; attempt++) {
       try {
