@@ -129,7 +129,16 @@ export function encodeMessage(head: Omit<MessageFrame, "type" | "data">, dataJso
     MessageFrame,
     "data"
   >);
-  return `${json.slice(0, -1)},"data":${dataJson}}`;
+  return withData(json, dataJson);
+}
+
+/**
+ * Append `"data": <dataJson>` to a serialized JSON object without parsing the
+ * data: it was validated once, at push time, and a reparse of deeply nested
+ * data can overflow the stack.
+ */
+export function withData(objectJson: string, dataJson: string): string {
+  return `${objectJson.slice(0, -1)},"data":${dataJson}}`;
 }
 
 // ---- Client → server frames ----

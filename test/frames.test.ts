@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { connect, push, uniqueUser } from "./helpers";
+import { echoableCode } from "../src/hub/sockets";
 
 describe("client frames", () => {
   it("answers bad frames with an error frame and keeps the socket open", async () => {
@@ -66,5 +67,11 @@ describe("client frames", () => {
     const c = await connect(uniqueUser());
     c.close(4100, "app going away");
     expect((await c.waitClosed()).code).toBe(4100);
+  });
+
+  it("maps codes an endpoint may not send (RFC 6455 §7.4.1) to 1000 when echoing", () => {
+    for (const reserved of [1004, 1005, 1006, 1015]) expect(echoableCode(reserved), String(reserved)).toBe(1000);
+    for (const legal of [1000, 1001, 1008, 1011, 3000, 4100, 4999]) expect(echoableCode(legal), String(legal)).toBe(legal);
+    for (const illegal of [0, 999, 1016, 2999, 5000]) expect(echoableCode(illegal), String(illegal)).toBe(1000);
   });
 });

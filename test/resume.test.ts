@@ -234,6 +234,23 @@ describe("GET /v1/users/{userId}/messages", () => {
     expect(rest.messages.map((m) => m.seq)).toEqual([3, 4, 5]);
   });
 
+  it("returns deeply nested data as it was pushed (never reparsed)", async () => {
+    const user = uniqueUser();
+    const depth = 5000;
+    const nested = `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+    const pushed = await api(`/users/${user}/messages`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: `{"id":"deep","data":${nested}}`,
+    });
+    expect(pushed.status).toBe(200);
+    const res = await api(`/users/${user}/messages`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain(`"data":${nested}`);
+    expect(text.startsWith('{"head":1,"messages":[{"id":"deep","seq":1,')).toBe(true);
+  });
+
   it("400 for malformed since or limit", async () => {
     for (const q of ["since=-1", "since=x", "since=1.5", "limit=0", "limit=1001", "limit=abc", "since=9007199254740992"]) {
       const res = await api(`/users/u1/messages?${q}`);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { shardIndex, shardName } from "../src/stats/shardKey";
+import { describe, expect, it, vi } from "vitest";
+import { LEASE_RENEW_REAPS, leaseRenewalDue, shardIndex, shardName } from "../src/stats/shardKey";
 import { api, connect, hubOf, uniqueUser, type TestClient } from "./helpers";
 
 interface Stats {
@@ -24,6 +24,9 @@ async function expectStats(want: Stats): Promise<void> {
   }
   expect(got).toEqual(want);
 }
+
+/** REAP_INTERVAL in the test config (the default). */
+const REAP_INTERVAL_MS = 600_000;
 
 const shardOf = (userId: string) => env.STATS_SHARD.getByName(shardName(shardIndex(userId, 4)));
 
@@ -91,11 +94,61 @@ describe("deployment-wide counts", () => {
     expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
     await expectStats(base);
 
-    // The user's reaper alarm re-reports the truth and the shard heals.
-    expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
+    // The user's reaper alarm that falls in a renewal slot re-reports the
+    // truth and the shard heals. The slot is chosen by the clock, so the test
+    // sets the clock (the object runs in this isolate, on the same Date).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const period = LEASE_RENEW_REAPS * REAP_INTERVAL_MS;
+      vi.setSystemTime(Math.floor(Date.now() / period) * period + 1);
+      expect(leaseRenewalDue(Date.now(), REAP_INTERVAL_MS)).toBe(true);
+      expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
     c.close();
     await expectStats(base);
+  });
+
+  it("a lease is renewed on exactly one reaper alarm in every LEASE_RENEW_REAPS", () => {
+    for (const phase of [0, 1, 17_000, REAP_INTERVAL_MS - 1, REAP_INTERVAL_MS + 5]) {
+      let renewals = 0;
+      for (let k = 0; k < LEASE_RENEW_REAPS; k++) if (leaseRenewalDue(1_800_000_000_000 + phase + k * REAP_INTERVAL_MS, REAP_INTERVAL_MS)) renewals++;
+      expect(renewals, `phase ${phase}`).toBe(1);
+    }
+  });
+
+  it("sessions that died with the process (no close event) are reported gone by the next reaper alarm", async () => {
+    const base = await stats();
+    const user = uniqueUser("crash");
+    const c = await connect(user);
+    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
+    const flag = () =>
+      runInDurableObject(hubOf(user), (_i, state) => state.storage.sql.exec("SELECT value FROM meta WHERE key = 'reported_online'").toArray());
+    expect(await flag()).toEqual([{ value: 1 }]);
+    c.close();
+    await expectStats(base);
+    expect(await flag()).toEqual([]);
+
+    // What a killed process leaves behind: the shard still counts the user, the
+    // object's storage says it last reported "online", its reaper alarm is
+    // still set, and it has no sockets (no webSocketClose ever ran).
+    const [row] = await runInDurableObject(shardOf(user), (_i, state) =>
+      state.storage.sql.exec<{ version: number }>("SELECT version FROM users WHERE user_id = ?", user).toArray(),
+    );
+    await shardOf(user).report(user, 2, (row?.version ?? 0) + 1);
+    await new Promise((r) => setTimeout(r, 5)); // the object's next report must be newer (versions are µs timestamps)
+    await runInDurableObject(hubOf(user), async (_i, state) => {
+      state.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('reported_online', 1)");
+      await state.storage.setAlarm(Date.now() + 600_000);
+    });
+    await evictDurableObject(hubOf(user));
+    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
+
+    expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
+    await expectStats(base);
+    expect(await flag()).toEqual([]);
   });
 
   it("reports are absolute and versioned: a late, older report changes nothing and counts never go negative", async () => {

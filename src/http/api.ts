@@ -5,8 +5,8 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "./env";
-import type { PushRequest, PushResult } from "../hub/rpc";
-import { isDevice, isUserId, parseSeq } from "../protocol";
+import type { MessagesPage, PushRequest, PushResult } from "../hub/rpc";
+import { isDevice, isUserId, parseSeq, withData } from "../protocol";
 import { shardName } from "../stats/shardKey";
 import { mapLimit } from "../util/mapLimit";
 import { readJson, serializeData } from "./body";
@@ -72,8 +72,15 @@ api.get("/users/:userId/messages", async (c) => {
   if (limit === undefined || limit < 1 || limit > MAX_PAGE) {
     return jsonError(400, "bad_request", `limit must be an integer from 1 to ${MAX_PAGE}`, "limit");
   }
-  return c.json(await c.env.USER_HUB.getByName(userId).messages(since, limit));
+  const page = await c.env.USER_HUB.getByName(userId).messages(since, limit);
+  return c.body(encodeMessagesPage(page), 200, { "Content-Type": "application/json" });
 });
+
+/** The page as JSON, each message's stored data spliced in as the text it was stored as. */
+function encodeMessagesPage(page: MessagesPage): string {
+  const messages = page.messages.map(({ dataJson, ...view }) => withData(JSON.stringify(view), dataJson));
+  return `{"head":${String(page.head)},"messages":[${messages.join(",")}]}`;
+}
 
 api.get("/users/:userId/presence", async (c) => {
   const userId = c.req.param("userId");

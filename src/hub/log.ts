@@ -84,7 +84,7 @@ function fromRow(row: MessageRow): StoredMessage {
 
 /** A stored message as the HTTP API shows it. */
 export function toMessageView(m: StoredMessage): MessageView {
-  const view: MessageView = { id: m.id, seq: m.seq, data: JSON.parse(m.dataJson) as unknown, sentAt: m.sentAt, expiresAt: m.expiresAt };
+  const view: MessageView = { id: m.id, seq: m.seq, dataJson: m.dataJson, sentAt: m.sentAt, expiresAt: m.expiresAt };
   if (m.device !== undefined) view.device = m.device;
   if (m.exceptDevice !== undefined) view.exceptDevice = m.exceptDevice;
   if (m.exceptSession !== undefined) view.exceptSession = m.exceptSession;
@@ -142,9 +142,20 @@ export class MessageLog {
 
   /** Assign the next seq and store. Synchronous: nothing can interleave. */
   append(m: Omit<StoredMessage, "seq">): StoredMessage {
+    const stored = this.tryAppend(m);
+    if (stored === undefined) throw new Error(`a message with id ${m.id} is already stored`);
+    return stored;
+  }
+
+  /**
+   * Like append, but when a row already holds this id nothing is written and
+   * the answer is undefined: one statement for a new id (nearly every push),
+   * where looking the id up first took two.
+   */
+  tryAppend(m: Omit<StoredMessage, "seq">): StoredMessage | undefined {
     const seq = this.#head + 1;
-    this.sql.exec(
-      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const inserted = this.sql.exec(
+      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING RETURNING seq`,
       seq,
       m.id,
       m.dataJson,
@@ -154,7 +165,8 @@ export class MessageLog {
       m.exceptDevice ?? null,
       m.exceptSession ?? null,
       m.exceptSessionDevice ?? null,
-    );
+    ).toArray().length > 0;
+    if (!inserted) return undefined;
     this.#head = seq;
     if (this.#low === 0) this.#low = seq;
     if (m.expiresAt < this.#nextExpiry) this.#nextExpiry = m.expiresAt;

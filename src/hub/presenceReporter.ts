@@ -6,6 +6,11 @@
  *
  * A report that fails is retried from the alarm; the "pending" mark is stored,
  * so eviction between the failure and the retry loses nothing.
+ *
+ * Whether the shard last heard "online" is stored too (written only when that
+ * flips): if the whole process dies, no close event ever reports the drop, and
+ * the reaper alarm (which survives the restart) finds the flag set and no
+ * sockets, and reports the 0 — within REAP_INTERVAL instead of a lease.
  */
 import type { Config } from "../config";
 import { shardIndex, shardName } from "../stats/shardKey";
@@ -18,6 +23,7 @@ export class PresenceReporter {
   #userId: string | undefined;
   #retryAt: number | undefined;
   #attempt = 0;
+  #reportedOnline = false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -30,6 +36,7 @@ export class PresenceReporter {
     for (const row of sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM meta")) {
       if (row.key === "user_id" && typeof row.value === "string") this.#userId = row.value;
       if (row.key === "presence_pending" && row.value === 1) this.#retryAt = Date.now();
+      if (row.key === "reported_online" && row.value === 1) this.#reportedOnline = true;
     }
   }
 
@@ -42,6 +49,11 @@ export class PresenceReporter {
     if (this.#userId === userId) return;
     this.#userId = userId;
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('user_id', ?)", userId);
+  }
+
+  /** The shard's last successful report from here said the user was online. */
+  get reportedOnline(): boolean {
+    return this.#reportedOnline;
   }
 
   retryAt(): number | undefined {
@@ -63,6 +75,13 @@ export class PresenceReporter {
     const shard = this.env.STATS_SHARD.getByName(shardName(shardIndex(userId, this.config.statsShards)));
     try {
       await shard.report(userId, sessions, version);
+      // Only the newest report may set the flag: an older one finishing late
+      // must not overwrite what a newer one said.
+      if (version === this.#version && sessions > 0 !== this.#reportedOnline) {
+        this.#reportedOnline = sessions > 0;
+        if (this.#reportedOnline) this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('reported_online', 1)");
+        else this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'reported_online'");
+      }
       if (this.#retryAt !== undefined && version === this.#version) {
         this.#retryAt = undefined;
         this.#attempt = 0;

@@ -23,10 +23,12 @@ export function trySend(ws: WebSocket, frame: string): boolean {
 }
 
 /**
- * Codes a peer may see but an endpoint must never send (RFC 6455 §7.4.1):
- * 1005 "no status", 1006 "abnormal", 1015 "TLS failure". Echoing one throws.
+ * Codes an endpoint must never send (RFC 6455 §7.4.1): 1004 (reserved, no
+ * meaning yet), 1005 "no status", 1006 "abnormal", 1015 "TLS failure".
+ * workerd's close() throws on each, so a client that closed with one would
+ * never get its close answered (fuzz finding for 1004).
  */
-const RESERVED = new Set([1005, 1006, 1015]);
+const RESERVED = new Set([1004, 1005, 1006, 1015]);
 
 /** A code that is legal to send back when reciprocating the peer's close. */
 export function echoableCode(code: number): number {

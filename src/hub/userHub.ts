@@ -37,6 +37,7 @@ import { Alarm } from "../util/alarm";
 import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
+import { leaseRenewalDue } from "../stats/shardKey";
 
 export class UserHub extends DurableObject<Env> {
   private readonly config: Config;
@@ -177,18 +178,7 @@ export class UserHub extends DurableObject<Env> {
     const now = Date.now();
     if (req.ttl === 0) return this.pushLive(req, now);
 
-    const existing = this.log.findById(req.id, now);
-    if (existing !== undefined) {
-      return {
-        id: req.id,
-        seq: existing.seq,
-        delivered: 0,
-        sessions: this.openSockets().length,
-        stored: true,
-        duplicate: true,
-      };
-    }
-    const message = this.log.append({
+    const entry = {
       id: req.id,
       dataJson: req.dataJson,
       sentAt: now,
@@ -197,7 +187,24 @@ export class UserHub extends DurableObject<Env> {
       exceptDevice: req.exceptDevice,
       exceptSession: req.exceptSession,
       exceptSessionDevice: req.exceptSession === undefined ? undefined : this.deviceOfSession(req.exceptSession),
-    });
+    };
+    // Insert first: a new id costs one statement. Only when the id is taken is
+    // its row examined: a duplicate within retention, or a stale key to release.
+    let message = this.log.tryAppend(entry);
+    if (message === undefined) {
+      const existing = this.log.findById(req.id, now);
+      if (existing !== undefined) {
+        return {
+          id: req.id,
+          seq: existing.seq,
+          delivered: 0,
+          sessions: this.openSockets().length,
+          stored: true,
+          duplicate: true,
+        };
+      }
+      message = this.log.append(entry);
+    }
     const { delivered, sessions } = this.deliver(req, encodeMessage(message, req.dataJson));
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
@@ -347,10 +354,16 @@ export class UserHub extends DurableObject<Env> {
     this.alarmClock.fired();
     const live = this.sweep(now);
     this.log.purge(now);
-    // While anyone is online, re-report even when nothing changed: it renews
-    // the shard's lease on this user, so a shard that lost its data heals
-    // within REAP_INTERVAL. Offline, only a failed report needs repeating.
-    if (live.length > 0 || this.presence.retryAt() !== undefined) await this.presence.flush(live.length);
+    // While anyone is online, re-report even when nothing changed, once every
+    // LEASE_RENEW_REAPS alarms: it renews the shard's lease on this user, so a
+    // shard that lost its data heals within LEASE_RENEW_REAPS × REAP_INTERVAL.
+    // (Not every alarm: each report is a request and a row written, which at
+    // scale was most of the bill.) Nobody online while the shard was last told
+    // otherwise means the sockets died without close events (the process was
+    // killed): report the 0. Otherwise only a failed report repeats.
+    const renew = live.length > 0 && leaseRenewalDue(now, this.config.reapIntervalMs);
+    const ghost = live.length === 0 && this.presence.reportedOnline;
+    if (renew || ghost || this.presence.retryAt() !== undefined) await this.presence.flush(live.length);
     this.planAlarm(now, live.length);
   }
 }
