@@ -25,6 +25,8 @@ export interface Config {
   statsShards: number;
   /** Client frames allowed per second per socket (token bucket, burst = 2×). */
   maxFramesPerSecond: number;
+  /** Bytes sent to a session without a frame back before it may be closed as too slow (0 = never). */
+  maxSessionBacklogBytes: number;
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   webhookGraceMs: number;
@@ -109,6 +111,7 @@ export function parseConfig(vars: Vars): ConfigResult {
       reapIntervalMs: int(vars, "REAP_INTERVAL", 600, 60, 86_400) * 1000,
       statsShards: int(vars, "STATS_SHARDS", 16, 1, 1024),
       maxFramesPerSecond: int(vars, "MAX_FRAMES_PER_SECOND", 20, 1, 10_000),
+      maxSessionBacklogBytes: int(vars, "MAX_SESSION_BACKLOG", 1_048_576, 0, 1_073_741_824),
       webhookUrl,
       webhookSecret,
       webhookGraceMs: int(vars, "WEBHOOK_OFFLINE_GRACE", 10, 0, 3600) * 1000,

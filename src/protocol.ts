@@ -41,6 +41,11 @@ export const CloseCode = {
   Kicked: 4001,
   /** No heartbeat or frame for STALE_AFTER seconds. Reconnect with backoff. */
   Stale: 4002,
+  /**
+   * The client stopped reading: over MAX_SESSION_BACKLOG bytes were sent to it
+   * with no frame back for 10 s. Reconnect with backoff and resume with since.
+   */
+  TooSlow: 4008,
   /** The client sent frames faster than allowed. Reconnect with backoff. */
   RateLimited: 4029,
 } as const;

@@ -190,6 +190,12 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   #sinceSent: number | undefined;
   #lastSeq: number | undefined;
   #ackedSeq = 0;
+  /**
+   * A live-only message arrived since the last ack. The server closes (4008) a
+   * session that receives MAX_SESSION_BACKLOG bytes without a frame back, so
+   * the ack doubles as "still reading" even when no seq moved.
+   */
+  #unackedLive = false;
   #storageKey: string | undefined;
   /** Consecutive attempts that did not lead to a connection lasting resetAfterMs. */
   #attempt = 0;
@@ -500,8 +506,10 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       // point may be older than what the app already has): seq is the truth.
       if (this.#lastSeq !== undefined && frame.seq <= this.#lastSeq) return;
       this.#lastSeq = frame.seq;
-      this.#scheduleAck();
+    } else {
+      this.#unackedLive = true;
     }
+    this.#scheduleAck();
     this.emit("message", { id: frame.id, seq: frame.seq, data: frame.data, sentAt: frame.sentAt });
   }
 
@@ -509,7 +517,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   #scheduleAck(): void {
     if (this.#state !== "open" || this.#ackTimer !== undefined) return;
-    if (this.#lastSeq === undefined || this.#lastSeq <= this.#ackedSeq) return;
+    if (!this.#unackedLive && (this.#lastSeq === undefined || this.#lastSeq <= this.#ackedSeq)) return;
     // A throttle, not a debounce: under a steady stream a debounce would never fire.
     this.#ackTimer = setTimeout(() => {
       this.#ackTimer = undefined;
@@ -522,14 +530,15 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       clearTimeout(this.#ackTimer);
       this.#ackTimer = undefined;
     }
-    const seq = this.#lastSeq;
-    if (seq === undefined) return;
     this.#persist();
+    // With no stored message seen yet, 0 acks nothing and still says "reading".
+    const seq = this.#lastSeq ?? 0;
     const ws = this.#ws;
-    if (seq <= this.#ackedSeq || ws === undefined || ws.readyState !== OPEN || this.#welcome === undefined) return;
+    if ((seq <= this.#ackedSeq && !this.#unackedLive) || ws === undefined || ws.readyState !== OPEN || this.#welcome === undefined) return;
     try {
       ws.send(encodeAck(seq));
-      this.#ackedSeq = seq;
+      this.#ackedSeq = Math.max(this.#ackedSeq, seq);
+      this.#unackedLive = false;
     } catch {
       // The socket is going away; the next connection acks instead.
     }

@@ -27,6 +27,8 @@ export const CloseCode = {
   /** Closed through the server API: never reconnect. */
   Kicked: 4001,
   Stale: 4002,
+  /** The server saw no frame from us while it sent MAX_SESSION_BACKLOG bytes (we weren't reading). */
+  TooSlow: 4008,
   RateLimited: 4029,
 } as const;
 

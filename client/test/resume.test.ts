@@ -91,11 +91,32 @@ describe("batched cumulative acks", () => {
     expect(ws.jsonSent()).toHaveLength(4);
   });
 
-  it("does not ack live-only messages or duplicates", async () => {
+  it("does not ack duplicates", async () => {
     await start({ heartbeat: false });
-    const ws = FakeSocket.last().accept().message(3).message(null).message(2);
+    const ws = FakeSocket.last().accept().message(3).message(2);
     await vi.advanceTimersByTimeAsync(5000);
     expect(ws.jsonSent()).toEqual([{ type: "ack", seq: 3 }]);
+    ws.message(3).message(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(ws.jsonSent()).toEqual([{ type: "ack", seq: 3 }]);
+  });
+
+  it("acks live-only messages too (the server closes 4008 a session that never answers), batched, seq unchanged", async () => {
+    await start({ heartbeat: false });
+    const ws = FakeSocket.last().accept().message(null).message(null).message(null);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ws.jsonSent()).toEqual([{ type: "ack", seq: 0 }]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(ws.jsonSent()).toHaveLength(1);
+    ws.message(4).message(null);
+    await vi.advanceTimersByTimeAsync(1000);
+    ws.message(null);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ws.jsonSent()).toEqual([
+      { type: "ack", seq: 0 },
+      { type: "ack", seq: 4 },
+      { type: "ack", seq: 4 },
+    ]);
   });
 
   it("flushes the pending ack on close()", async () => {

@@ -38,6 +38,7 @@ import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
 import { leaseRenewalDue } from "../stats/shardKey";
+import { SendBacklog } from "./sendBacklog";
 
 export class UserHub extends DurableObject<Env> {
   private readonly config: Config;
@@ -46,6 +47,9 @@ export class UserHub extends DurableObject<Env> {
   private readonly sessions = new WeakMap<WebSocket, Session>();
   private readonly recentLive = new RecentIds();
   private readonly budgets = new FrameBudget();
+  private readonly backlog: SendBacklog;
+  /** Highest ack seen per session while awake: a repeated ack costs no row write. */
+  private readonly acked = new WeakMap<WebSocket, number>();
   private readonly alarmClock: Alarm;
   private readonly presence: PresenceReporter;
 
@@ -57,6 +61,7 @@ export class UserHub extends DurableObject<Env> {
     if (!result.ok) throw new Error(`switchboard misconfigured: ${result.problem}`);
     this.config = result.config;
     this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser);
+    this.backlog = new SendBacklog(this.config.maxSessionBacklogBytes);
     this.alarmClock = new Alarm(ctx.storage);
     this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.openSockets().length));
     // Heartbeats are answered by the runtime without waking the object, and
@@ -166,7 +171,10 @@ export class UserHub extends DurableObject<Env> {
     // is in getWebSockets(): never both, never neither.
     const { head, from, recovered } = resumePoint(this.log, session.device, params.since, now);
     server.send(encodeWelcome({ sessionId: session.sessionId, userId: session.userId, device: session.device, head, recovered }));
-    for (const frame of missedFrames(this.log, session.device, from, now, this.config.maxStoredPerUser)) server.send(frame);
+    for (const frame of missedFrames(this.log, session.device, from, now, this.config.maxStoredPerUser)) {
+      this.backlog.admit(server, frame.length, now);
+      server.send(frame);
+    }
     this.sessionsChanged(open.length + 1);
     const headers = params.subprotocol ? { "Sec-WebSocket-Protocol": "switchboard.v1" } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
@@ -205,7 +213,7 @@ export class UserHub extends DurableObject<Env> {
       }
       message = this.log.append(entry);
     }
-    const { delivered, sessions } = this.deliver(req, encodeMessage(message, req.dataJson));
+    const { delivered, sessions } = this.deliver(req, encodeMessage(message, req.dataJson), now);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
@@ -216,15 +224,16 @@ export class UserHub extends DurableObject<Env> {
     // remembered in memory for a few minutes (lost if the object is evicted).
     const seen = this.recentLive.get(req.id, now);
     if (seen !== undefined) return { ...seen, delivered: 0, sessions: this.openSockets().length, duplicate: true };
-    const { delivered, sessions } = this.deliver(req, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson));
+    const { delivered, sessions } = this.deliver(req, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson), now);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
     this.recentLive.set(req.id, result, now);
     return result;
   }
 
-  private deliver(target: PushRequest, frame: string): { delivered: number; sessions: number } {
+  private deliver(target: PushRequest, frame: string, now: number): { delivered: number; sessions: number } {
     let delivered = 0;
     let sessions = 0;
+    let tooSlow = 0;
     const sockets = this.ctx.getWebSockets();
     const untargeted = target.device === undefined && target.exceptDevice === undefined && target.exceptSession === undefined;
     for (const ws of sockets) {
@@ -237,8 +246,15 @@ export class UserHub extends DurableObject<Env> {
         if (target.exceptDevice !== undefined && s.device === target.exceptDevice) continue;
         if (target.exceptSession !== undefined && s.sessionId === target.exceptSession) continue;
       }
+      if (!this.backlog.admit(ws, frame.length, now)) {
+        // Stored messages wait in the log for its resume; nothing is lost.
+        tryClose(ws, CloseCode.TooSlow, "too slow: not reading");
+        tooSlow++;
+        continue;
+      }
       if (trySend(ws, frame)) delivered++;
     }
+    if (tooSlow > 0) this.sessionsChanged(this.openSockets().length);
     return { delivered, sessions };
   }
 
@@ -289,6 +305,7 @@ export class UserHub extends DurableObject<Env> {
         tryClose(ws, CloseCode.RateLimited, "too many frames");
         return;
       }
+      this.backlog.heard(ws);
       if (now - session.lastFrameAt > LAST_SEEN_WRITE_MS) {
         session.lastFrameAt = now;
         writeAttachment(ws, session);
@@ -318,7 +335,12 @@ export class UserHub extends DurableObject<Env> {
         trySend(ws, encodeError(FrameError.BadAck, `ack.seq is beyond head (${this.log.head})`));
         return;
       }
-      this.log.ack(session.device, parsed.frame.seq, now);
+      // The SDK also acks to say "still reading" while it receives live-only
+      // messages; an ack that moves nothing needs no write.
+      if (parsed.frame.seq > (this.acked.get(ws) ?? -1)) {
+        this.acked.set(ws, parsed.frame.seq);
+        this.log.ack(session.device, parsed.frame.seq, now);
+      }
     } catch (err) {
       console.error("switchboard: webSocketMessage failed", err);
       trySend(ws, encodeError(FrameError.Internal, "internal error"));
