@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ExitRecord } from "./supervisor.ts";
 import { buildWorker, KNOBS, ROOT, startWorkerd, writeConfig } from "./workerd.ts";
 import { COMPATIBILITY_DATE } from "./wranglerConfig.ts";
 
@@ -109,15 +110,7 @@ export interface ServiceOptions {
   nofile?: number;
 }
 
-export interface ExitRecord {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** We killed it on purpose. */
-  expected: boolean;
-  at: number;
-  /** The last lines it printed. */
-  tail: string[];
-}
+export type { ExitRecord } from "./supervisor.ts";
 
 const TAIL_LINES = 400;
 
@@ -226,6 +219,18 @@ export class Service {
     this.#expectExit = true;
     const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill(signal);
+    await gone;
+  }
+
+  /**
+   * SIGKILL it without marking the exit expected: to a supervisor this is a
+   * crash like any other (the process vanished with its sessions open).
+   */
+  async crash(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || !this.running) return;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGKILL");
     await gone;
   }
 

@@ -131,6 +131,8 @@ export function openFileLimits(pid: number): { soft: number; hard: number } | un
 export interface StartOptions {
   /** Raise the child's open-file limit to this (see withOpenFileLimit). */
   nofile?: number;
+  /** Called with the child as soon as it is spawned (before it answers): to attach output or exit listeners early. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Start workerd on a config; resolves once it answers HTTP on `address`. */
@@ -144,9 +146,10 @@ export async function startWorkerd(
   const argv = ["serve", configPath, "--experimental"];
   const [command, args] = options.nofile === undefined ? [WORKERD, argv] : withOpenFileLimit(options.nofile, WORKERD, argv);
   const child = spawn(command, args, { env, stdio });
+  options.onSpawn?.(child);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`workerd exited with ${child.exitCode ?? child.signalCode}`);
     try {
       const res = await fetch(`http://${address}/healthz`);
       await res.body?.cancel();
