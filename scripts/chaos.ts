@@ -8,14 +8,20 @@
  *                                          # the mass disconnect with N sessions (default 2000, 4 per user; 0 skips)
  *   npm run chaos -- --mass 1500 --per-user 1 --nofile 5000
  *                                          # the same, with workerd's fd limit lowered (reproduces exhaustion faster)
+ *   npm run chaos -- --crash-users 0       # skip the counts-after-a-crash section (default 120 users × 3 devices)
  *   npm run chaos -- --slow 0              # skip the slow-consumer section (default: 600 pushes of 32 KiB at 60/s)
  *   npm run chaos -- --inject-loss 3       # checker self-test: the client swallows 3 frames; must exit 1
  *
+ * Alongside the main run, on its own supervised workerd: counts after a crash
+ * (SIGKILL with sessions open; /v1/stats must reach the live count within
+ * REAP_INTERVAL + 20 s; see scripts/lib/crashCounts.ts).
+ *
  * Prints lost / duplicated / reordered; exits 1 on any loss, reorder or
- * integrity failure (and on a failed --mass / --slow check).
+ * integrity failure (and on a failed crash-counts / --mass / --slow check).
  */
 import { runMass, runSlow } from "./lib/chaosExtras.ts";
 import { chaosFailures, printChaos, runChaos } from "./lib/chaosRun.ts";
+import { printCrashCounts, runCrashCounts } from "./lib/crashCounts.ts";
 import { seedFrom } from "./lib/rng.ts";
 
 const argv = process.argv.slice(2);
@@ -25,6 +31,18 @@ const num = (flag: string, fallback: number): number => {
   return Number.isFinite(n) ? n : fallback;
 };
 const log = (line: string) => console.log(line);
+
+const started = Date.now();
+// Counts after a crash run on their own workerd alongside the main run: they mostly wait
+// for REAP_INTERVAL (60 s, the config's minimum), so they cost no wall time there.
+const crashUsers = num("--crash-users", 120);
+const crashLines: string[] = [];
+const crash =
+  crashUsers > 0
+    ? runCrashCounts({ users: crashUsers, devicesPerUser: 3, port: 9213, log: (l) => crashLines.push(l) }).catch((err: unknown) =>
+        err instanceof Error ? err : new Error(String(err)),
+      )
+    : undefined;
 
 const report = await runChaos({
   seed: seedFrom(argv, 20261123),
@@ -39,6 +57,20 @@ const report = await runChaos({
 });
 printChaos(report, log);
 let failed = chaosFailures(report).length > 0;
+
+if (crash !== undefined) {
+  log("");
+  log(`crash counts: ${crashUsers} users × 3 devices online, workerd SIGKILLed (a crash) under supervision; /v1/stats must reach the live count within REAP_INTERVAL + 20 s`);
+  const result = await crash;
+  for (const line of crashLines) log(line);
+  if (result instanceof Error) {
+    log(`crash counts: FAILED — ${result.stack ?? result.message}`);
+    failed = true;
+  } else {
+    printCrashCounts(result, log);
+    failed ||= !result.pass;
+  }
+}
 
 const massSessions = num("--mass", 2000);
 if (massSessions > 0) {
@@ -57,4 +89,6 @@ if (slowPushes > 0) {
   log(`slow consumer: ${slow.pass ? "ok" : "FAILED"} — ${slow.detail}`);
   failed ||= !slow.pass;
 }
+log("");
+log(`chaos: ${failed ? "FAILED" : "all sections passed"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = failed ? 1 : 0;

@@ -86,12 +86,17 @@ export async function pickPort(preferred: number): Promise<number> {
 }
 
 let built: string | undefined;
-/** Bundle the Worker once per process, into a temp dir (never the shared dist/). */
+/**
+ * Bundle the Worker once per process, into a temp dir (never the shared dist/).
+ * SB_SRC_ROOT=<dir> builds another checkout instead (with wrangler.toml, src/
+ * and node_modules): e.g. the commit before a fix, to see a check fail there.
+ */
 export function builtWorker(): string {
   // wrangler needs Node 22; the project's own node (node_modules/.bin) comes first on PATH.
   const bin = join(ROOT, "node_modules/.bin");
   if (!(process.env.PATH ?? "").split(":").includes(bin)) process.env.PATH = `${bin}:${process.env.PATH ?? ""}`;
-  built ??= buildWorker(join(tempDir("sb-build"), "worker"));
+  const root = process.env.SB_SRC_ROOT;
+  built ??= buildWorker(join(tempDir("sb-build"), "worker"), root === undefined || root === "" ? ROOT : root);
   return built;
 }
 

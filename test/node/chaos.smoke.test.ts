@@ -4,12 +4,24 @@
  * pushes go in, workerd SIGKILLed and restarted twice on the same data dir.
  * Zero answered seqs may be lost or reordered, and the log must agree with
  * every answer. Then a small mass disconnect: counts and presence back to 0.
+ * Alongside (it mostly waits for REAP_INTERVAL, 60 s): counts after a crash —
+ * workerd SIGKILLed with sessions open, restarted by the supervisor; /v1/stats
+ * must reach the live count within REAP_INTERVAL + 20 s.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runMass } from "../../scripts/lib/chaosExtras.ts";
 import { chaosFailures, printChaos, runChaos } from "../../scripts/lib/chaosRun.ts";
+import { printCrashCounts, runCrashCounts, type CrashCountsResult } from "../../scripts/lib/crashCounts.ts";
 
 describe("chaos (smoke)", () => {
+  const crashLines: string[] = [];
+  let crash: Promise<CrashCountsResult | Error>;
+  beforeAll(() => {
+    crash = runCrashCounts({ users: 24, devicesPerUser: 2, port: 9257, log: (l) => crashLines.push(l) }).catch((err: unknown) =>
+      err instanceof Error ? err : new Error(String(err)),
+    );
+  });
+
   it("no answered push is lost across drops and two SIGKILL+restarts", async () => {
     const lines: string[] = [];
     const report = await runChaos({ seed: 20261123, users: 4, devicesPerUser: 2, seconds: 14, kills: 2, pushRate: 25, port: 9255, log: (l) => lines.push(l) });
@@ -31,5 +43,18 @@ describe("chaos (smoke)", () => {
     expect(mass.result?.opened).toBe(400);
     expect(mass.restarts).toBe(0);
     expect(mass.pass).toBe(true);
+  });
+
+  it("after a SIGKILL with sessions open, /v1/stats reaches the live count within REAP_INTERVAL", async () => {
+    const result = await crash;
+    if (result instanceof Error) throw result;
+    printCrashCounts(result, (l) => crashLines.push(l));
+    if (!result.pass) console.log(crashLines.join("\n"));
+    expect(result.sessionsOpened).toBe(48);
+    expect(result.statsAfterRestart).toEqual({ onlineUsers: 24, sessions: 48 }); // the dead sessions, before the alarms
+    expect(result.expected).toEqual({ onlineUsers: 16, sessions: 24 });
+    expect(result.convergedMs).toBeLessThanOrEqual(result.deadlineMs);
+    expect(result.zeroAfterLeaveMs).toBeDefined();
+    expect(result.failures).toEqual([]);
   });
 });
