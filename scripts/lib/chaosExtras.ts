@@ -49,14 +49,20 @@ export async function runMass(o: {
     });
     await supervisor.settled();
     const restarted = supervisor.restarts.length;
-    if (!result.survived && restarted > 0) {
-      // Contained: the supervisor brought it back. Presence must be right at once (it is read
-      // from live sockets); /v1/stats within REAP_INTERVAL (+ slack) of the crash, when each
-      // user object's reaper alarm, which survives the restart, reports the 0 the lost close
-      // events never did (docs/guarantees.md, "Mass disconnect").
-      const crashedAt = supervisor.restarts[0]?.after.at ?? Date.now();
+    const crashes = supervisor.restarts.map((r) => `${r.after.signal ?? `code ${String(r.after.code)}`}: ${(r.after.tail.filter((l) => l.trim() !== "" && !l.startsWith("stack:")).slice(-1)[0] ?? "").slice(0, 100)}`);
+    if (supervisor.gaveUp || !svc.running) {
+      return { pass: false, detail: `workerd is down: the supervisor gave up after ${restarted} restart(s) (${crashes.join("; ")})`, result, restarts: restarted };
+    }
+    if (restarted > 0) {
+      // workerd died (while the sessions connected, or in the drop) and the supervisor brought
+      // it back. Presence must be right at once (it is read from live sockets); /v1/stats within
+      // REAP_INTERVAL (+ slack) of the last crash, when each user object's reaper alarm, which
+      // survives the restart, reports the 0 the lost close events never did
+      // (docs/guarantees.md, "Mass disconnect").
+      const crashedAt = supervisor.restarts[restarted - 1]?.after.at ?? Date.now();
+      const users = Math.ceil(o.sessions / o.perUser);
       const presenceWrong: string[] = [];
-      for (let i = 0; i < Math.ceil(o.sessions / o.perUser); i += Math.max(1, Math.floor(o.sessions / o.perUser / 50))) {
+      for (let i = 0; i < users; i += Math.max(1, Math.floor(users / 50))) {
         const p = await api.presence(`blip-${i}`);
         if (!p.ok || p.body.sessions.length > 0) presenceWrong.push(`blip-${i}`);
       }
@@ -66,20 +72,16 @@ export async function runMass(o: {
         stats = await api.stats();
       }
       const statsOk = stats.ok && stats.body.sessions === 0 && stats.body.onlineUsers === 0;
-      return {
-        pass: presenceWrong.length === 0 && statsOk,
-        detail:
-          `workerd died during the drop (peak fds ${result.peakFds}) and was restarted by the supervisor in ${supervisor.restarts[0]?.downMs ?? "?"} ms; ` +
-          `presence ${presenceWrong.length === 0 ? "correct" : `WRONG for ${presenceWrong.length} sampled users`}; ` +
-          `stats ${JSON.stringify(stats.ok ? stats.body : stats.status)} ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after the crash` +
-          `${statsOk ? "" : ` — not back to 0 within REAP_INTERVAL + 20 s`}`,
-        result,
-        restarts: restarted,
-      };
+      const detail =
+        `workerd exited ${restarted}× ${result.survived ? "before" : "after"} the drop (${crashes.join("; ")}) and was restarted by the supervisor ` +
+        `(down ${supervisor.restarts.map((r) => `${r.downMs} ms`).join(", ")}); ${result.opened} sessions had opened (${result.openFailures} failed); ` +
+        `presence of sampled users ${presenceWrong.length === 0 ? "correct (0)" : `WRONG for ${presenceWrong.length}`}; ` +
+        `stats ${JSON.stringify(stats.ok ? stats.body : stats.status)} ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after the last crash` +
+        `${statsOk ? "" : " — not back to 0 within REAP_INTERVAL + 20 s"}`;
+      o.log(`  mass: ${detail}`);
+      return { pass: presenceWrong.length === 0 && statsOk, detail, result, restarts: restarted };
     }
-    const crashes = supervisor.restarts.map((r) => `${r.after.signal ?? `code ${String(r.after.code)}`}: ${(r.after.tail.filter((l) => l.trim() !== "" && !l.startsWith("stack:")).slice(-1)[0] ?? "").slice(0, 100)}`);
-    const crashNote = restarted > 0 ? `; workerd exited ${restarted}× and was restarted by the supervisor (${crashes.join("; ")})` : "";
-    return { pass: result.pass, detail: `${result.detail}; peak workerd fds ${result.peakFds}${crashNote}`, result, restarts: restarted };
+    return { pass: result.pass, detail: `${result.detail}; peak workerd fds ${result.peakFds}`, result, restarts: restarted };
   } finally {
     supervisor.stop();
     await svc.stop();
