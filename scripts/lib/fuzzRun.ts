@@ -379,6 +379,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       const clean = await deliversCleanly(api, svc.wsBase, token, "fz-canary");
       report.health.push({ name: `${label}: a clean push reaches a clean session (stored and live)`, ...clean });
     }
+    report.health.push({ name: "A: deeply nested stored data is answered back intact by GET messages (never a 5xx)", ...(await deepRoundTrip(a.port, API_KEY)) });
     if (typeof canary === "string") report.health.push({ name: "A: canary session opened", pass: false, detail: canary });
     else {
       const before = canary.messages().length;
@@ -409,6 +410,47 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 }
 
 /** workerd log lines that are expected under abuse: protocol errors it reports for clients' bad frames. */
+/**
+ * A stored push whose data is nested thousands of levels deep (up to what fits
+ * in MAX_MESSAGE_BYTES) must come back
+ * from `GET /v1/users/{u}/messages` byte for byte (a push may refuse such data
+ * with 400 `data`; once accepted, reading it back must never fail). This once
+ * answered 500 (finding 1 in docs/guarantees.md): the object parsed every
+ * stored `data`.
+ */
+async function deepRoundTrip(port: number, apiKey: string): Promise<{ pass: boolean; detail: string }> {
+  const auth: [string, string] = ["Authorization", `Bearer ${apiKey}`];
+  const notes: string[] = [];
+  let pass = true;
+  let readBack = 0;
+  for (const [kind, depth] of [["arr", 5000], ["obj", 5000], ["arr", 32_000], ["obj", 10_000]] as const) {
+    const user = `fz-deep-${kind}-${depth}`;
+    const inner = kind === "obj" ? `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}` : `${"[".repeat(depth)}${"]".repeat(depth)}`;
+    const push = await rawRequest(port, {
+      method: "POST",
+      target: `/v1/users/${user}/messages`,
+      headers: [auth, ["Content-Type", "application/json"]],
+      body: `{"data":${inner},"id":"deep"}`,
+    });
+    if (push.status === 400) {
+      notes.push(`${kind}×${depth}: push refused 400`);
+      continue;
+    }
+    if (push.status !== 200) {
+      pass = false;
+      notes.push(`${kind}×${depth}: push answered ${push.status}`);
+      continue;
+    }
+    const get = await rawRequest(port, { method: "GET", target: `/v1/users/${user}/messages?since=0`, headers: [auth] });
+    const intact = get.status === 200 && get.body.toString("utf8").includes(`"data":${inner}`);
+    if (!intact) pass = false;
+    else readBack++;
+    notes.push(`${kind}×${depth}: push 200, GET ${get.status}${intact ? " intact" : get.status === 200 ? " NOT intact" : ""}`);
+  }
+  if (readBack === 0) pass = false;
+  return { pass, detail: notes.join("; ") };
+}
+
 const EXPECTED_NOISE = /WebSocket protocol error|Unrecognized request method|invalid HTTP|disconnected|connection reset|broken pipe/i;
 
 export function failures(report: FuzzReport): string[] {

@@ -319,6 +319,9 @@ export function rawFrameCases(r: Rng, n: number): RawFrameCase[] {
   return out;
 }
 
+/** RFC 6455 §7.4.1 codes that must never appear in a close frame. */
+const RESERVED_CLOSE = new Set([1004, 1005, 1006, 1015]);
+
 export async function runRawFrameCase(
   port: number,
   token: string,
@@ -333,6 +336,9 @@ export async function runRawFrameCase(
       violation: c.sentClose !== undefined ? `server never answered the client's close ${c.sentClose}` : "server kept the connection open after a protocol error",
       close,
     };
+  }
+  if (typeof close === "number" && close === c.sentClose && RESERVED_CLOSE.has(close)) {
+    return { violation: `server echoed the reserved close code ${close} (README: reserved codes are never echoed)`, close };
   }
   if (typeof close === "number" && close !== c.sentClose && !DOCUMENTED_CLOSE.has(close) && !RUNTIME_CLOSE.has(close)) {
     return { violation: `close code ${close} is neither documented nor an RFC 6455 protocol-error code`, close };
