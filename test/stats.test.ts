@@ -87,9 +87,9 @@ describe("deployment-wide counts", () => {
     const c = await connect(user);
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
 
-    // The shard has heard nothing for longer than its lease (3 × REAP_INTERVAL).
+    // The shard has heard nothing for longer than its lease (3 × 6 × REAP_INTERVAL).
     await runInDurableObject(shardOf(user), (_i, state) => {
-      state.storage.sql.exec("UPDATE users SET seen_at = ? WHERE user_id = ?", Date.now() - 3 * 3_600_000, user);
+      state.storage.sql.exec("UPDATE users SET seen_at = ? WHERE user_id = ?", Date.now() - 4 * 3_600_000, user);
     });
     expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
     await expectStats(base);
