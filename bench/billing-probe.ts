@@ -11,7 +11,7 @@
  * written, setAlarm calls, and the invocation itself (one DO request, or 1/20
  * for an incoming WebSocket message). Takes ~80 s (it waits for the reaper).
  *
- *   node bench/billing-probe.ts [--patch p4-no-lease-index.diff …]   (patches from bench/patches/)
+ *   npm run bench -- --billing-probe [--patch NAME.diff …]   (proposed changes from bench/patches/, applied to the scratch copy)
  */
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";

@@ -2,9 +2,9 @@
  * npm run bench -- --profile [--rounds N] [--users N] [--only a,b,c] [--out FILE]
  *
  * What each piece of the hot path costs: variants of the Worker, each built
- * from a scratch copy of src/ with ONE piece stubbed out (or replaced by a
- * proposed fix), run side by side on standalone workerd and measured in
- * interleaved rounds — server CPU per live push, per stored push, and per
+ * from a scratch copy of src/ with ONE piece stubbed out or amplified (or a
+ * proposed change from bench/patches/ applied), run side by side on
+ * standalone workerd and measured in interleaved rounds — server CPU per live push, per stored push, and per
  * connect. A piece's cost is control − variant. src/ itself is never touched.
  *
  * The baseline Worker runs too, also with the Worker→object hop as `fetch`
@@ -166,9 +166,7 @@ export async function profile(argv: string[]): Promise<void> {
         ? undefined
         : c.name === "amp-jwt"
           ? (connect - med(control, (x) => x.connectMs)) / AMP
-          : c.name === "amp-idempotency-read"
-            ? (stored - med(control, storedOf)) / AMP
-            : (live - med(control, liveOf)) / AMP,
+          : (live - med(control, liveOf)) / AMP,
     };
   });
   const text = table(

@@ -8,7 +8,8 @@
  *   npm run bench -- --smoke           # tiny sizes, seconds; used by test/node/bench.smoke.test.ts
  *   npm run bench -- --out FILE        # where to write the JSON
  *   npm run bench -- --skip-memory     # leave out the 10,000-idle-session phase
- *   npm run bench -- --patch p1-sync-api-key.diff [--patch …]   # Switchboard built with bench/patches/* applied (scratch copy)
+ *   npm run bench -- --patch NAME.diff [--patch …]   # Switchboard built from a scratch copy of src/ with
+ *                                      # bench/patches/NAME.diff applied (to measure a proposed change; see bench/patches/README.md)
  *   npm run bench -- --profile         # CPU/push of src/ variants with one piece stubbed (bench/profile.ts)
  *   npm run bench -- --billing-probe   # billed units (rows, alarms, requests) per handler (bench/billing-probe.ts)
  *   npm run bench -- --cost-model      # the monthly bill for a workload (bench/cost-model.ts)
