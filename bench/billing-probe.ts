@@ -26,7 +26,7 @@ const METERED_INDEX = `import { UserHub as BaseHub } from "./hub/userHub";
 import { StatsShard as BaseShard } from "./stats/statsShard";
 import { app } from "./http/app";
 
-interface Meter { cursors: Array<{ rowsRead: number; rowsWritten: number }>; alarms: number }
+interface Meter { cursors: Array<{ query: string; cursor: { rowsRead: number; rowsWritten: number } }>; alarms: number }
 
 function instrument(ctx: DurableObjectState): Meter {
   const m: Meter = { cursors: [], alarms: 0 };
@@ -37,7 +37,7 @@ function instrument(ctx: DurableObjectState): Meter {
     writable: true,
     value: (query: string, ...bindings: unknown[]) => {
       const cursor = exec(query, ...(bindings as []));
-      m.cursors.push(cursor);
+      m.cursors.push({ query, cursor });
       return cursor;
     },
   });
@@ -56,14 +56,18 @@ function instrument(ctx: DurableObjectState): Meter {
 function report(cls: string, event: string, m: Meter, id: string): void {
   let read = 0;
   let written = 0;
-  for (const c of m.cursors) {
-    read += c.rowsRead;
-    written += c.rowsWritten;
+  // Statements that wrote, with what they wrote (writes made after a handler returned, e.g.
+  // after an awaited RPC, land in the next handler's line; by statement they are exact).
+  const statements: Array<[string, number]> = [];
+  for (const { query, cursor } of m.cursors) {
+    read += cursor.rowsRead;
+    written += cursor.rowsWritten;
+    if (cursor.rowsWritten > 0) statements.push([query.replace(/\\s+/g, " ").trim(), cursor.rowsWritten]);
   }
   const alarms = m.alarms;
   m.cursors = [];
   m.alarms = 0;
-  console.log("METER " + JSON.stringify({ cls, event, read, written, alarms, id }));
+  console.log("METER " + JSON.stringify({ cls, event, read, written, alarms, id, statements }));
 }
 
 export class UserHub extends BaseHub {
@@ -117,6 +121,7 @@ interface MeterLine {
   read: number;
   written: number;
   alarms: number;
+  statements: Array<[string, number]>;
 }
 
 export async function probe(argv: string[]): Promise<void> {
@@ -211,6 +216,12 @@ export async function probe(argv: string[]): Promise<void> {
     phase = "close";
     for (const ws of sockets) ws.close(1000, "probe done");
     await new Promise((r) => setTimeout(r, 1500));
+    // The last close's report to the shard is awaited, and the user's object clears its
+    // reported_online row after it answers, outside any handler: one more (live) push per
+    // user runs a handler on each object, whose meter line carries that write.
+    phase = "after close (flush)";
+    for (const userId of users) await push(userId, { data: { n: 3 }, ttl: 0 });
+    await settle();
   } finally {
     for (const ws of sockets) ws.terminate();
     await server.stop();
@@ -219,8 +230,9 @@ export async function probe(argv: string[]): Promise<void> {
   // Aggregate per (class, event).
   const groups = new Map<string, { cls: string; event: string; n: number; read: number; written: number; alarms: number; phases: Set<string> }>();
   for (const m of meters) {
-    const key = `${m.cls}|${m.event}`;
-    const g = groups.get(key) ?? { cls: m.cls, event: m.event, n: 0, read: 0, written: 0, alarms: 0, phases: new Set<string>() };
+    const event = phaseOf.get(m) === "after close (flush)" ? `${m.event}, after the close (carries the close's late writes)` : m.event;
+    const key = `${m.cls}|${event}`;
+    const g = groups.get(key) ?? { cls: m.cls, event, n: 0, read: 0, written: 0, alarms: 0, phases: new Set<string>() };
     g.n++;
     g.read += m.read;
     g.written += m.written;
@@ -243,10 +255,32 @@ export async function probe(argv: string[]): Promise<void> {
   );
   console.log(`\nBilled storage units per Durable Object handler (${USERS} users × 2 sessions; REAP_INTERVAL=60 s; 1 stats shard)\n`);
   console.log(text);
+  // Rows written by statement, over the whole run: exact per statement whichever handler's line carried them.
+  const byStatement = new Map<string, { cls: string; statement: string; executions: number; written: number }>();
+  for (const m of meters) {
+    for (const [statement, written] of m.statements ?? []) {
+      const key = `${m.cls}|${statement}`;
+      const g = byStatement.get(key) ?? { cls: m.cls, statement, executions: 0, written: 0 };
+      g.executions++;
+      g.written += written;
+      byStatement.set(key, g);
+    }
+  }
+  const statements = [...byStatement.values()].map((g) => ({ object: g.cls, statement: g.statement, executions: g.executions, rowsWrittenEach: g.written / g.executions }));
+  const statementText = table(
+    ["object", "statement that wrote", "executions", "rows written each"],
+    statements.map((r) => [r.object, r.statement.length > 110 ? `${r.statement.slice(0, 107)}…` : r.statement, String(r.executions), r.rowsWrittenEach.toFixed(2)]),
+  );
+  console.log("\nRows written per statement (whole run)\n");
+  console.log(statementText);
+  const renewals = meters.filter((m) => m.cls === "StatsShard" && m.event.startsWith("report") && phaseOf.get(m) === "idle, then the reaper alarm").length;
+  console.log(
+    `\nshard reports during the reaper phase: ${renewals} (the reaper alarm renews the lease only on every LEASE_RENEW_REAPS-th alarm by the clock, so 0 or ${USERS})`,
+  );
   const pingWakes = meters.filter((m) => m.event.startsWith("other incoming message")).length;
   console.log(`\nheartbeat pings that reached the object (woke it): ${pingWakes} of ${sockets.length * 8} sent`);
   const out = join(ROOT, `bench/results/billing-probe${patches.length > 0 ? `-${patches.map((p) => p.split("-")[0]).join("-")}` : ""}.json`);
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), patches, users: USERS, sessionsPerUser: 2, rows, pingWakes, pingsSent: sockets.length * 8, table: text }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), patches, users: USERS, sessionsPerUser: 2, rows, statements, renewalsInReaperPhase: renewals, pingWakes, pingsSent: sockets.length * 8, table: text, statementTable: statementText }, null, 2)}\n`);
   console.log(`results in ${out}`);
 }
 
