@@ -1,5 +1,5 @@
 /**
- * node bench/cost-model.ts [--users N] [--pushes N] [--heartbeat S] [--reap S] [--sessions N] [--reconnects N] [--live-share F]
+ * npm run bench -- --cost-model [--users N] [--pushes N] [--heartbeat S] [--reap S] [--sessions N] [--reconnects N] [--spans N] [--live-share F]
  *
  * Monthly Cloudflare bill for Switchboard under a workload, from Cloudflare's
  * published prices (Workers Paid / Standard, Durable Objects, SQLite-backed
@@ -35,27 +35,39 @@ const PRICE = {
 // and `users` have a TEXT primary key, i.e. an index) and each setAlarm (billed as 1 row).
 const UNITS = {
   /** UserHub woken from hibernation: its constructor reads the log's bounds and meta. */
-  wake: { read: 2, written: 0 },
-  storedPush: { read: 1, written: 2 },
+  wake: { read: 3, written: 0 },
+  /** Insert-first (255a12e): the row and its unique index on id; 2 rows read by the insert's checks. */
+  storedPush: { read: 2, written: 2 },
   /** The stored row deleted at expiry (DELETE counts as rows written: row + index). */
   storedExpiry: { read: 1, written: 2 },
   livePush: { read: 0, written: 0 },
   ack: { read: 1, written: 1 },
-  /** First connect of a device: cursor row (+index); half the time a setAlarm. */
-  connectNewDevice: { read: 0, written: 3.5 },
+  /** First connect of a device: cursor row (+index), half the time a setAlarm, and once per user the user_id meta row (+index) over 1.5 devices. */
+  connectNewDevice: { read: 0, written: 3.8 },
   /** Reconnect of a known device: no row; sometimes a setAlarm. */
   reconnect: { read: 0, written: 0.5 },
-  /** One presence report into the user's stats shard (connect, close, every reaper alarm). */
-  shardReport: { read: 1.6, written: 2 },
+  /** One presence report into the user's stats shard (connect, close, every LEASE_RENEW_REAPS-th reaper alarm): the upsert of its row. */
+  shardReport: { read: 1.5, written: 1 },
+  /**
+   * The user object's `reported_online` meta row, per online span: the user's first
+   * session opens, INSERT (row + the meta table's primary-key index: 2 rows); the
+   * last one closes, DELETE (measured: 1 row).
+   */
+  onlineSpan: { read: 0, written: 3 },
   /** The reaper alarm in the user's object: purge scans + 1 setAlarm. */
   reaperAlarm: { read: 9, written: 1 },
+  /** A stats shard's lease sweep (every REAP_INTERVAL while anyone is online): two scans of its table, 1 setAlarm. */
+  shardSweepReadPerUser: 2,
 };
+
+/** Stats shards (STATS_SHARDS). */
+const SHARDS = 16;
 
 // ---- wall-clock seconds an object is active per event (assumptions; duration is a small line either way) ----
 const ACTIVE_S = { push: 0.005, ack: 0.002, connect: 0.01, close: 0.005, reaper: 0.01 };
 
 // ---- Worker CPU per request (ms), upper bounds from the bench: all of workerd's CPU per push / connect ----
-const WORKER_CPU_MS = { push: 0.6, connect: 3.5 };
+const WORKER_CPU_MS = { push: 1.2, connect: 4.2 };
 
 export interface Workload {
   users: number;
@@ -65,15 +77,21 @@ export interface Workload {
   liveShare: number;
   /** Reconnects per session per day (network changes, app restarts). */
   reconnectsPerDay: number;
+  /**
+   * Online spans per user per day: how often the user's session count goes 0 → ≥ 1
+   * (each span writes and deletes the `reported_online` row). A reconnect makes a
+   * span only when it was the user's only session.
+   */
+  spansPerDay: number;
   /** Client heartbeat interval, s (SDK default 25). */
   heartbeatS: number;
   /** Whether app-level pings answered by setWebSocketAutoResponse count as billed incoming messages. */
   heartbeatsBilled: boolean;
   /** REAP_INTERVAL, s. */
   reapS: number;
-  /** Reaper alarms per lease renewal (1 = today: every alarm reports to the shard). */
+  /** Reaper alarms per lease renewal (LEASE_RENEW_REAPS = 6 since 255a12e; 1 before). */
   reapsPerRenewal: number;
-  /** The shard's partial index on seen_at (today) doubles the rows each report writes; P4 drops it. */
+  /** The shard's partial index on seen_at (dropped in 255a12e) doubled the rows each report writes. */
   leaseIndex: boolean;
 }
 
@@ -83,11 +101,14 @@ export const DEFAULT: Workload = {
   pushes: 100e6,
   liveShare: 0,
   reconnectsPerDay: 4,
+  // 1.5 sessions per user: say half the users have one device, half two. A one-device
+  // user's every reconnect is a span (4 a day); a two-device user's almost never.
+  spansPerDay: 2,
   heartbeatS: 25,
   heartbeatsBilled: true,
   reapS: 600,
-  reapsPerRenewal: 1,
-  leaseIndex: true,
+  reapsPerRenewal: 6,
+  leaseIndex: false,
 };
 
 const MONTH_S = 30 * 86_400;
@@ -111,6 +132,8 @@ export function bill(w: Workload): { lines: Line[]; total: number; parts: Record
   const pings = sessions * (MONTH_S / w.heartbeatS);
   const reaps = w.users * (MONTH_S / w.reapS);
   const renewals = reaps / w.reapsPerRenewal;
+  const spans = w.users * w.spansPerDay * 30;
+  const shardSweeps = SHARDS * (MONTH_S / w.reapS);
   // Every push finds the object hibernated (a few pushes per user per day); so does every reaper alarm.
   const wakes = w.pushes + reaps + connects;
 
@@ -121,7 +144,7 @@ export function bill(w: Workload): { lines: Line[]; total: number; parts: Record
     pushes: w.pushes,
     connects,
     presenceReports: connects * 2 + renewals,
-    reaperAlarms: reaps,
+    reaperAlarms: reaps + shardSweeps,
     wsMessages: wsIncoming / PRICE.wsMessagesPerRequest,
   };
   const doRequestsTotal = Object.values(doRequests).reduce((a, b) => a + b, 0);
@@ -130,8 +153,9 @@ export function bill(w: Workload): { lines: Line[]; total: number; parts: Record
     storedPushes: stored * (UNITS.storedPush.written + UNITS.storedExpiry.written),
     acks: acks * UNITS.ack.written,
     connects: newDevices * UNITS.connectNewDevice.written + connects * UNITS.reconnect.written,
-    presenceReports: (connects * 2 + renewals) * (w.leaseIndex ? UNITS.shardReport.written : UNITS.shardReport.written - 1),
-    reaperAlarms: reaps * UNITS.reaperAlarm.written,
+    presenceReports: (connects * 2 + renewals) * (w.leaseIndex ? UNITS.shardReport.written + 1 : UNITS.shardReport.written),
+    reaperAlarms: (reaps + shardSweeps) * UNITS.reaperAlarm.written,
+    onlineFlag: spans * UNITS.onlineSpan.written,
   };
   const rowsWrittenTotal = Object.values(rowsWritten).reduce((a, b) => a + b, 0);
   const rowsRead =
@@ -139,7 +163,9 @@ export function bill(w: Workload): { lines: Line[]; total: number; parts: Record
     stored * (UNITS.storedPush.read + UNITS.storedExpiry.read) +
     acks * UNITS.ack.read +
     (connects * 2 + renewals) * UNITS.shardReport.read +
-    reaps * UNITS.reaperAlarm.read;
+    reaps * UNITS.reaperAlarm.read +
+    // Without the seen_at index the sweep scans every row of every shard (with it, ~0).
+    (w.leaseIndex ? 0 : shardSweeps * (w.users / SHARDS) * UNITS.shardSweepReadPerUser);
   // Storage: ~16 KB per user's database (empty SQLite ≈ 12 KB + 4 small tables) + a day of stored messages (~300 B each).
   const storageGb = (w.users * 16e3 + (stored / 30) * 300) / 1e9;
 
@@ -150,7 +176,7 @@ export function bill(w: Workload): { lines: Line[]; total: number; parts: Record
     { item: "DO requests: push RPCs", quantity: doRequests.pushes, unit: "requests", cost: 0 },
     { item: "DO requests: connects (upgrade fetch)", quantity: doRequests.connects, unit: "requests", cost: 0 },
     { item: "DO requests: presence reports to stats shards", quantity: doRequests.presenceReports, unit: "requests", cost: 0 },
-    { item: "DO requests: reaper alarms", quantity: doRequests.reaperAlarms, unit: "requests", cost: 0 },
+    { item: "DO requests: reaper alarms (users' objects; stats shards' lease sweeps)", quantity: doRequests.reaperAlarms, unit: "requests", cost: 0 },
     {
       item: `DO requests: incoming WS messages ÷ 20 (acks, closes${w.heartbeatsBilled ? `, heartbeats every ${w.heartbeatS} s` : ""})`,
       quantity: doRequests.wsMessages,
@@ -163,6 +189,7 @@ export function bill(w: Workload): { lines: Line[]; total: number; parts: Record
     { item: "SQLite rows written: connects", quantity: rowsWritten.connects, unit: "rows", cost: 0 },
     { item: "SQLite rows written: presence reports (shard upserts)", quantity: rowsWritten.presenceReports, unit: "rows", cost: 0 },
     { item: "SQLite rows written: reaper setAlarm", quantity: rowsWritten.reaperAlarms, unit: "rows", cost: 0 },
+    { item: "SQLite rows written: `reported_online` flag (set and cleared once per online span)", quantity: rowsWritten.onlineFlag, unit: "rows", cost: 0 },
     { item: "SQLite rows read", quantity: rowsRead, unit: "rows", cost: over(rowsRead, PRICE.rowsReadIncluded, PRICE.perMillionRowsRead) },
     { item: "SQLite storage", quantity: storageGb, unit: "GB-month", cost: Math.max(0, storageGb - PRICE.storageGbIncluded) * PRICE.perGbMonth },
   ];
@@ -197,24 +224,44 @@ export function markdown(w: Workload): string {
 
 function sensitivity(base: Workload): string {
   const cases: Array<[string, Partial<Workload>]> = [
-    ["as configured today (REAP_INTERVAL 600 s, lease renewed every alarm, heartbeat 25 s billed)", {}],
+    ["as configured today (REAP_INTERVAL 600 s, lease renewed every 6th alarm, no seen_at index, heartbeat 25 s billed)", {}],
     ["heartbeats not billed as requests (if auto-responses are exempt)", { heartbeatsBilled: false }],
     ["heartbeat 60 s", { heartbeatS: 60 }],
     ["heartbeat 120 s", { heartbeatS: 120 }],
     ["REAP_INTERVAL 1800 s", { reapS: 1800 }],
     ["REAP_INTERVAL 3600 s", { reapS: 3600 }],
-    ["P4: no index on the shard's seen_at (1 row per report, not 2)", { leaseIndex: false }],
-    ["P3: lease renewed every 6th reaper alarm (hourly)", { reapsPerRenewal: 6 }],
-    ["P3 + P4", { reapsPerRenewal: 6, leaseIndex: false }],
-    ["P3 + P4 + REAP_INTERVAL 3600 s (lease renewed every 6 h)", { reapS: 3600, reapsPerRenewal: 6, leaseIndex: false }],
-    ["P3 + P4 + REAP_INTERVAL 3600 s + heartbeat 60 s", { reapS: 3600, reapsPerRenewal: 6, leaseIndex: false, heartbeatS: 60 }],
+    ["REAP_INTERVAL 3600 s + heartbeat 60 s", { reapS: 3600, heartbeatS: 60 }],
+    ["every reconnect takes the user offline (6 online spans a day: upper bound on `reported_online` rows)", { spansPerDay: 6 }],
     ["all pushes live-only (ttl 0)", { liveShare: 1 }],
+    ["before 255a12e: lease renewed on every reaper alarm, index on seen_at (no `reported_online` rows)", { reapsPerRenewal: 1, leaseIndex: true, spansPerDay: 0 }],
   ];
   const rows = cases.map(([name, delta]) => {
     const b = bill({ ...base, ...delta });
     return `| ${name} | ${money(b.total)} | ${money(b.parts.reaper ?? 0)} | ${money(b.parts.heartbeats ?? 0)} |`;
   });
   return [`| variant | total / month | of which reaper + lease | of which heartbeats |`, `|---|---|---|---|`, ...rows].join("\n");
+}
+
+/** Marginal unit costs at this workload (allowances already used up): what one more push or user adds. */
+export function unitCosts(w: Workload): string {
+  const base = bill(w).total;
+  const live = w.pushes * w.liveShare;
+  const more = 1e6;
+  const perStored = bill({ ...w, pushes: w.pushes + more, liveShare: live / (w.pushes + more) }).total - base;
+  const perLive = bill({ ...w, pushes: w.pushes + more, liveShare: (live + more) / (w.pushes + more) }).total - base;
+  const users = 10_000;
+  const perUser = (bill({ ...w, users: w.users + users }).total - base) / users;
+  const idle = { ...w, reconnectsPerDay: 0, spansPerDay: 1 / 30 };
+  const perIdleUser = (bill({ ...idle, users: w.users + users }).total - bill(idle).total) / users;
+  const row = (what: string, cost: number) => `| ${what} | $${cost.toFixed(cost < 0.1 ? 4 : 2)} |`;
+  return [
+    `| unit | cost |`,
+    `|---|---|`,
+    row("1 M stored pushes (default ttl; insert, expiry delete, one ack per session)", perStored),
+    row("1 M live-only pushes (ttl 0)", perLive),
+    row(`one connected user for a month (${w.sessionsPerUser} sessions, ${w.reconnectsPerDay} reconnects/session/day, heartbeat ${w.heartbeatS} s, no pushes)`, perUser),
+    row(`one idle connected user for a month (same, never reconnecting: heartbeats, reaper alarms, lease renewals only)`, perIdleUser),
+  ].join("\n");
 }
 
 export function costModel(argv: string[]): void {
@@ -240,6 +287,9 @@ export function costModel(argv: string[]): void {
       case "--reconnects":
         w.reconnectsPerDay = v;
         break;
+      case "--spans":
+        w.spansPerDay = v;
+        break;
       case "--live-share":
         w.liveShare = v;
         break;
@@ -248,8 +298,10 @@ export function costModel(argv: string[]): void {
     }
     i++;
   }
-  console.log(`Workload: ${w.users.toLocaleString("en-US")} users connected all month, ${w.sessionsPerUser} sessions each, ${(w.pushes / 1e6).toFixed(0)} M pushes/month (${Math.round((1 - w.liveShare) * 100)}% stored), ${w.reconnectsPerDay} reconnects per session per day, heartbeat ${w.heartbeatS} s, REAP_INTERVAL ${w.reapS} s\n`);
+  console.log(`Workload: ${w.users.toLocaleString("en-US")} users connected all month, ${w.sessionsPerUser} sessions each, ${(w.pushes / 1e6).toFixed(0)} M pushes/month (${Math.round((1 - w.liveShare) * 100)}% stored), ${w.reconnectsPerDay} reconnects per session per day, ${w.spansPerDay} online spans per user per day, heartbeat ${w.heartbeatS} s, REAP_INTERVAL ${w.reapS} s, lease renewed every ${w.reapsPerRenewal} reaper alarm(s)\n`);
   console.log(markdown(w));
+  console.log("\nUnit costs (marginal)\n");
+  console.log(unitCosts(w));
   console.log("\nSensitivity\n");
   console.log(sensitivity(w));
 }
