@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { ROOT } from "../scripts/lib/workerd.ts";
 import { LoadGenerator } from "./lib/driver.ts";
 import { machineBusy, type PushSummary, summarize, targetOf } from "./lib/measure.ts";
-import { applyPatch, BASELINE_SCRIPT, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";
+import { applyPatch, BASELINE_SCRIPT, buildProduct, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { AMP, VARIANTS, type Variant } from "./variants.ts";
 
@@ -62,6 +62,10 @@ export async function profile(argv: string[]): Promise<void> {
       continue;
     }
     try {
+      if (v.wrangler === true) {
+        built.push({ v, script: buildProduct(v.patches ?? []) });
+        continue;
+      }
       const src = scratchSource(v.name);
       for (const patch of v.patches ?? []) applyPatch(dirname(src), patch);
       for (const e of v.edits ?? []) editFile(join(src, e.file), e.from, e.to);

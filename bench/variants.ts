@@ -29,6 +29,8 @@ export interface Variant {
   patches?: string[];
   /** Text bindings (baseline knobs). */
   text?: Record<string, string>;
+  /** Built by wrangler (as `npm run bench` and `npm run serve` build it) instead of esbuild; only `patches` apply. */
+  wrangler?: boolean;
 }
 
 /** The push route handled before Hono (same checks, same answers on the happy path; anything else falls through to the app). */
@@ -129,11 +131,56 @@ export default {
 
 export const VARIANTS: Variant[] = [
   { name: "control", kind: "product", what: "src/ as is (bundled with esbuild like every variant)" },
+  { name: "control-wrangler", kind: "product", what: "src/ as is, bundled by wrangler like npm run bench's Switchboard (checks the esbuild bundle is representative)", wrangler: true },
   { name: "baseline", kind: "baseline", what: "bench/baseline/worker.js: route by name, RPC, send to each socket" },
   { name: "baseline-fetch", kind: "baseline", what: "baseline, Worker→object hop as fetch() instead of RPC", text: { HOP: "fetch" } },
   { name: "baseline-store", kind: "baseline", what: "baseline + one SQLite INSERT per push (the runtime's cost of a stored push)", text: { STORE: "1" } },
   // A proposal under bench/patches/ is measured by adding a variant here, e.g.
   // { name: "fix-x", kind: "product", what: "PROPOSED: …", patches: ["x.diff"] },
+  { name: "fix-p5", kind: "product", what: "PROPOSED P5 (bench/patches/p5-push-fast-path.diff): the push route's happy path served before Hono, same checks", patches: ["p5-push-fast-path.diff"] },
+  {
+    name: "compact-rpc",
+    kind: "product",
+    what: "push: the PushRequest sent to the object without its undefined fields (4 properties, not 7)",
+    edits: [
+      {
+        file: "http/api.ts",
+        from: `    ttl: ttl ?? c.var.config.defaultTtl,
+    device,
+    exceptDevice,
+    exceptSession,
+  };
+  return c.json(`,
+        to: `    ttl: ttl ?? c.var.config.defaultTtl,
+  };
+  if (device !== undefined) req.device = device;
+  if (exceptDevice !== undefined) req.exceptDevice = exceptDevice;
+  if (exceptSession !== undefined) req.exceptSession = exceptSession;
+  return c.json(`,
+      },
+    ],
+  },
+  {
+    name: "string-rpc",
+    kind: "product",
+    what: "push: the Worker→object hop carries JSON text both ways (pushText(string): string), the answer passed through unparsed",
+    edits: [
+      {
+        file: "hub/userHub.ts",
+        from: "  // ---- RPC ----",
+        to: `  // ---- RPC ----
+
+  async pushText(text: string): Promise<string> {
+    return JSON.stringify(await this.push(JSON.parse(text) as PushRequest));
+  }`,
+      },
+      {
+        file: "http/api.ts",
+        from: PUSH_RETURN,
+        to: 'return c.body(await c.env.USER_HUB.getByName(userId).pushText(JSON.stringify(req)), 200, { "Content-Type": "application/json" });',
+      },
+    ],
+  },
   {
     name: "stub-worker",
     kind: "product",
