@@ -199,11 +199,12 @@ export class Server {
     return openFileLimits(this.pid);
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM, then SIGKILL after `graceMs` (workerd drains open WebSockets for ~5 s before it exits). */
+  async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return;
     const gone = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
     this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
     await gone;
     clearTimeout(timer);
   }
