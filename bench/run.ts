@@ -505,7 +505,7 @@ async function main(): Promise<void> {
   const header = ["metric", "unit", "Switchboard", "baseline", "ratio", "target", "met"];
   const text = table(
     header,
-    rows.map((r) => [r.metric, r.unit, fmt(r.product), fmt(r.baseline), `${fmt(r.ratio)}×`, r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"]),
+    rows.map((r) => [r.metric, r.unit, fmt(r.product), fmt(r.baseline), Number.isFinite(r.ratio) ? `${r.ratio.toFixed(3)}×` : "–", r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"]),
   );
   const durationS = (performance.now() - started) / 1000;
   const result = {
