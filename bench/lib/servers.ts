@@ -7,71 +7,18 @@
  * every temp dir removed when this process exits, however it exits.
  */
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "../../scripts/lib/workerd.ts";
+import { hookCleanup, portFree, tempDir, track } from "../../scripts/lib/janitor.ts";
 import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
+
+export { hookCleanup, tempDir, track };
 import { cpuSeconds, openFds, rssBytes } from "./proc.ts";
 
 export const PORT_MIN = 9100;
 export const PORT_MAX = 9199;
 export const BASELINE_SCRIPT = join(ROOT, "bench/baseline/worker.js");
-
-const children = new Set<ChildProcess>();
-const temps = new Set<string>();
-let hooked = false;
-
-function cleanup(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  }
-  children.clear();
-  if (process.env.BENCH_KEEP_TEMP !== "1") for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-  temps.clear();
-}
-
-/** Kill children and remove temp dirs on any way out. */
-export function hookCleanup(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on("exit", cleanup);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      cleanup();
-      process.exit(130);
-    });
-  }
-}
-
-/** Register a child to be killed at exit (the load generator, too). */
-export function track(child: ChildProcess): void {
-  hookCleanup();
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-}
-
-export function tempDir(prefix: string): string {
-  hookCleanup();
-  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  temps.add(dir);
-  return dir;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
 
 const claimed = new Set<number>();
 /** A free port in 9100-9199 not handed out before by this process. */

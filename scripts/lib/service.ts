@@ -7,10 +7,9 @@
  * Uses buildWorker / writeConfig / startWorkerd from ./workerd.ts unchanged.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { hookCleanup, portFree, tempDir, track } from "./janitor.ts";
 import type { ExitRecord } from "./supervisor.ts";
 import { buildWorker, KNOBS, ROOT, startWorkerd, writeConfig } from "./workerd.ts";
 import { COMPATIBILITY_DATE } from "./wranglerConfig.ts";
@@ -18,63 +17,6 @@ import { COMPATIBILITY_DATE } from "./wranglerConfig.ts";
 /** Ports this suite may use (others use 8800-8899 and 9100-9199). */
 export const PORT_MIN = 9200;
 export const PORT_MAX = 9299;
-
-const live = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-let hooked = false;
-
-function killAll(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-  live.clear();
-}
-
-function removeTemps(): void {
-  if (process.env.SB_KEEP_TEMP === "1") return;
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-/** Kill every workerd child on any way out of this process. */
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on("exit", () => {
-    killAll();
-    removeTemps();
-  });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      killAll();
-      removeTemps();
-      process.exit(130);
-    });
-  }
-}
-
-/** A fresh temp directory, removed at exit (unless SB_KEEP_TEMP=1). */
-export function tempDir(prefix: string): string {
-  hookExit();
-  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  tempDirs.add(dir);
-  return dir;
-}
-
-/** Is `port` free on 127.0.0.1? */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
 
 /** The first free port from `preferred` upward, within 9200-9299. */
 export async function pickPort(preferred: number): Promise<number> {
@@ -153,7 +95,7 @@ export class Service {
   }
 
   static async start(o: ServiceOptions): Promise<Service> {
-    hookExit();
+    hookCleanup();
     const script = builtWorker();
     const port = await pickPort(o.port);
     const dataDir = o.storage === "memory" ? undefined : (o.dataDir ?? join(tempDir("sb-data"), "do"));
@@ -179,7 +121,7 @@ export class Service {
 
   private async launch(): Promise<void> {
     const child = await startWorkerd(this.configPath, this.address, this.env, "pipe", this.nofile === undefined ? {} : { nofile: this.nofile });
-    live.add(child);
+    track(child);
     this.child = child;
     this.starts++;
     this.#expectExit = false;
@@ -196,7 +138,6 @@ export class Service {
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
     child.once("exit", (code, signal) => {
-      live.delete(child);
       const record: ExitRecord = { code, signal, expected: this.#expectExit, at: Date.now(), tail: this.tail.slice(-60) };
       this.exits.push(record);
       for (const listener of this.exitListeners) listener(record);
