@@ -38,11 +38,16 @@ function makeSilent(user: string, device: string): Promise<void> {
   });
 }
 
-/** The shard last heard from `user` longer ago than an audit interval. */
-function quietFor(user: string): Promise<void> {
-  return runInDurableObject(shardOf(user), (_i, state) => {
+/**
+ * The shard last heard from `user` longer ago than an audit interval; and it is
+ * evicted, so that its next alarm is its first (an audit is due on the first
+ * alarm of a shard's life, then once per interval).
+ */
+async function quietFor(user: string): Promise<void> {
+  await runInDurableObject(shardOf(user), (_i, state) => {
     state.storage.sql.exec("UPDATE users SET seen_at = ? WHERE user_id = ?", Date.now() - AUDIT_INTERVAL_MS - 60_000, user);
   });
+  await evictDurableObject(shardOf(user));
 }
 
 const shardOf = (userId: string) => env.STATS_SHARD.getByName(shardName(shardIndex(userId, 4)));

@@ -5,9 +5,8 @@
  * shard keeps the newest.
  *
  * Reports are coalesced: changes within one turn (a kick closing five
- * sockets) and changes made while a report is in flight (a device's tabs
- * connecting together, a reconnect storm) become one report of the latest
- * count. Each report is a request to the shard and a row written there, and
+ * sockets) and changes made while a report is in flight (a user's devices
+ * reconnecting together after a deploy) become one report of the latest count. Each report is a request to the shard and a row written there, and
  * it was the largest single cost of a connect (docs/benchmark.md, "Connect").
  *
  * A report that fails is retried from the alarm; the "pending" mark is
@@ -37,10 +36,14 @@ export class PresenceReporter {
     private readonly config: Config,
     private readonly requestAlarm: () => void,
   ) {
+    // The object's name is its userId (the Worker reaches it with getByName): no row
+    // needed for it, so a new user's first connect writes nothing for this.
+    this.#userId = ctx.id.name;
     const sql = ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)");
     for (const row of sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM meta")) {
-      if (row.key === "user_id" && typeof row.value === "string") this.#userId = row.value;
+      // Objects from before ctx.id.name was relied on stored their userId here.
+      if (row.key === "user_id" && typeof row.value === "string") this.#userId ??= row.value;
       if (row.key === "presence_pending" && row.value === 1) this.#retryAt = Date.now();
     }
   }
@@ -49,7 +52,7 @@ export class PresenceReporter {
     return this.#userId;
   }
 
-  /** The object learns its userId from the first connect or push; the alarm needs it later. */
+  /** Only where ctx.id.name is missing (an object not reached by name): remember the userId. */
   setUser(userId: string): void {
     if (this.#userId === userId) return;
     this.#userId = userId;
@@ -81,6 +84,9 @@ export class PresenceReporter {
     this.#pending = sessions;
     if (this.#inFlight || this.#scheduled) return;
     this.#scheduled = true;
+    // Sent at the end of this turn: the changes a handler makes (a kick closing
+    // five sockets) become one report. (A timer would merge more, e.g. a user's
+    // devices reconnecting together, but timers keep an object from hibernating.)
     queueMicrotask(() => {
       this.#scheduled = false;
       void this.#drain();

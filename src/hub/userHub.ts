@@ -72,7 +72,6 @@ export class UserHub extends DurableObject<Env> {
     // Heartbeats are answered by the runtime without waking the object, and
     // the time of the last one is kept for presence (getWebSocketAutoResponseTimestamp).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    ctx.blockConcurrencyWhile(() => this.alarmClock.load());
   }
 
   // ---- sessions ----

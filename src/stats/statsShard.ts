@@ -74,7 +74,6 @@ export class StatsShard extends DurableObject<Env> {
     this.outbox = new Outbox(sql);
     this.totals = this.recount();
     this.alarmClock = new Alarm(ctx.storage);
-    ctx.blockConcurrencyWhile(() => this.alarmClock.load());
   }
 
   private recount(): ShardStats {
