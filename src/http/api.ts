@@ -5,6 +5,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "./env";
+import type * as wire from "../../packages/server/src/wire";
 import type { MessagesPage, PushRequest, PushResult } from "../hub/rpc";
 import { isDevice, isUserId, parseSeq, withData } from "../protocol";
 import { shardName } from "../stats/shardKey";
@@ -16,8 +17,8 @@ import { BatchBody, BroadcastBody, check, PushBody, type Checked } from "./schem
 
 /** Pushes the Worker has in flight at once for one batch request. */
 const BATCH_CONCURRENCY = 50;
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
 
 const badUserId = () =>
   jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
@@ -105,7 +106,7 @@ api.delete("/users/:userId/sessions", async (c) => {
   return c.json(await c.env.USER_HUB.getByName(userId).kick({ device, session }));
 });
 
-type BatchEntry = ({ userId: string } & PushResult) | { userId: string; error: { code: string; message: string } };
+type BatchEntry = wire.BatchEntry;
 
 api.post("/messages", async (c) => {
   const parsed = await body(c, (input) => check(BatchBody, input));

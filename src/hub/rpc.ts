@@ -12,27 +12,9 @@ export interface PushRequest {
   exceptSession?: string | undefined;
 }
 
-export interface PushResult {
-  id: string;
-  seq: number | null;
-  delivered: number;
-  sessions: number;
-  stored: boolean;
-  duplicate: boolean;
-}
-
-export interface SessionView {
-  sessionId: string;
-  device: string;
-  connectedAt: number;
-  lastSeenAt: number;
-}
-
-export interface PresenceView {
-  userId: string;
-  online: boolean;
-  sessions: SessionView[];
-}
+// The answers the Worker passes through as they are: one definition, shared
+// with @switchboard/server (and checked against src/http/responses.ts).
+export type { PresenceView, PushResult, SessionView } from "../../packages/server/src/wire";
 
 export interface KickRequest {
   device?: string | undefined;

@@ -78,28 +78,28 @@ export class Switchboard {
   }
 
   /** Deliver `data` to every live session of the user (and keep it for offline ones, unless ttl is 0). */
-  push(userId: string, data: unknown, options?: PushOptions): Promise<PushResult> {
+  async push(userId: string, data: unknown, options?: PushOptions): Promise<PushResult> {
     const path = userPath(userId, "messages");
     return this.#transport.call({ method: "POST", path, body: { ...withId(options), data } });
   }
 
   /** One message to up to 1000 users; a user that fails fails only its own entry. */
-  pushMany(userIds: readonly string[], data: unknown, options?: PushOptions): Promise<BatchResult> {
+  async pushMany(userIds: readonly string[], data: unknown, options?: PushOptions): Promise<BatchResult> {
     if (!Array.isArray(userIds) || userIds.length === 0) throw invalidArgument("userIds", "userIds must be a non-empty array");
     return this.#transport.call({ method: "POST", path: "/v1/messages", body: { ...withId(options), userIds, data } });
   }
 
   /** To every user online now; live-only unless a ttl is given. */
-  broadcast(data: unknown, options?: BroadcastOptions): Promise<BroadcastResult> {
+  async broadcast(data: unknown, options?: BroadcastOptions): Promise<BroadcastResult> {
     return this.#transport.call({ method: "POST", path: "/v1/broadcast", body: { ...withId(options), data } });
   }
 
-  presence(userId: string): Promise<PresenceView> {
+  async presence(userId: string): Promise<PresenceView> {
     return this.#transport.call({ method: "GET", path: userPath(userId, "presence") });
   }
 
   /** Close the user's sessions (all, one device's, or one session) with 4001: the SDK does not reconnect. */
-  kick(userId: string, options: KickOptions = {}): Promise<KickResult> {
+  async kick(userId: string, options: KickOptions = {}): Promise<KickResult> {
     const path = userPath(userId, "sessions");
     if (options.device !== undefined && options.session !== undefined) throw invalidArgument("session", "give device or session, not both");
     if (options.device !== undefined) checkName(options.device, "device", DEVICE_MAX);
@@ -107,7 +107,7 @@ export class Switchboard {
   }
 
   /** One page of the user's stored messages after `since`, oldest first. */
-  messages(userId: string, options: MessagesOptions = {}): Promise<MessagesPage> {
+  async messages(userId: string, options: MessagesOptions = {}): Promise<MessagesPage> {
     const path = userPath(userId, "messages");
     return this.#transport.call({ method: "GET", path, query: { since: options.since, limit: options.limit } });
   }
@@ -125,7 +125,7 @@ export class Switchboard {
   }
 
   /** Online users and sessions across the deployment. */
-  stats(): Promise<StatsResult> {
+  async stats(): Promise<StatsResult> {
     return this.#transport.call({ method: "GET", path: "/v1/stats" });
   }
 }
