@@ -183,7 +183,7 @@ describe("@switchboard/server in the runtime", () => {
 });
 
 function parseConfigOrThrow() {
-  const config = parseConfig(env);
+  const config = parseConfig({ ...env });
   if (!config.ok) throw new Error(config.problem);
   return config.config;
 }
