@@ -1,7 +1,8 @@
 /**
  * `npm pack` of both packages, installed into an empty scratch project
  * (offline: the tarballs have no dependencies): ESM import works in plain
- * Node (the system Node 20 when there is one, else this Node), and the types
+ * Node (the system Node 20 when there is one, else this Node), and in Bun and
+ * Deno when the machine has them (SB_BUN / SB_DENO or PATH), and the types
  * resolve under `tsc --moduleResolution bundler` and `node16`, with the
  * packages' own declarations checked (skipLibCheck off).
  */
@@ -80,7 +81,7 @@ try { await sb.stats(); } catch (e) { error = e; }
 const token = await mintClientToken({ secret: "s", userId: "alice", ttlSeconds: 60 });
 const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("whsec"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 const t = Math.floor(Date.now() / 1000);
-const mac = Buffer.from(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(t + ".{}"))).toString("hex");
+const mac = [...new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(t + ".{}")))].map((b) => b.toString(16).padStart(2, "0")).join("");
 const verified = await verifyWebhook("whsec", { "switchboard-signature": "t=" + t + ",v1=" + mac }, "{}");
 
 const sent = [];
@@ -96,9 +97,9 @@ socket.readyState = 1;
 socket.onopen({});
 client.close();
 console.log(JSON.stringify({
-  node: process.version,
+  runtime: typeof Bun !== "undefined" ? "bun" : typeof Deno !== "undefined" ? "deno" : "node " + process.version,
   pushed, request: requests[0], error: { name: error?.name, isTyped: error instanceof SwitchboardError, status: error?.status, code: error?.code, field: error?.field },
-  tokenSub: JSON.parse(Buffer.from(token.split(".")[1], "base64url")).sub, verified, socketUrl: socket.url, sent,
+  tokenSub: JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub, verified, socketUrl: socket.url, sent,
 }));
 `;
 
@@ -106,6 +107,18 @@ function systemNode(): string {
   for (const candidate of ["/usr/bin/node", "/usr/local/bin/node"]) if (existsSync(candidate)) return candidate;
   return process.execPath;
 }
+
+/** Bun and Deno, when this machine has them (SB_BUN / SB_DENO, or on PATH); the project does not install them. */
+function onPath(name: string, override: string | undefined): string | undefined {
+  if (override !== undefined && override !== "" && existsSync(override)) return override;
+  for (const dir of (process.env.PATH ?? "").split(":")) if (dir !== "" && existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+const RUNTIMES: Array<{ name: string; command: string | undefined; args: string[]; expect: RegExp }> = [
+  { name: "Node (system)", command: systemNode(), args: ["run.mjs"], expect: /^node v(2[0-9]|[3-9][0-9])\./ },
+  { name: "Bun", command: onPath("bun", process.env.SB_BUN), args: ["run.mjs"], expect: /^bun$/ },
+  { name: "Deno", command: onPath("deno", process.env.SB_DENO), args: ["run", "--allow-read", "--allow-env", "run.mjs"], expect: /^deno$/ },
+];
 
 describe("npm pack of @switchboard/client and @switchboard/server", () => {
   it("packs only dist/, README and package.json, with declarations", async () => {
@@ -120,21 +133,23 @@ describe("npm pack of @switchboard/client and @switchboard/server", () => {
     }
   });
 
-  it("imports and works as ESM in plain Node", async () => {
-    writeFileSync(join(scratch, "run.mjs"), RUN_MJS);
-    const { stdout } = await run(systemNode(), ["run.mjs"], { cwd: scratch, timeout: 60_000 });
-    const out = JSON.parse(stdout) as Record<string, unknown>;
-    expect(out.pushed).toMatchObject({ seq: 1, delivered: 1 });
-    expect(out.request).toMatchObject({ method: "POST", url: "https://sb.example.com/v1/users/alice/messages", auth: "Bearer key" });
-    expect(JSON.parse((out.request as { body: string }).body)).toMatchObject({ data: { hi: 1 }, id: expect.any(String) });
-    expect(out.error).toEqual({ name: "SwitchboardError", isTyped: true, status: 401, code: "unauthorized", field: "Authorization" });
-    expect(out.tokenSub).toBe("alice");
-    expect(out.verified).toBe(true);
-    expect(out.socketUrl).toBe("wss://sb.example.com/v1/connect");
-    // The client's first frame on an open socket is the ping.
-    expect(out.sent).toEqual(["ping"]);
-    expect(out.node).toMatch(/^v(2[0-9]|[3-9][0-9])\./);
-  });
+  for (const rt of RUNTIMES) {
+    it.skipIf(rt.command === undefined)(`imports and works as ESM in ${rt.name}`, async () => {
+      writeFileSync(join(scratch, "run.mjs"), RUN_MJS);
+      const { stdout } = await run(rt.command as string, rt.args, { cwd: scratch, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } });
+      const out = JSON.parse(stdout) as Record<string, unknown>;
+      expect(out.runtime).toMatch(rt.expect);
+      expect(out.pushed).toMatchObject({ seq: 1, delivered: 1 });
+      expect(out.request).toMatchObject({ method: "POST", url: "https://sb.example.com/v1/users/alice/messages", auth: "Bearer key" });
+      expect(JSON.parse((out.request as { body: string }).body)).toMatchObject({ data: { hi: 1 }, id: expect.any(String) });
+      expect(out.error).toEqual({ name: "SwitchboardError", isTyped: true, status: 401, code: "unauthorized", field: "Authorization" });
+      expect(out.tokenSub).toBe("alice");
+      expect(out.verified).toBe(true);
+      expect(out.socketUrl).toBe("wss://sb.example.com/v1/connect");
+      // The client's first frame on an open socket is the ping.
+      expect(out.sent).toEqual(["ping"]);
+    });
+  }
 
   for (const [resolution, mod] of [
     ["bundler", "esnext"],
