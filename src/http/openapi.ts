@@ -136,7 +136,7 @@ function paths(): Record<string, Record<string, unknown>> {
         summary: "Open a WebSocket session (client)",
         description:
           "WebSocket upgrade. The client token travels as `Authorization: Bearer <jwt>`, as the subprotocol pair " +
-          "`switchboard.v1, bearer.<jwt>` (browsers), or as `?token=`. Frames are described in docs/protocol.md.",
+          "`switchboard.v1, bearer.<jwt>` (browsers), or as `?token=`. The frames are in the README's WebSocket protocol section.",
         security: [{ clientToken: [] }],
         parameters: [
           param("device", "query", nameSchema(DEVICE_MAX), "a stable name for this browser or phone; assigned when absent", false),
