@@ -103,6 +103,7 @@ export function batchArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
       name: `batch of ${Array.isArray(userIds) ? userIds.length : typeof userIds}`,
       req: jsonPost(ctx, "/v1/messages", buf),
       expect,
+      mayReset: buf.length > ctx.limits.bodyBytes,
       check: (res) => {
         if (res.status !== 200 || !Array.isArray(userIds)) return undefined;
         let answer: { results?: Array<Record<string, unknown>> };

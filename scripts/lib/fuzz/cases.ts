@@ -14,6 +14,12 @@ export interface HttpCase {
   expect: Expect;
   /** The runtime (not the app) may refuse this malformed HTTP with its own non-JSON 4xx. */
   runtimeMayRefuse?: boolean;
+  /**
+   * The body is over the limit: the server may answer 413 and close without
+   * reading the rest (workerd does no lingering close, RFC 9112 §9.6), so the
+   * client's write can fail (EPIPE/ECONNRESET) before the answer is read.
+   */
+  mayReset?: boolean;
   /** Extra check on a response that met `expect`; returns a violation or undefined. */
   check?: (res: RawResponse) => string | undefined;
 }
@@ -80,6 +86,7 @@ export function evaluate(c: HttpCase, res: RawResponse): { violation?: string; r
   if (res.error !== undefined && res.status === 0) {
     // The runtime may drop a connection it cannot parse (no response at all).
     if (c.runtimeMayRefuse === true && res.error !== "timeout") return { runtimeRefusal: true };
+    if (c.mayReset === true && /EPIPE|ECONNRESET/.test(res.error)) return { runtimeRefusal: true };
     return { violation: `no response (${res.error})` };
   }
   const shape = res.status >= 400 ? errorShape(res.body) : undefined;

@@ -49,7 +49,7 @@ export interface LaneResult {
 
 export interface CheckOptions {
   seed: number;
-  /** Replay: the path printed by a failing run (then only that input, and its shrinks, run). */
+  /** Replay: the path printed by a failing run (then only that input, and its shrinks, run: numRuns 1 from the path). */
   path?: string;
   /** Extra arguments the replay command must carry (e.g. `--inject-limits`). */
   replayArgs?: string[];
@@ -74,7 +74,7 @@ export async function checkLane<T>(lane: Lane<T>, o: CheckOptions): Promise<Lane
     last = { violation: out.violation, value };
     return false;
   });
-  const details = await fc.check(property, { seed: o.seed, numRuns: lane.runs, ...(o.path === undefined ? {} : { path: o.path }) });
+  const details = await fc.check(property, { seed: o.seed, numRuns: lane.runs, ...(o.path === undefined ? {} : { path: o.path, numRuns: 1 }) });
   if (details.failed && last !== undefined) {
     const path = details.counterexamplePath ?? "";
     const extra = (o.replayArgs ?? []).join(" ");

@@ -98,6 +98,7 @@ export function pushBodyArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
       name,
       req: jsonPost(ctx, pushPath(user), buf),
       expect: buf.length > ctx.limits.bodyBytes ? { statuses: [413], codes: ["payload_too_large"] } : pushExpect(buf),
+      mayReset: buf.length > ctx.limits.bodyBytes,
       check: pushAnswerCheck,
     };
   });
@@ -133,6 +134,7 @@ export function contentTypeArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
       name: `chunked:${size}`,
       req: { method: "POST", target: pushPath(user), headers: [auth(ctx), ["Content-Type", "application/json"]], body, chunked: true, chunkSize },
       expect: body.length > ctx.limits.bodyBytes ? { statuses: [413], codes: ["payload_too_large"] } : { statuses: [200] },
+      mayReset: body.length > ctx.limits.bodyBytes,
     };
   });
   return fc.oneof({ arbitrary: typed, weight: 8 }, { arbitrary: chunked, weight: 1 });
