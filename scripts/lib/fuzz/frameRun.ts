@@ -153,7 +153,7 @@ export async function runRawFrameCase(
     };
   }
   if (typeof close === "number" && close === c.sentClose && RESERVED_CLOSE.has(close)) {
-    return { violation: `server echoed the reserved close code ${close} (README: reserved codes are never echoed)`, close };
+    return { violation: `server echoed the reserved close code ${close} (docs/protocol.md: reserved codes are never echoed)`, close };
   }
   if (typeof close === "number" && close !== c.sentClose && !DOCUMENTED_CLOSE.has(close) && !RUNTIME_CLOSE.has(close)) {
     return { violation: `close code ${close} is neither documented nor an RFC 6455 protocol-error code`, close };

@@ -1,6 +1,6 @@
 /**
  * WebSocket client frames as fast-check arbitraries, each with the contract's
- * expected answer (README "WebSocket protocol"): `ping` → `pong`; JSON that is
+ * expected answer (docs/protocol.md): `ping` → `pong`; JSON that is
  * not a frame → an `error` frame with a documented code, socket open; a valid
  * ack → nothing; a frame over 4 KiB (text or binary) → close 1009.
  * And protocol-level abuse for a raw socket (bad close codes, unmasked frames,
@@ -95,7 +95,7 @@ export interface RawFrameCase {
   bytes: Buffer[];
   /** The server must close (some close code, or drop TCP). */
   mustClose: boolean;
-  /** The close code the client sent, which the server may echo (README: echoed except reserved codes). */
+  /** The close code the client sent, which the server may echo (docs/protocol.md: echoed except reserved codes). */
   sentClose?: number;
 }
 
