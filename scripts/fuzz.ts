@@ -18,7 +18,7 @@
  *   npm run fuzz -- --seed 42                      # or SB_SEED=42; --seed random
  *   npm run fuzz -- --scale 0.2                    # fewer inputs
  *   npm run fuzz -- --seed S --only LANE --path P  # replay a printed failure
- *   npm run fuzz -- --inject-limits --only push-body  # checker self-test: must exit 1 with a shrunk input
+ *   npm run fuzz -- --inject-oracle --only push-body  # checker self-test (a wrong oracle): must exit 1 with a shrunk input
  *
  * Exits 1 on any violation. Details: docs/guarantees.md.
  */
@@ -41,7 +41,7 @@ const report = await runFuzz({
   log,
   ...(only === undefined ? {} : { only: only.split(",") }),
   ...(arg("--path") === undefined ? {} : { path: arg("--path") }),
-  injectLimits: argv.includes("--inject-limits"),
+  injectOracle: argv.includes("--inject-oracle"),
 });
 printReport(report, log);
 process.exit(failures(report).length === 0 ? 0 : 1);

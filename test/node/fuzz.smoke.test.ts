@@ -6,9 +6,11 @@
  * service still delivers afterwards. Fixed seed: a failure prints its replay
  * command (`npm run fuzz -- --seed 20261123 --only LANE --path P`).
  *
- * Then the checker's self-test: with a deliberately wrong oracle
- * (`--inject-limits`: bodies over 1 KiB "must" be 413) the push-body lane must
- * fail, shrink to a body just over 1 KiB, and the printed path must replay it.
+ * Then the checkers' self-test: with a deliberately wrong oracle
+ * (`--inject-oracle`: bodies and frames over 1 KiB "must" be refused, workerd
+ * "must" close on the RFC 6455 slips it tolerates) the push-body, ws-frames and
+ * ws-raw lanes must each fail; push-body must shrink to a body just over
+ * 1 KiB, and its printed path must replay it.
  */
 import { describe, expect, it } from "vitest";
 import { failures, printReport, runFuzz } from "../../scripts/lib/fuzz/run.ts";
@@ -37,10 +39,15 @@ describe("fuzz (smoke)", () => {
     expect(problems).toEqual([]);
   });
 
-  it("a wrong oracle is caught, shrunk to the smallest failing body, and replays from the printed seed and path", async () => {
-    const base = { seed: SEED, scale: 1, ports: [9252, 9253] as [number, number], log: () => {}, only: ["push-body"], injectLimits: true };
-    const first = await runFuzz(base);
-    const failure = first.lanes[0]?.failure;
+  it("a wrong oracle is caught by each checker, shrunk to the smallest failing input, and replays from the printed seed and path", async () => {
+    const base = { seed: SEED, scale: 1, ports: [9252, 9253] as [number, number], log: () => {}, injectOracle: true };
+    const first = await runFuzz({ ...base, only: ["push-body", "ws-frames", "ws-raw"] });
+    const lane = (name: string) => first.lanes.find((l) => l.name === name);
+    expect(lane("ws-frames")?.failure?.violation).toMatch(/expected close 1009/);
+    // Shrunk to the one frame that fails, not the batch it came in.
+    expect(lane("ws-frames")?.failure?.counterexample).toMatch(/^1 frame\(s\)/);
+    expect(lane("ws-raw")?.failure?.violation).toMatch(/kept the connection open/);
+    const failure = lane("push-body")?.failure;
     expect(failure).toBeDefined();
     if (failure === undefined) return;
     expect(failure.violation).toMatch(/expected 413/);
@@ -48,8 +55,8 @@ describe("fuzz (smoke)", () => {
     const size = Number(/\((\d+) chars\)/.exec(failure.counterexample)?.[1] ?? Number.NaN);
     expect(size).toBeGreaterThan(1000);
     expect(size).toBeLessThan(1100);
-    expect(failure.replay).toBe(`npm run fuzz -- --seed ${SEED} --only push-body --path ${failure.path} --inject-limits`);
-    const again = await runFuzz({ ...base, path: failure.path });
+    expect(failure.replay).toBe(`npm run fuzz -- --seed ${SEED} --only push-body --path ${failure.path} --inject-oracle`);
+    const again = await runFuzz({ ...base, only: ["push-body"], path: failure.path });
     expect(again.lanes[0]?.runs).toBe(1);
     expect(again.lanes[0]?.failure?.counterexample).toBe(failure.counterexample);
   });

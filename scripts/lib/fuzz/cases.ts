@@ -31,7 +31,7 @@ export interface TokenPool {
   bad: Array<{ token: string; kind: string }>;
 }
 
-/** Limits the oracle assumes; `--inject-limits` lowers them (a wrong oracle) to prove the checkers fail. */
+/** Limits the oracle assumes; `--inject-oracle` lowers them (a wrong oracle) to prove the checkers fail. */
 export interface OracleLimits {
   bodyBytes: number;
   frameBytes: number;

@@ -51,7 +51,7 @@ export interface CheckOptions {
   seed: number;
   /** Replay: the path printed by a failing run (then only that input, and its shrinks, run: numRuns 1 from the path). */
   path?: string;
-  /** Extra arguments the replay command must carry (e.g. `--inject-limits`). */
+  /** Extra arguments the replay command must carry (e.g. `--inject-oracle`). */
   replayArgs?: string[];
 }
 

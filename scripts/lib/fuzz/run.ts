@@ -50,8 +50,12 @@ export interface FuzzOptions {
   only?: readonly string[];
   /** fast-check path of a printed failure (with `only` naming its lane). */
   path?: string;
-  /** Self-test: the oracle believes bodies and frames over 1 KiB are refused, so the checkers must report (and shrink) a violation. */
-  injectLimits?: boolean;
+  /**
+   * Self-test with a wrong oracle: it believes bodies and frames over 1 KiB are refused and that
+   * workerd closes on the RFC 6455 violations it tolerates, so every checker must report (and
+   * shrink) a violation.
+   */
+  injectOracle?: boolean;
 }
 
 const SECRET = "fuzz-jwt-secret-0123456789abcdef";
@@ -69,8 +73,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const users = Array.from({ length: 24 }, (_, i) => `fz-${i}`);
   const tokens = await makeTokens(keys, users, { secret: SECRET, audience: AUDIENCE, issuer: ISSUER });
   const full = o.only === undefined;
-  const oracle: OracleLimits = o.injectLimits === true ? { bodyBytes: 1024, frameBytes: 1024 } : { bodyBytes: 65_536, frameBytes: MAX_FRAME_BYTES };
-  const replayArgs = o.injectLimits === true ? ["--inject-limits"] : [];
+  const oracle: OracleLimits = o.injectOracle === true ? { bodyBytes: 1024, frameBytes: 1024 } : { bodyBytes: 65_536, frameBytes: MAX_FRAME_BYTES };
+  const replayArgs = o.injectOracle === true ? ["--inject-oracle"] : [];
 
   o.log(`fuzz: seed ${o.seed}, scale ${o.scale}${full ? "" : `, only ${o.only?.join(",")}`}${o.path === undefined ? "" : `, path ${o.path}`}; starting workerd`);
   const a = await Service.start({
@@ -113,7 +117,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const lanes = [
       ...httpLanes(ctx, n).map(job),
       job(frameLane(() => openFor(a.wsBase, frameToken, `lane${opened++}`), HEAD, n(2400), oracle.frameBytes)),
-      job(rawLane(a.port, tokens.good[2]?.token ?? canaryToken, n(400))),
+      job(rawLane(a.port, tokens.good[2]?.token ?? canaryToken, n(400), o.injectOracle === true)),
     ];
     for (const lane of lanes) {
       if (o.only !== undefined && !o.only.includes(lane.name)) continue;
