@@ -33,6 +33,10 @@ const arg = (name: string): string | undefined => {
 const scale = Number(arg("--scale") ?? process.env.SB_FUZZ_SCALE ?? 1);
 const only = arg("--only");
 const log = (line: string) => console.log(line);
+if (arg("--path") !== undefined && (only === undefined || only.includes(","))) {
+  console.error("fuzz: --path replays one lane's input: give that lane with --only (the printed replay command does)");
+  process.exit(2);
+}
 
 const report = await runFuzz({
   seed: seedFrom(argv, 20261123),
