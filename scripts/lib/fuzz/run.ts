@@ -119,18 +119,24 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       job(frameLane(() => openFor(a.wsBase, frameToken, `lane${opened++}`), HEAD, n(2400), oracle.frameBytes)),
       job(rawLane(a.port, tokens.good[2]?.token ?? canaryToken, n(400), o.injectOracle === true)),
     ];
-    for (const lane of lanes) {
-      if (o.only !== undefined && !o.only.includes(lane.name)) continue;
-      if (!a.running) break;
-      const t0 = Date.now();
-      const result = await lane.check();
+    // The lanes run side by side, as the old worker pool did, so the service meets them
+    // concurrently; each lane's inputs still come from the seed alone (a lane replays alone).
+    const chosen = lanes.filter((lane) => o.only === undefined || o.only.includes(lane.name));
+    const results = await Promise.all(
+      chosen.map(async (lane) => {
+        const t0 = Date.now();
+        const result = await lane.check();
+        o.log(`  ${lane.name}: ${result.inputs} inputs in ${result.runs} runs, ${((Date.now() - t0) / 1000).toFixed(1)} s${result.failure === undefined ? "" : " — FAILED"}`);
+        return result;
+      }),
+    );
+    for (const result of results) {
       report.lanes.push(result);
       report.inputs += result.inputs;
-      o.log(`  ${lane.name}: ${result.inputs} inputs in ${result.runs} runs, ${((Date.now() - t0) / 1000).toFixed(1)} s${result.failure === undefined ? "" : " — FAILED"}`);
-      // After the connect barrage every raw 101 socket was dropped: nobody may still be online.
-      if (lane.name === "connect" && full && a.running) {
-        report.health.push({ name: "A: after the connect barrage (all sockets dropped) no fuzz user has a session left", ...(await nobodyLeftOnline(apiA, users)) });
-      }
+    }
+    // After the connect barrage every raw 101 socket was dropped: nobody may still be online.
+    if (full && a.running) {
+      report.health.push({ name: "A: after the connect barrage (all sockets dropped) no fuzz user has a session left", ...(await nobodyLeftOnline(apiA, users)) });
     }
     if (!full || b === undefined || apiB === undefined) return report;
 
