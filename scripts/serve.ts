@@ -7,7 +7,11 @@
  *   JWT_SECRET=… API_KEY=… npm run serve -- --no-supervise   # exit when workerd exits
  *
  * Secrets and knobs come from the environment (see README "Limits and knobs");
- * it refuses to start without JWT_SECRET (or JWT_PUBLIC_KEYS) and API_KEY.
+ * it refuses to start without JWT_SECRET (or JWT_PUBLIC_KEYS) and API_KEY, with
+ * the development values from .dev.vars, and with anything the Worker's own
+ * config check would refuse (a JWT_SECRET under 32 bytes, an API_KEY under 16
+ * characters, a malformed knob): better no listener than one that answers
+ * every request 500 `misconfigured`.
  *
  * Supervised by default: when workerd exits on its own (a crash; the abort
  * when it runs out of file descriptors, see docs/guarantees.md "Mass
@@ -26,6 +30,7 @@ import { join, resolve } from "node:path";
 import { Supervisor, type ExitRecord, type Supervised } from "./lib/supervisor.ts";
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "./lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "./lib/wranglerConfig.ts";
+import { configRefusal } from "./lib/serveConfig.ts";
 
 const argv = process.argv.slice(2);
 const supervise = !argv.includes("--no-supervise");
@@ -46,6 +51,11 @@ if (!process.env.JWT_SECRET && !process.env.JWT_PUBLIC_KEYS) missing.push("JWT_S
 if (!process.env.API_KEY) missing.push("API_KEY");
 if (missing.length > 0) {
   console.error(`switchboard serve: refusing to start; set ${missing.join(" and ")} in the environment.`);
+  process.exit(1);
+}
+const refusal = configRefusal(process.env);
+if (refusal !== undefined) {
+  console.error(`switchboard serve: refusing to start: ${refusal}.`);
   process.exit(1);
 }
 if (nofile !== undefined && !(Number.isSafeInteger(nofile) && nofile > 0)) {
