@@ -11,6 +11,7 @@ import { connect } from "./connect";
 import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
+import { queryProblem } from "./query";
 
 const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API key");
 
@@ -59,7 +60,7 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-app.get("/healthz", (c) => c.json({ ok: true }));
+app.get("/healthz", (c) => queryProblem(c.req.url, []) ?? c.json({ ok: true }));
 app.get("/v1/connect", (c) => connect(c, c.var.config));
 const viaApi = (suffix: "presence" | "messages") => async (c: Context<AppEnv>) => {
   const forwarded = await devProxyRequest(c, suffix);

@@ -10,6 +10,10 @@ import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { BEARER_PROTOCOL_PREFIX, isDevice, parseSeq, SUBPROTOCOL } from "../protocol";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
+import { queryProblem } from "./query";
+
+/** Everything /v1/connect reads from its query string. */
+export const CONNECT_QUERY = ["device", "since", "token"] as const;
 
 /** `Authorization: Bearer <x>` → x. The scheme is case-insensitive (RFC 9110 §11.1). */
 function bearerToken(header: string | undefined): string | undefined {
@@ -39,6 +43,10 @@ export async function connect(c: Context<AppEnv>, config: Config): Promise<Respo
       { status: 426, headers: { Upgrade: "websocket", "Content-Type": "application/json" } },
     );
   }
+  // Before the token check, so a typo (`?devcie=`) is named even with a good token;
+  // only names are echoed, never values (the token may be one).
+  const badQuery = queryProblem(c.req.url, CONNECT_QUERY);
+  if (badQuery !== undefined) return badQuery;
   if (!originAllowed(c.req.header("Origin"), c.req.url, config)) {
     return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
   }

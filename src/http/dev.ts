@@ -15,6 +15,7 @@ import { SignJWT } from "jose";
 import { isUserId, parseSeq } from "../protocol";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
+import { queryProblem } from "./query";
 
 const MAX_DEV_TTL = 24 * 3600;
 
@@ -28,6 +29,8 @@ dev.use("*", async (c, next) => {
 dev.get("/token", async (c) => {
   const config = c.var.config;
   if (config.jwtSecret === undefined) return jsonError(404, "not_found", "dev tokens need JWT_SECRET");
+  const badQuery = queryProblem(c.req.url, ["user", "ttl"]);
+  if (badQuery !== undefined) return badQuery;
   const user = c.req.query("user");
   if (!isUserId(user)) return jsonError(400, "bad_request", "user must be a valid userId", "user");
   const ttlRaw = c.req.query("ttl");
