@@ -35,6 +35,21 @@ export const KNOBS = [
 ] as const;
 
 /**
+ * Environment that keeps wrangler off the network for anything but the
+ * service, so an offline laptop or CI sees no getaddrinfo stack traces:
+ * metrics off (also `send_metrics = false` in wrangler.toml), the banner off
+ * (wrangler 4 runs its npm update check with the banner and has no other
+ * switch for it), and miniflare's fetch of the `Request.cf` object from
+ * workers.cloudflare.com off (request.cf is then a placeholder; the Worker
+ * does not read it). Used by `npm run dev` (scripts/dev.ts) and buildWorker.
+ */
+export const QUIET_WRANGLER_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+} as const;
+
+/**
  * Bundle the Worker with wrangler (no deploy) into `outdir`/index.js. `root` is
  * the project to build (default this one; the benchmark builds patched
  * scratch copies, which have wrangler.toml, src/ and a node_modules link).
@@ -43,6 +58,7 @@ export function buildWorker(outdir = join(ROOT, "dist/worker"), root = ROOT): st
   const result = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
     cwd: root,
     encoding: "utf8",
+    env: { ...process.env, ...QUIET_WRANGLER_ENV },
   });
   if (result.status !== 0) throw new Error(`wrangler build failed:\n${result.stdout}\n${result.stderr}`);
   return join(outdir, "index.js");
