@@ -13,6 +13,9 @@ import { portFree } from "../../scripts/lib/janitor.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
+/** What an offline run of wrangler must not print: network failures, the update check's notice, the banner it rides on. */
+export const NOISE = /ENOTFOUND|getaddrinfo|EAI_AGAIN|update available|Unable to fetch|⛅️|telemetry/i;
+
 export interface NpmRun {
   child: ChildProcess;
   /** npm's pid. */
