@@ -18,7 +18,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { stopTree, watchParent } from "./lib/processTree.ts";
-import { QUIET_WRANGLER_ENV, ROOT } from "./lib/workerd.ts";
+import { QUIET_WRANGLER_ENV, ROOT, WRANGLER_JS } from "./lib/workerd.ts";
 
 /** What wrangler gets to stop on its own before the rest is SIGKILLed. */
 const STOP_GRACE_MS = 3000;
@@ -26,7 +26,7 @@ const STOP_GRACE_MS = 3000;
 const build = spawnSync(process.execPath, [join(ROOT, "client/build.ts")], { cwd: ROOT, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["dev", ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [WRANGLER_JS, "dev", ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: "inherit",
   env: { ...process.env, ...QUIET_WRANGLER_ENV },

@@ -10,6 +10,12 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const WORKERD = join(ROOT, "node_modules/.bin/workerd");
+/**
+ * wrangler's entry script, run with this process's Node (the pinned 22 under
+ * npm): through node_modules/.bin its `#!/usr/bin/env node` would pick the
+ * first `node` on PATH, which may be older than wrangler accepts.
+ */
+export const WRANGLER_JS = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 /** Every knob the Worker reads (src/config.ts); each is passed through from the environment. */
 export const KNOBS = [
@@ -55,7 +61,7 @@ export const QUIET_WRANGLER_ENV = {
  * scratch copies, which have wrangler.toml, src/ and a node_modules link).
  */
 export function buildWorker(outdir = join(ROOT, "dist/worker"), root = ROOT): string {
-  const result = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+  const result = spawnSync(process.execPath, [WRANGLER_JS, "deploy", "--dry-run", "--outdir", outdir], {
     cwd: root,
     encoding: "utf8",
     env: { ...process.env, ...QUIET_WRANGLER_ENV },

@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { configFrom, type Config } from "../config";
 import { api } from "./api";
 import { connect } from "./connect";
+import { guardBodyRead } from "./body";
 import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
@@ -39,11 +40,11 @@ function middlewaresFor(config: Config) {
   if (m === undefined) {
     m = {
       auth: apiKeyAuth(config.apiKey),
-      limit: bodyLimit({
+      limit: guardBodyRead(bodyLimit({
         maxSize: config.maxMessageBytes,
         onError: () =>
           jsonError(413, "payload_too_large", `body exceeds ${config.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`, "body"),
-      }),
+      })),
     };
     perConfig.set(config, m);
   }

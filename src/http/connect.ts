@@ -29,10 +29,19 @@ function offeredProtocols(header: string | undefined): string[] {
     .filter((p) => p !== "");
 }
 
+/** The request's own origin; undefined when the runtime's URL does not parse (two Host headers make `a, b` its host). */
+function sameOrigin(requestUrl: string): string | undefined {
+  try {
+    return new URL(requestUrl).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 export function originAllowed(origin: string | undefined, requestUrl: string, config: Config): boolean {
   // Non-browser clients send no Origin; the token is their credential.
   if (origin === undefined) return true;
-  if (origin === new URL(requestUrl).origin) return true;
+  if (origin === sameOrigin(requestUrl)) return true;
   return config.allowedOrigins.has(origin);
 }
 
