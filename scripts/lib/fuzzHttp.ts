@@ -801,7 +801,11 @@ export function connectCases(r: Rng, ctx: FuzzContext, n: number): HttpCase[] {
       params.push(`since=${since}`);
       if (seqValue(new URLSearchParams(`since=${since}`).get("since")) === undefined) reasons.push(400);
     }
-    if (r.chance(0.05)) params.push(`user=${r.pick(ctx.users)}`);
+    // An unknown query parameter is a 400 naming it (the token never picks the user either way).
+    if (r.chance(0.05)) {
+      params.push(`user=${r.pick(ctx.users)}`);
+      reasons.push(400);
+    }
     const target = `/v1/connect${params.length > 0 ? `?${params.join("&").replaceAll(" ", "%20")}` : ""}`;
     const expectStatuses = reasons.length === 0 ? [101, 429] : [...new Set(reasons)];
     if (authMixed) expectStatuses.push(401);

@@ -48,7 +48,7 @@ async function allGone(pids: number[]): Promise<number[]> {
 
 describe("SIGTERM stops the whole tree", () => {
   it("npm run serve: SIGTERM to npm, with a client connected", async () => {
-    const run = await startNpm("serve", { env: SECRETS, portRange: [9280, 9289] });
+    const run = await startNpm("serve", { env: SECRETS, portRange: [9360, 9369] });
     cleanups.push(run.cleanup);
     await holdSocket(run.base, await token());
     const tree = descendants(run.pid);
@@ -59,7 +59,7 @@ describe("SIGTERM stops the whole tree", () => {
   });
 
   it("node scripts/serve.ts: SIGTERM to it, with a client connected", async () => {
-    const [port] = await freePorts(1, 9290, 9299);
+    const [port] = await freePorts(1, 9370, 9379);
     const temp = mkdtempSync(join(tmpdir(), "sb-stop-serve-"));
     const child = spawn(join(ROOT, "node_modules/.bin/node"), ["scripts/serve.ts"], {
       cwd: ROOT,
