@@ -44,7 +44,8 @@ async function stop(reason: string, code: number): Promise<void> {
 }
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => void stop(sig, 0));
-watchParent(() => void stop("parent exited", 0));
+// Only under npm, whose `sh -c` dies on SIGTERM without passing it on.
+if (process.env.npm_lifecycle_event !== undefined) watchParent(() => void stop("parent exited", 0));
 // Whoever read our output may be gone with the parent: a write then fails with
 // EPIPE, which must not crash us before the children are stopped.
 for (const out of [process.stdout, process.stderr]) out.on("error", () => {});

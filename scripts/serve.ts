@@ -169,7 +169,9 @@ async function shutdown(reason: string, code: number): Promise<never> {
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal, 0));
 // `kill -TERM` of `npm run serve` reaches npm's `sh -c`, which dies without
 // passing it on (scripts/lib/processTree.ts): notice being orphaned instead.
-watchParent(() => void shutdown("parent process exited", 0));
+// Only under npm (which sets npm_lifecycle_event): `nohup node scripts/serve.ts &`
+// must outlive the shell that started it.
+if (process.env.npm_lifecycle_event !== undefined) watchParent(() => void shutdown("parent process exited", 0));
 // Whoever read our output may be gone with the parent: a write then fails with
 // EPIPE, which must not crash us before the children are stopped.
 for (const out of [process.stdout, process.stderr]) out.on("error", () => {});
