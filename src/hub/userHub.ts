@@ -39,6 +39,8 @@ import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
 import { leaseRenewalDue } from "../stats/shardKey";
 import { SendBacklog } from "./sendBacklog";
+import { nativeFrameFor, pusherEventFrameFor, type FrameFor, type PusherEvent } from "../pusher/deliver";
+import * as pusher from "../pusher/hub";
 
 export class UserHub extends DurableObject<Env> {
   private readonly config: Config;
@@ -66,7 +68,8 @@ export class UserHub extends DurableObject<Env> {
     this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.openSockets().length));
     // Heartbeats are answered by the runtime without waking the object, and
     // the time of the last one is kept for presence (getWebSocketAutoResponseTimestamp).
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    // One pair per object: the dialect of its sockets picks it (src/pusher/hub.ts).
+    pusher.chooseHeartbeat(ctx);
     ctx.blockConcurrencyWhile(() => this.alarmClock.load());
   }
 
@@ -103,12 +106,12 @@ export class UserHub extends DurableObject<Env> {
         tryClose(ws, CloseCode.InternalError, "session state lost");
         closed = true;
       } else if (session.expiresAt <= now) {
-        tryClose(ws, CloseCode.PolicyViolation, "token expired");
+        pusher.closeFor(ws, session, CloseCode.PolicyViolation, session.pusher ? "no signin or subscription in time" : "token expired");
         closed = true;
       } else if (now - this.lastSeenAt(ws, session) > this.config.staleAfterMs) {
-        tryClose(ws, CloseCode.Stale, "no heartbeat");
+        pusher.closeFor(ws, session, CloseCode.Stale, "no heartbeat");
         closed = true;
-      } else {
+      } else if (pusher.isCounted(session)) {
         live.push({ ws, session });
       }
     }
@@ -118,7 +121,8 @@ export class UserHub extends DurableObject<Env> {
 
   /** The number of open sessions changed: tell the stats shard and re-plan the alarm. */
   private sessionsChanged(open: number): void {
-    this.presence.report(open);
+    pusher.chooseHeartbeat(this.ctx);
+    this.presence.report(open - pusher.unauthenticated(this.ctx, (ws) => this.sessionOf(ws)));
     this.planAlarm(Date.now(), open);
   }
 
@@ -151,6 +155,13 @@ export class UserHub extends DurableObject<Env> {
     const open = this.openSockets();
     if (open.length >= this.config.maxSessionsPerUser) {
       return jsonError(429, "too_many_sessions", `user already has ${open.length} sessions (MAX_SESSIONS_PER_USER)`);
+    }
+    if (request.headers.get(pusher.PUSHER_CONNECT_HEADER) === pusher.PUSHER_DIALECT) {
+      const accepted = pusher.acceptPusher(this.ctx, params.userId, now, this.config.staleAfterMs, (s) => [deviceTag(s.device), sessionTag(s.sessionId)]);
+      this.sessions.set(accepted.ws, accepted.session);
+      this.presence.setUser(params.userId);
+      this.planAlarm(now, open.length + 1);
+      return accepted.response;
     }
     const { 0: client, 1: server } = new WebSocketPair();
     const session: Session = {
@@ -213,7 +224,7 @@ export class UserHub extends DurableObject<Env> {
       }
       message = this.log.append(entry);
     }
-    const { delivered, sessions } = this.deliver(req, encodeMessage(message, req.dataJson), now);
+    const { delivered, sessions } = this.deliver(req, nativeFrameFor(this.ctx, encodeMessage(message, req.dataJson)), now);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
@@ -224,31 +235,45 @@ export class UserHub extends DurableObject<Env> {
     // remembered in memory for a few minutes (lost if the object is evicted).
     const seen = this.recentLive.get(req.id, now);
     if (seen !== undefined) return { ...seen, delivered: 0, sessions: this.openSockets().length, duplicate: true };
-    const { delivered, sessions } = this.deliver(req, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson), now);
+    const { delivered, sessions } = this.deliver(req, nativeFrameFor(this.ctx, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson)), now);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
     this.recentLive.set(req.id, result, now);
     return result;
   }
 
-  private deliver(target: PushRequest, frame: string, now: number): { delivered: number; sessions: number } {
+  /** Pusher events (src/pusher/http.ts): each to its channel's Pusher sockets and, live-only, to native sessions. */
+  async pusherEvents(userId: string, events: PusherEvent[]): Promise<{ delivered: number }> {
+    const now = Date.now();
+    let delivered = 0;
+    for (const e of events) delivered += this.deliver({ exceptSession: e.exceptSocketId }, pusherEventFrameFor(e, crypto.randomUUID(), now), now).delivered;
+    return { delivered };
+  }
+
+  private deliver(target: Target, frameOrFor: string | FrameFor, now: number): { delivered: number; sessions: number } {
     let delivered = 0;
     let sessions = 0;
     let tooSlow = 0;
     const sockets = this.ctx.getWebSockets();
-    const untargeted = target.device === undefined && target.exceptDevice === undefined && target.exceptSession === undefined;
+    const fixed = typeof frameOrFor === "string" ? frameOrFor : undefined;
+    const untargeted = fixed !== undefined && target.device === undefined && target.exceptDevice === undefined && target.exceptSession === undefined;
     for (const ws of sockets) {
       if (!isOpen(ws)) continue;
-      sessions++;
+      let frame = fixed;
       if (!untargeted) {
         const s = this.sessionOf(ws);
-        if (s === undefined) continue;
+        // Sockets still authenticating (Pusher) count nowhere and get nothing.
+        if (s === undefined || !pusher.isCounted(s)) continue;
+        sessions++;
         if (target.device !== undefined && s.device !== target.device) continue;
         if (target.exceptDevice !== undefined && s.device === target.exceptDevice) continue;
         if (target.exceptSession !== undefined && s.sessionId === target.exceptSession) continue;
-      }
+        frame ??= typeof frameOrFor === "string" ? frameOrFor : frameOrFor(s);
+        if (frame === undefined) continue;
+      } else sessions++;
+      if (frame === undefined) continue;
       if (!this.backlog.admit(ws, frame.length, now)) {
         // Stored messages wait in the log for its resume; nothing is lost.
-        tryClose(ws, CloseCode.TooSlow, "too slow: not reading");
+        pusher.closeFor(ws, this.sessionOf(ws), CloseCode.TooSlow, "too slow: not reading");
         tooSlow++;
         continue;
       }
@@ -278,7 +303,7 @@ export class UserHub extends DurableObject<Env> {
     let sockets = this.openSockets();
     if (req.session !== undefined) sockets = this.ctx.getWebSockets(sessionTag(req.session)).filter(isOpen);
     else if (req.device !== undefined) sockets = this.ctx.getWebSockets(deviceTag(req.device)).filter(isOpen);
-    for (const ws of sockets) tryClose(ws, CloseCode.Kicked, "closed by server");
+    for (const ws of sockets) pusher.closeFor(ws, this.sessionOf(ws), CloseCode.Kicked, "closed by server");
     if (sockets.length > 0) this.sessionsChanged(this.openSockets().length);
     return { closed: sockets.length };
   }
@@ -302,13 +327,17 @@ export class UserHub extends DurableObject<Env> {
       }
       const now = Date.now();
       if (!this.budgets.take(session.sessionId, now, this.config.maxFramesPerSecond)) {
-        tryClose(ws, CloseCode.RateLimited, "too many frames");
+        pusher.closeFor(ws, session, CloseCode.RateLimited, "too many frames");
         return;
       }
       this.backlog.heard(ws);
       if (now - session.lastFrameAt > LAST_SEEN_WRITE_MS) {
         session.lastFrameAt = now;
         writeAttachment(ws, session);
+      }
+      if (session.pusher !== undefined) {
+        if (await pusher.onPusherMessage(ws, session, message, this.env)) this.sessionsChanged(this.openSockets().length);
+        return;
       }
       if (typeof message !== "string") {
         if (message.byteLength > MAX_CLIENT_FRAME_BYTES) tryClose(ws, CloseCode.MessageTooBig, "frame too large");
@@ -390,6 +419,7 @@ export class UserHub extends DurableObject<Env> {
   }
 }
 
+type Target = Pick<PushRequest, "device" | "exceptDevice" | "exceptSession">;
 function deviceTag(device: string): string {
   return `d:${device}`;
 }
