@@ -35,13 +35,15 @@ describe("pusher API: signatures", () => {
       [{ version: "2.0" }, "auth_version"],
       [{ bodyMd5: "0".repeat(32) }, "body_md5"],
       [{ tamperBody: JSON.stringify({ ...body, name: "f" }) }, "body_md5"],
-      [{ timestamp: now - 601 }, "auth_timestamp"],
-      [{ timestamp: now + 601 }, "auth_timestamp"],
+      [{ timestamp: now - 1000 }, "auth_timestamp"],
+      [{ timestamp: now + 1000 }, "auth_timestamp"],
     ];
     for (const [o, field] of cases) {
-      expect(await refusal(await trigger(body, o)), JSON.stringify(o)).toEqual({ status: 401, code: "unauthorized", field });
+      const res = await trigger(body, o);
+      expect(res.status, JSON.stringify(o)).toBe(401);
+      expect(await refusal(res), JSON.stringify(o)).toEqual({ status: 401, code: "unauthorized", field });
     }
-    expect((await trigger(body, { timestamp: now - 590 })).status).toBe(200);
+    expect((await trigger(body, { timestamp: now - 300 })).status).toBe(200);
     const unsigned = await worker(`/apps/${APP_ID}/events`, { method: "POST", body: JSON.stringify(body) });
     expect(unsigned.status).toBe(401);
   });
