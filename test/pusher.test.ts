@@ -219,6 +219,33 @@ describe("pusher: before authentication", () => {
   });
 });
 
+describe("pusher: heartbeats", () => {
+  it("the runtime answers pusher:ping while every socket of the user speaks Pusher; native ping once a native socket joins", async () => {
+    const user = uniqueUser();
+    const stub = hubOf(user);
+    const pairOf = () => runInDurableObject(stub, (_i, state) => state.getWebSocketAutoResponse()?.request);
+    const p = await pusherConnect(user);
+    await p.signinAndSubscribe(user);
+    expect(await pairOf()).toBe(PUSHER_PING);
+    p.send(PUSHER_PING);
+    await p.next("pusher:pong");
+    // Answered by the runtime, not the handler: only auto-responses leave a timestamp.
+    expect(await runInDurableObject(stub, (_i, state) => state.getWebSocketAutoResponseTimestamp(state.getWebSockets()[0] as WebSocket))).not.toBeNull();
+
+    const native = await connect(user, { device: "laptop" });
+    expect(await pairOf()).toBe("ping");
+    p.send(PUSHER_PING); // now the handler answers, the same bytes
+    await p.next("pusher:pong");
+    native.send("ping");
+    await native.until(() => native.raw.includes("pong"), "native pong");
+    native.close();
+    await native.waitClosed();
+    await evictDurableObject(stub); // the constructor picks the pair again from the sockets left
+    expect(await pairOf()).toBe(PUSHER_PING);
+    p.close();
+  });
+});
+
 describe("pusher: channel auth vectors", () => {
   it("matches Pusher's documented example", async () => {
     expect(await channelAuth("278d425bdf160c739803", "7ad3773142a6692b25b8", "1234.1234", "private-foobar")).toBe(
