@@ -219,6 +219,24 @@ describe("pusher: before authentication", () => {
   });
 });
 
+describe("pusher: read proofs", () => {
+  it("a Pusher socket that keeps receiving is asked for a pusher:pong (pusher-js sends nothing while it receives)", async () => {
+    const user = uniqueUser();
+    const c = await pusherConnect(user);
+    await c.signinAndSubscribe(user);
+    // MAX_SESSION_BACKLOG is 1 MiB: a ping after each 256 KiB sent without a frame back.
+    const big = "x".repeat(60_000);
+    for (let i = 0; i < 5; i++) await push(user, { data: big, ttl: 0 });
+    await c.next("pusher:ping");
+    expect(c.all("switchboard:message")).toHaveLength(5);
+    c.send('{"event":"pusher:pong","data":{}}');
+    for (let i = 0; i < 3; i++) await push(user, { data: big, ttl: 0 });
+    await c.until(() => c.all("switchboard:message").length === 8, "three more");
+    expect(c.all("pusher:ping")).toHaveLength(1); // the pong reset the count: 180 KB since
+    c.close();
+  });
+});
+
 describe("pusher: heartbeats", () => {
   it("the runtime answers pusher:ping while every socket of the user speaks Pusher; native ping once a native socket joins", async () => {
     const user = uniqueUser();

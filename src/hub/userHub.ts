@@ -278,6 +278,7 @@ export class UserHub extends DurableObject<Env> {
         continue;
       }
       if (trySend(ws, frame)) delivered++;
+      if (!untargeted) pusher.askForProof(ws, this.sessionOf(ws), frame.length, this.config.maxSessionBacklogBytes);
     }
     if (tooSlow > 0) this.sessionsChanged(this.openSockets().length);
     return { delivered, sessions };

@@ -69,6 +69,25 @@ export function unauthenticated(ctx: DurableObjectState, sessionOf: (ws: WebSock
   return n;
 }
 
+/**
+ * pusher-js sends nothing while it keeps receiving (any frame resets its
+ * activity timer, so it never pings), but the hub's slow-consumer guard
+ * (src/hub/sendBacklog.ts) needs a frame back as proof that a client reads.
+ * pusher-js answers a server's `pusher:ping` with `pusher:pong`: ask once
+ * per quarter of MAX_SESSION_BACKLOG sent unanswered, and a reading client
+ * is never taken for a stalled one.
+ */
+const unanswered = new WeakMap<WebSocket, number>();
+const SERVER_PING = '{"event":"pusher:ping","data":{}}';
+export function askForProof(ws: WebSocket, session: Session | undefined, bytes: number, limitBytes: number): void {
+  if (session?.pusher === undefined || limitBytes === 0) return;
+  const before = unanswered.get(ws) ?? 0;
+  const after = before + bytes;
+  unanswered.set(ws, after);
+  const quarter = limitBytes / 4;
+  if (Math.floor(after / quarter) > Math.floor(before / quarter)) trySend(ws, SERVER_PING);
+}
+
 /** Close a session for one of the hub's reasons, in the session's dialect (pusher-js reads the code as advice). */
 export function closeFor(ws: WebSocket, session: Session | undefined, code: number, reason: string): void {
   tryClose(ws, session?.pusher === undefined ? code : pusherCloseCode(code), reason);
@@ -80,6 +99,7 @@ export function closeFor(ws: WebSocket, session: Session | undefined, code: numb
  */
 export async function onPusherMessage(ws: WebSocket, session: Session, message: string | ArrayBuffer, env: object): Promise<boolean> {
   if (!isPusherSession(session)) return false;
+  unanswered.delete(ws);
   const tooBig = typeof message === "string" ? exceedsFrameLimit(message) : message.byteLength > MAX_CLIENT_FRAME_BYTES;
   if (tooBig) {
     tryClose(ws, CloseCode.MessageTooBig, "frame too large");
