@@ -44,7 +44,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["client/test/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "test/node/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -1,26 +1,34 @@
 /**
- * npm run bench -- --cost-model [--users N] [--pushes N] [--heartbeat S] [--reap S] [--sessions N] [--reconnects N] [--spans N] [--live-share F]
+ * npm run cost [-- --users N --sessions N --heartbeat S --audit S --reap S --token-ttl S --reconnects N]
  *
- * Monthly Cloudflare bill for Switchboard under a workload, from Cloudflare's
- * published prices (Workers Paid / Standard, Durable Objects, SQLite-backed
- * storage) and per-event billed units measured by bench/billing-probe.ts.
- * Prints the Markdown tables used in docs/cost-model.md.
+ * Monthly Cloudflare bill for Switchboard, from Cloudflare's published prices
+ * and the billed units per event that bench/billing-probe.ts measures
+ * (bench/results/billing-probe.json). Prints the table for the reference
+ * workloads — 1 M idle connected users; + 100 M stored pushes; + 100 M
+ * live-only pushes — each in two readings of heartbeat billing, and ends with
+ * the line `idle: $N per 1M connected users per month` (free-ping reading).
  */
 
-// ---- prices (developers.cloudflare.com, see docs/cost-model.md for the pages) ----
+// ---- prices: Workers Paid, read 2026-12-01 ----
+const SOURCES = {
+  workers: "https://developers.cloudflare.com/workers/platform/pricing/ (Workers Paid: $5/month; 10 M requests + $0.30/M; 30 M CPU-ms + $0.02/M)",
+  durableObjects:
+    "https://developers.cloudflare.com/durable-objects/platform/pricing/ (1 M requests + $0.15/M, incl. RPC calls, alarm invocations and incoming WebSocket messages at 20:1; 400 k GB-s + $12.50/M GB-s, billed only while a handler runs or the object cannot hibernate)",
+  sqlite:
+    "same page, SQLite storage (25 B rows read + $0.001/M; 50 M rows written + $1.00/M, each setAlarm() billed as one row written; 5 GB + $0.20/GB-month)",
+} as const;
+
 const PRICE = {
-  workersBase: 5, // $/month, Workers Paid minimum
+  workersBase: 5,
   workersRequestsIncluded: 10e6,
   workersPerMillionRequests: 0.3,
   workersCpuMsIncluded: 30e6,
   workersPerMillionCpuMs: 0.02,
   doRequestsIncluded: 1e6,
   doPerMillionRequests: 0.15,
-  /** Incoming WebSocket messages are billed at 20:1 as DO requests. */
   wsMessagesPerRequest: 20,
   doGbSecondsIncluded: 400e3,
   doPerMillionGbSeconds: 12.5,
-  /** Duration is billed for 128 MB per object, whatever it uses. */
   doGb: 0.128,
   rowsReadIncluded: 25e9,
   perMillionRowsRead: 0.001,
@@ -30,88 +38,62 @@ const PRICE = {
   perGbMonth: 0.2,
 };
 
-// ---- billed units per event, measured by bench/billing-probe.ts (bench/results/billing-probe.json) ----
-// rows written include index entries (a row in `messages` has a unique index on id; `cursors`
-// and `users` have a TEXT primary key, i.e. an index) and each setAlarm (billed as 1 row).
-const UNITS = {
-  /** UserHub woken from hibernation: its constructor reads the log's bounds and meta. */
+// ---- billed units per event (bench/billing-probe.ts; rows include index entries) ----
+export const UNITS = {
+  /** A user's object woken from hibernation: its constructor reads the log's bounds and meta. */
   wake: { read: 3, written: 0 },
-  /** Insert-first (255a12e): the row and its unique index on id; 2 rows read by the insert's checks. */
   storedPush: { read: 2, written: 2 },
-  /** The stored row deleted at expiry (DELETE counts as rows written: row + index). */
   storedExpiry: { read: 1, written: 2 },
-  livePush: { read: 0, written: 0 },
   ack: { read: 1, written: 1 },
-  /** First connect of a device: cursor row (+index), half the time a setAlarm, and once per user the user_id meta row (+index) over 1.5 devices. */
-  connectNewDevice: { read: 0, written: 3.8 },
-  /** Reconnect of a known device: no row; sometimes a setAlarm. */
-  reconnect: { read: 0, written: 0.5 },
-  /** One presence report into the user's stats shard (connect, close, every LEASE_RENEW_REAPS-th reaper alarm): the upsert of its row. */
+  /** A device's first connect: its resume cursor (row + index). */
+  newDevice: { read: 0, written: 2 },
+  /** A session's token-expiry alarm, armed when it is the user's earliest: one setAlarm (1 row). */
+  expiryAlarm: { written: 1 },
+  /** One presence report into the user's stats shard (an upsert of its row). */
   shardReport: { read: 1.5, written: 1 },
-  /**
-   * The user object's `reported_online` meta row, per online span: the user's first
-   * session opens, INSERT (row + the meta table's primary-key index: 2 rows); the
-   * last one closes, DELETE (measured: 1 row).
-   */
-  onlineSpan: { read: 0, written: 3 },
-  /** The reaper alarm in the user's object: purge scans + 1 setAlarm. */
-  reaperAlarm: { read: 9, written: 1 },
-  /** A stats shard's lease sweep (every REAP_INTERVAL while anyone is online): two scans of its table, 1 setAlarm. */
-  shardSweepReadPerUser: 2,
+  /** One audit of a quiet online user: the RPC (a request) and, unchanged, no write; the shard's scan reads its rows. */
+  audit: { read: 3, written: 0 },
+  /** One reaper alarm (only with REAP_INTERVAL > 0): the invocation (a request) and its re-arm (1 row). */
+  reaper: { read: 9, written: 1 },
 };
 
-/** Stats shards (STATS_SHARDS). */
+/** Wall seconds an object is busy per event (duration is billed only then; assumptions, small either way). */
+const ACTIVE_S = { push: 0.005, ack: 0.002, connect: 0.01, close: 0.005, audit: 0.003, alarm: 0.005 };
+/** Worker CPU per request (ms): upper bounds, all of workerd's CPU per push / connect in the bench. */
+const WORKER_CPU_MS = { push: 1.2, connect: 3.8 };
+const MONTH_S = 30 * 86_400;
 const SHARDS = 16;
-
-// ---- wall-clock seconds an object is active per event (assumptions; duration is a small line either way) ----
-const ACTIVE_S = { push: 0.005, ack: 0.002, connect: 0.01, close: 0.005, reaper: 0.01 };
-
-// ---- Worker CPU per request (ms), upper bounds from the bench: all of workerd's CPU per push / connect ----
-const WORKER_CPU_MS = { push: 1.2, connect: 4.2 };
 
 export interface Workload {
   users: number;
   sessionsPerUser: number;
-  pushes: number;
-  /** Share of pushes sent with ttl 0 (live-only). */
-  liveShare: number;
-  /** Reconnects per session per day (network changes, app restarts). */
-  reconnectsPerDay: number;
-  /**
-   * Online spans per user per day: how often the user's session count goes 0 → ≥ 1
-   * (each span writes and deletes the `reported_online` row). A reconnect makes a
-   * span only when it was the user's only session.
-   */
-  spansPerDay: number;
-  /** Client heartbeat interval, s (SDK default 25). */
+  storedPushes: number;
+  livePushes: number;
+  /** SDK heartbeat interval, s (25 by default). */
   heartbeatS: number;
-  /** Whether app-level pings answered by setWebSocketAutoResponse count as billed incoming messages. */
   heartbeatsBilled: boolean;
-  /** REAP_INTERVAL, s. */
+  /** STATS_AUDIT_INTERVAL, s. */
+  auditS: number;
+  /** REAP_INTERVAL, s (0 = off, the default without webhooks). */
   reapS: number;
-  /** Reaper alarms per lease renewal (LEASE_RENEW_REAPS = 6 since 255a12e; 1 before). */
-  reapsPerRenewal: number;
-  /** The shard's partial index on seen_at (dropped in 255a12e) doubled the rows each report writes. */
-  leaseIndex: boolean;
+  /** Client token lifetime, s (a session is closed 1008 at exp and the SDK reconnects with a new token); 0 = outlives the month. */
+  tokenTtlS: number;
+  /** Other reconnects per session per day (network changes, app restarts). */
+  reconnectsPerDay: number;
 }
 
-export const DEFAULT: Workload = {
+export const IDLE: Workload = {
   users: 1e6,
-  sessionsPerUser: 1.5,
-  pushes: 100e6,
-  liveShare: 0,
-  reconnectsPerDay: 4,
-  // 1.5 sessions per user: say half the users have one device, half two. A one-device
-  // user's every reconnect is a span (4 a day); a two-device user's almost never.
-  spansPerDay: 2,
+  sessionsPerUser: 2,
+  storedPushes: 0,
+  livePushes: 0,
   heartbeatS: 25,
-  heartbeatsBilled: true,
-  reapS: 600,
-  reapsPerRenewal: 6,
-  leaseIndex: false,
+  heartbeatsBilled: false,
+  auditS: 3600,
+  reapS: 0,
+  tokenTtlS: 0,
+  reconnectsPerDay: 0,
 };
-
-const MONTH_S = 30 * 86_400;
 
 interface Line {
   item: string;
@@ -122,188 +104,160 @@ interface Line {
 
 const over = (q: number, included: number, perMillion: number) => (Math.max(0, q - included) / 1e6) * perMillion;
 
-export function bill(w: Workload): { lines: Line[]; total: number; parts: Record<string, number> } {
+export function bill(w: Workload): { lines: Line[]; total: number } {
   const sessions = w.users * w.sessionsPerUser;
-  const stored = w.pushes * (1 - w.liveShare);
-  const live = w.pushes * w.liveShare;
-  const connects = sessions * w.reconnectsPerDay * 30;
-  const newDevices = sessions; // each device's first connect, once
-  const acks = stored * w.sessionsPerUser;
+  const expiries = w.tokenTtlS > 0 ? sessions * (MONTH_S / w.tokenTtlS) : 0;
+  const connects = expiries + sessions * w.reconnectsPerDay * 30;
   const pings = sessions * (MONTH_S / w.heartbeatS);
-  const reaps = w.users * (MONTH_S / w.reapS);
-  const renewals = reaps / w.reapsPerRenewal;
-  const spans = w.users * w.spansPerDay * 30;
-  const shardSweeps = SHARDS * (MONTH_S / w.reapS);
-  // Every push finds the object hibernated (a few pushes per user per day); so does every reaper alarm.
-  const wakes = w.pushes + reaps + connects;
+  const acks = w.storedPushes * w.sessionsPerUser;
+  // A quiet online user is audited once per interval; one that changed (connect, close) is skipped that round.
+  const audits = w.users * (MONTH_S / w.auditS);
+  const reaps = w.reapS > 0 ? w.users * (MONTH_S / w.reapS) : 0;
+  // Each connect and each close is one report (coalesced: several within one report's flight count once).
+  const reports = connects * 2;
+  const expiryAlarms = expiries / w.sessionsPerUser;
+  const shardAlarms = SHARDS * (MONTH_S / w.auditS);
+  const pushes = w.storedPushes + w.livePushes;
+  const wakes = pushes + audits + reaps + expiryAlarms + connects / w.sessionsPerUser;
 
-  const workerRequests = w.pushes + connects;
-  const workerCpuMs = w.pushes * WORKER_CPU_MS.push + connects * WORKER_CPU_MS.connect;
-  const wsIncoming = acks + connects /* close frames */ + (w.heartbeatsBilled ? pings : 0);
-  const doRequests = {
-    pushes: w.pushes,
+  const workerRequests = pushes + connects;
+  const workerCpuMs = pushes * WORKER_CPU_MS.push + connects * WORKER_CPU_MS.connect;
+  const wsIncoming = acks + connects + (w.heartbeatsBilled ? pings : 0);
+  const req = {
+    pushes,
     connects,
-    presenceReports: connects * 2 + renewals,
-    reaperAlarms: reaps + shardSweeps,
-    wsMessages: wsIncoming / PRICE.wsMessagesPerRequest,
+    reports,
+    audits: audits + shardAlarms,
+    alarms: reaps + expiryAlarms,
+    ws: wsIncoming / PRICE.wsMessagesPerRequest,
   };
-  const doRequestsTotal = Object.values(doRequests).reduce((a, b) => a + b, 0);
-  const gbS = (w.pushes * ACTIVE_S.push + acks * ACTIVE_S.ack + connects * (ACTIVE_S.connect + ACTIVE_S.close) + reaps * ACTIVE_S.reaper) * PRICE.doGb;
-  const rowsWritten = {
-    storedPushes: stored * (UNITS.storedPush.written + UNITS.storedExpiry.written),
-    acks: acks * UNITS.ack.written,
-    connects: newDevices * UNITS.connectNewDevice.written + connects * UNITS.reconnect.written,
-    presenceReports: (connects * 2 + renewals) * (w.leaseIndex ? UNITS.shardReport.written + 1 : UNITS.shardReport.written),
-    reaperAlarms: (reaps + shardSweeps) * UNITS.reaperAlarm.written,
-    onlineFlag: spans * UNITS.onlineSpan.written,
+  const reqTotal = Object.values(req).reduce((a, b) => a + b, 0);
+  const gbS =
+    (pushes * ACTIVE_S.push + acks * ACTIVE_S.ack + connects * (ACTIVE_S.connect + ACTIVE_S.close) + audits * ACTIVE_S.audit + (reaps + expiryAlarms) * ACTIVE_S.alarm) *
+    PRICE.doGb;
+  const written = {
+    pushes: w.storedPushes * (UNITS.storedPush.written + UNITS.storedExpiry.written) + acks * UNITS.ack.written,
+    connects: expiryAlarms * UNITS.expiryAlarm.written,
+    reports: reports * UNITS.shardReport.written,
+    timers: reaps * UNITS.reaper.written + shardAlarms,
   };
-  const rowsWrittenTotal = Object.values(rowsWritten).reduce((a, b) => a + b, 0);
+  const writtenTotal = Object.values(written).reduce((a, b) => a + b, 0);
   const rowsRead =
     wakes * UNITS.wake.read +
-    stored * (UNITS.storedPush.read + UNITS.storedExpiry.read) +
+    w.storedPushes * (UNITS.storedPush.read + UNITS.storedExpiry.read) +
     acks * UNITS.ack.read +
-    (connects * 2 + renewals) * UNITS.shardReport.read +
-    reaps * UNITS.reaperAlarm.read +
-    // Without the seen_at index the sweep scans every row of every shard (with it, ~0).
-    (w.leaseIndex ? 0 : shardSweeps * (w.users / SHARDS) * UNITS.shardSweepReadPerUser);
-  // Storage: ~16 KB per user's database (empty SQLite ≈ 12 KB + 4 small tables) + a day of stored messages (~300 B each).
-  const storageGb = (w.users * 16e3 + (stored / 30) * 300) / 1e9;
+    reports * UNITS.shardReport.read +
+    audits * UNITS.audit.read +
+    reaps * UNITS.reaper.read;
+  // ~16 KB per user's database (an empty SQLite ≈ 12 KB + small tables) + a day of stored messages (~300 B each).
+  const storageGb = (w.users * 16e3 + (w.storedPushes / 30) * 300) / 1e9;
 
   const lines: Line[] = [
     { item: "Workers Paid plan (minimum)", quantity: 1, unit: "month", cost: PRICE.workersBase },
-    { item: "Workers requests (pushes + WebSocket upgrades)", quantity: workerRequests, unit: "requests", cost: over(workerRequests, PRICE.workersRequestsIncluded, PRICE.workersPerMillionRequests) },
-    { item: "Workers CPU time", quantity: workerCpuMs, unit: "CPU-ms", cost: over(workerCpuMs, PRICE.workersCpuMsIncluded, PRICE.workersPerMillionCpuMs) },
-    { item: "DO requests: push RPCs", quantity: doRequests.pushes, unit: "requests", cost: 0 },
-    { item: "DO requests: connects (upgrade fetch)", quantity: doRequests.connects, unit: "requests", cost: 0 },
-    { item: "DO requests: presence reports to stats shards", quantity: doRequests.presenceReports, unit: "requests", cost: 0 },
-    { item: "DO requests: reaper alarms (users' objects; stats shards' lease sweeps)", quantity: doRequests.reaperAlarms, unit: "requests", cost: 0 },
-    {
-      item: `DO requests: incoming WS messages ÷ 20 (acks, closes${w.heartbeatsBilled ? `, heartbeats every ${w.heartbeatS} s` : ""})`,
-      quantity: doRequests.wsMessages,
-      unit: "requests",
-      cost: 0,
-    },
-    { item: "DO duration (128 MB × active wall time)", quantity: gbS, unit: "GB-s", cost: over(gbS, PRICE.doGbSecondsIncluded, PRICE.doPerMillionGbSeconds) },
-    { item: "SQLite rows written: stored pushes (insert + expiry)", quantity: rowsWritten.storedPushes, unit: "rows", cost: 0 },
-    { item: "SQLite rows written: acks (device cursors)", quantity: rowsWritten.acks, unit: "rows", cost: 0 },
-    { item: "SQLite rows written: connects", quantity: rowsWritten.connects, unit: "rows", cost: 0 },
-    { item: "SQLite rows written: presence reports (shard upserts)", quantity: rowsWritten.presenceReports, unit: "rows", cost: 0 },
-    { item: "SQLite rows written: reaper setAlarm", quantity: rowsWritten.reaperAlarms, unit: "rows", cost: 0 },
-    { item: "SQLite rows written: `reported_online` flag (set and cleared once per online span)", quantity: rowsWritten.onlineFlag, unit: "rows", cost: 0 },
+    { item: "Workers requests (pushes, WebSocket upgrades)", quantity: workerRequests, unit: "requests", cost: over(workerRequests, PRICE.workersRequestsIncluded, PRICE.workersPerMillionRequests) },
+    { item: "Workers CPU", quantity: workerCpuMs, unit: "CPU-ms", cost: over(workerCpuMs, PRICE.workersCpuMsIncluded, PRICE.workersPerMillionCpuMs) },
+    { item: "DO requests: pushes", quantity: req.pushes, unit: "requests", cost: 0 },
+    { item: "DO requests: connects (token-expiry reconnects and others)", quantity: req.connects, unit: "requests", cost: 0 },
+    { item: "DO requests: presence reports (connects, closes)", quantity: req.reports, unit: "requests", cost: 0 },
+    { item: `DO requests: stats audits (each quiet online user once per ${w.auditS} s) and shard alarms`, quantity: req.audits, unit: "requests", cost: 0 },
+    { item: `DO requests: alarms (token expiry${w.reapS > 0 ? `, reaper every ${w.reapS} s` : ""})`, quantity: req.alarms, unit: "requests", cost: 0 },
+    { item: `DO requests: incoming WebSocket messages ÷ 20 (acks, closes${w.heartbeatsBilled ? `, heartbeats every ${w.heartbeatS} s` : "; heartbeats free"})`, quantity: req.ws, unit: "requests", cost: 0 },
+    { item: "DO duration (128 MB × busy time)", quantity: gbS, unit: "GB-s", cost: over(gbS, PRICE.doGbSecondsIncluded, PRICE.doPerMillionGbSeconds) },
+    { item: "SQLite rows written: stored pushes, expiry, acks", quantity: written.pushes, unit: "rows", cost: 0 },
+    { item: "SQLite rows written: token-expiry alarms", quantity: written.connects, unit: "rows", cost: 0 },
+    { item: "SQLite rows written: presence reports", quantity: written.reports, unit: "rows", cost: 0 },
+    { item: "SQLite rows written: timer re-arms (reaper, shard alarms)", quantity: written.timers, unit: "rows", cost: 0 },
     { item: "SQLite rows read", quantity: rowsRead, unit: "rows", cost: over(rowsRead, PRICE.rowsReadIncluded, PRICE.perMillionRowsRead) },
     { item: "SQLite storage", quantity: storageGb, unit: "GB-month", cost: Math.max(0, storageGb - PRICE.storageGbIncluded) * PRICE.perGbMonth },
   ];
-  // Requests and rows written share one included allowance each: spread it pro rata over their lines.
-  const share = (names: string, total: number, included: number, perMillion: number) => {
+  const share = (prefix: string, total: number, included: number, perMillion: number) => {
     const billable = over(total, included, perMillion);
-    for (const l of lines) if (l.item.startsWith(names)) l.cost = total === 0 ? 0 : (billable * l.quantity) / total;
+    for (const l of lines) if (l.item.startsWith(prefix)) l.cost = total === 0 ? 0 : (billable * l.quantity) / total;
   };
-  share("DO requests", doRequestsTotal, PRICE.doRequestsIncluded, PRICE.doPerMillionRequests);
-  share("SQLite rows written", rowsWrittenTotal, PRICE.rowsWrittenIncluded, PRICE.perMillionRowsWritten);
-  const total = lines.reduce((a, l) => a + l.cost, 0);
-  const sum = (prefix: string) => lines.filter((l) => l.item.includes(prefix)).reduce((a, l) => a + l.cost, 0);
-  return {
-    lines,
-    total,
-    parts: {
-      reaper: sum("reaper") + (sum("presence reports") * renewals) / (connects * 2 + renewals),
-      heartbeats: w.heartbeatsBilled ? (sum("incoming WS") * pings) / wsIncoming : 0,
-      pushes: sum("push") + sum("Workers") - PRICE.workersBase,
-    },
-  };
+  share("DO requests", reqTotal, PRICE.doRequestsIncluded, PRICE.doPerMillionRequests);
+  share("SQLite rows written", writtenTotal, PRICE.rowsWrittenIncluded, PRICE.perMillionRowsWritten);
+  return { lines, total: lines.reduce((a, l) => a + l.cost, 0) };
 }
 
-const money = (x: number) => (x >= 100 ? `$${Math.round(x).toLocaleString("en-US")}` : `$${x.toFixed(2)}`);
+export const money = (x: number) => (x >= 100 ? `$${Math.round(x).toLocaleString("en-US")}` : `$${x.toFixed(2)}`);
 const qty = (x: number) => (x >= 1e9 ? `${(x / 1e9).toFixed(2)} B` : x >= 1e6 ? `${(x / 1e6).toFixed(1)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(1));
 
 export function markdown(w: Workload): string {
   const b = bill(w);
-  const rows = b.lines.map((l) => `| ${l.item} | ${qty(l.quantity)} ${l.unit} | ${money(l.cost)} |`);
+  const rows = b.lines.filter((l) => l.quantity > 0).map((l) => `| ${l.item} | ${qty(l.quantity)} ${l.unit} | ${money(l.cost)} |`);
   return [`| line | quantity / month | cost / month |`, `|---|---|---|`, ...rows, `| **total** | | **${money(b.total)}** |`].join("\n");
 }
 
-function sensitivity(base: Workload): string {
-  const cases: Array<[string, Partial<Workload>]> = [
-    ["as configured today (REAP_INTERVAL 600 s, lease renewed every 6th alarm, no seen_at index, heartbeat 25 s billed)", {}],
-    ["heartbeats not billed as requests (if auto-responses are exempt)", { heartbeatsBilled: false }],
-    ["heartbeat 60 s", { heartbeatS: 60 }],
-    ["heartbeat 120 s", { heartbeatS: 120 }],
-    ["REAP_INTERVAL 1800 s", { reapS: 1800 }],
-    ["REAP_INTERVAL 3600 s", { reapS: 3600 }],
-    ["REAP_INTERVAL 3600 s + heartbeat 60 s", { reapS: 3600, heartbeatS: 60 }],
-    ["every reconnect takes the user offline (6 online spans a day: upper bound on `reported_online` rows)", { spansPerDay: 6 }],
-    ["all pushes live-only (ttl 0)", { liveShare: 1 }],
-    ["before 255a12e: lease renewed on every reaper alarm, index on seen_at (no `reported_online` rows)", { reapsPerRenewal: 1, leaseIndex: true, spansPerDay: 0 }],
+export function references(base: Workload): Array<[string, Workload]> {
+  return [
+    ["1 M idle connected users (2 sessions each, heartbeat, nothing pushed)", base],
+    ["+ 100 M stored pushes", { ...base, storedPushes: 100e6 }],
+    ["+ 100 M stored and 100 M live-only pushes", { ...base, storedPushes: 100e6, livePushes: 100e6 }],
   ];
-  const rows = cases.map(([name, delta]) => {
-    const b = bill({ ...base, ...delta });
-    return `| ${name} | ${money(b.total)} | ${money(b.parts.reaper ?? 0)} | ${money(b.parts.heartbeats ?? 0)} |`;
-  });
-  return [`| variant | total / month | of which reaper + lease | of which heartbeats |`, `|---|---|---|---|`, ...rows].join("\n");
 }
 
-/** Marginal unit costs at this workload (allowances already used up): what one more push or user adds. */
-export function unitCosts(w: Workload): string {
-  const base = bill(w).total;
-  const live = w.pushes * w.liveShare;
-  const more = 1e6;
-  const perStored = bill({ ...w, pushes: w.pushes + more, liveShare: live / (w.pushes + more) }).total - base;
-  const perLive = bill({ ...w, pushes: w.pushes + more, liveShare: (live + more) / (w.pushes + more) }).total - base;
-  const users = 10_000;
-  const perUser = (bill({ ...w, users: w.users + users }).total - base) / users;
-  const idle = { ...w, reconnectsPerDay: 0, spansPerDay: 1 / 30 };
-  const perIdleUser = (bill({ ...idle, users: w.users + users }).total - bill(idle).total) / users;
-  const row = (what: string, cost: number) => `| ${what} | $${cost.toFixed(cost < 0.1 ? 4 : 2)} |`;
+function summary(base: Workload): string {
+  const rows = references(base).map(([name, w]) => `| ${name} | ${money(bill({ ...w, heartbeatsBilled: false }).total)} | ${money(bill({ ...w, heartbeatsBilled: true }).total)} |`);
+  const variants: Array<[string, Partial<Workload>]> = [
+    ["idle, STATS_AUDIT_INTERVAL 600 s", { auditS: 600 }],
+    ["idle, STATS_AUDIT_INTERVAL 21600 s", { auditS: 21_600 }],
+    ["idle, webhooks on (REAP_INTERVAL 600 s, the default with WEBHOOK_URL)", { reapS: 600 }],
+    ["idle, REAP_INTERVAL 3600 s", { reapS: 3600 }],
+    ["idle, 24 h client tokens (a 1008 and a reconnect per session per day)", { tokenTtlS: 86_400 }],
+    ["idle, 1 h client tokens", { tokenTtlS: 3600 }],
+    ["idle, heartbeat 60 s", { heartbeatS: 60 }],
+  ];
+  const more = variants.map(([name, d]) => `| ${name} | ${money(bill({ ...base, ...d, heartbeatsBilled: false }).total)} | ${money(bill({ ...base, ...d, heartbeatsBilled: true }).total)} |`);
+  return [`| workload | heartbeats free | heartbeats billed (1/20 request each) |`, `|---|---|---|`, ...rows, ...more].join("\n");
+}
+
+/** Hosted anchors for 1 M connections open all month, list prices read 2026-12-01 (see docs/cost-model.md). */
+export function anchors(): string {
+  const connectionMinutes = 1e6 * 30 * 24 * 60;
+  const aws = (connectionMinutes / 1e6) * 0.25; // $0.25 per million connection-minutes
   return [
-    `| unit | cost |`,
-    `|---|---|`,
-    row("1 M stored pushes (default ttl; insert, expiry delete, one ack per session)", perStored),
-    row("1 M live-only pushes (ttl 0)", perLive),
-    row(`one connected user for a month (${w.sessionsPerUser} sessions, ${w.reconnectsPerDay} reconnects/session/day, heartbeat ${w.heartbeatS} s, no pushes)`, perUser),
-    row(`one idle connected user for a month (same, never reconnecting: heartbeats, reaper alarms, lease renewals only)`, perIdleUser),
+    `| service | what 1 M connections all month cost | source |`,
+    `|---|---|---|`,
+    `| AWS API Gateway WebSockets | ${money(aws)} in connection-minutes alone ($0.25 per million), before messages | https://aws.amazon.com/api-gateway/pricing/ |`,
+    `| Pusher Channels | plans are sized by concurrent connections; 1 M is past every listed plan (Enterprise, by quote) | https://pusher.com/channels/pricing |`,
+    `| Ably | ${money(20 * 1000)}: its listed overage rate of $20.00 per 1,000 peak connections, before messages and channels (1 M needs an Enterprise quote) | https://ably.com/pricing/calculator |`,
   ].join("\n");
 }
 
-export function costModel(argv: string[]): void {
-  const w: Workload = { ...DEFAULT };
-  for (let i = 0; i < argv.length; i++) {
+export function parseWorkload(argv: string[]): Workload {
+  const w: Workload = { ...IDLE };
+  const keys: Record<string, keyof Workload> = {
+    "--users": "users",
+    "--sessions": "sessionsPerUser",
+    "--heartbeat": "heartbeatS",
+    "--audit": "auditS",
+    "--reap": "reapS",
+    "--token-ttl": "tokenTtlS",
+    "--reconnects": "reconnectsPerDay",
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = keys[argv[i] ?? ""];
     const v = Number(argv[i + 1]);
-    switch (argv[i]) {
-      case "--users":
-        w.users = v;
-        break;
-      case "--pushes":
-        w.pushes = v;
-        break;
-      case "--heartbeat":
-        w.heartbeatS = v;
-        break;
-      case "--reap":
-        w.reapS = v;
-        break;
-      case "--sessions":
-        w.sessionsPerUser = v;
-        break;
-      case "--reconnects":
-        w.reconnectsPerDay = v;
-        break;
-      case "--spans":
-        w.spansPerDay = v;
-        break;
-      case "--live-share":
-        w.liveShare = v;
-        break;
-      default:
-        throw new Error(`unknown option ${argv[i]}`);
-    }
-    i++;
+    if (key === undefined || !Number.isFinite(v) || v < 0) throw new Error(`bad option ${argv[i]} ${argv[i + 1]} (see bench/cost-model.ts)`);
+    (w as unknown as Record<string, number>)[key] = v;
   }
-  console.log(`Workload: ${w.users.toLocaleString("en-US")} users connected all month, ${w.sessionsPerUser} sessions each, ${(w.pushes / 1e6).toFixed(0)} M pushes/month (${Math.round((1 - w.liveShare) * 100)}% stored), ${w.reconnectsPerDay} reconnects per session per day, ${w.spansPerDay} online spans per user per day, heartbeat ${w.heartbeatS} s, REAP_INTERVAL ${w.reapS} s, lease renewed every ${w.reapsPerRenewal} reaper alarm(s)\n`);
-  console.log(markdown(w));
-  console.log("\nUnit costs (marginal)\n");
-  console.log(unitCosts(w));
-  console.log("\nSensitivity\n");
-  console.log(sensitivity(w));
+  return w;
+}
+
+export function costModel(argv: string[]): void {
+  const w = parseWorkload(argv);
+  console.log("Prices (Workers Paid), with their sources:");
+  for (const s of Object.values(SOURCES)) console.log(`- ${s}`);
+  for (const [name, ref] of references(w)) {
+    console.log(`\n### ${name} — heartbeats free\n`);
+    console.log(markdown(ref));
+  }
+  console.log(`\n### The same workloads in both readings of heartbeat billing, and variants\n`);
+  console.log(summary(w));
+  console.log(`\n### Hosted anchors\n`);
+  console.log(anchors());
+  const idle = bill({ ...w, users: 1e6, storedPushes: 0, livePushes: 0, heartbeatsBilled: false }).total;
+  console.log(`\nidle: ${money(idle)} per 1M connected users per month`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) costModel(process.argv.slice(2));

@@ -13,6 +13,8 @@
  *   npm run bench -- --profile         # CPU/push of src/ variants with one piece stubbed (bench/profile.ts)
  *   npm run bench -- --billing-probe   # billed units (rows, alarms, requests) per handler (bench/billing-probe.ts)
  *   npm run bench -- --cost-model      # the monthly bill for a workload (bench/cost-model.ts)
+ *   npm run bench -- --connect         # CPU per connect and connect rate, paired rounds (bench/connect.ts)
+ *   npm run bench -- --storm [--users U --devices K]   # a reconnect storm through the SDK (bench/storm.ts)
  *
  * See docs/benchmark.md for what each figure means and how to read it.
  */
@@ -147,6 +149,16 @@ async function main(): Promise<void> {
   if (argv.includes("--billing-probe")) {
     const { probe } = await import("./billing-probe.ts");
     await probe(argv.filter((a) => a !== "--billing-probe"));
+    return;
+  }
+  if (argv.includes("--connect")) {
+    const { connectBench, printConnect } = await import("./connect.ts");
+    printConnect(await connectBench(argv.filter((a) => a !== "--connect")));
+    return;
+  }
+  if (argv.includes("--storm")) {
+    const { storm, printStorm } = await import("./storm.ts");
+    printStorm(await storm(argv.filter((a) => a !== "--storm")));
     return;
   }
   if (argv.includes("--cost-model")) {

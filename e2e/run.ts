@@ -20,7 +20,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { connect } from "../client/src/index.ts";
+import { connect } from "../packages/client/src/index.ts";
 import { startWrangler, type DevServer } from "./wrangler.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -322,7 +322,7 @@ async function main(): Promise<number> {
   }, OVERALL_TIMEOUT_MS);
 
   try {
-    await run(process.execPath, ["client/build.ts"]);
+    await run(process.execPath, ["packages/client/build.ts"]);
     server = await startWrangler(ROOT, 60_000);
     passed(`wrangler dev is up on ${server.baseUrl}`);
     const sdk = await fetch(`${server.baseUrl}/sdk.js`);

@@ -34,7 +34,7 @@ const ui = {
 const MAX_LOG = 500;
 const PRESENCE_EVERY_MS = 2000;
 
-/** @type {import("../client/src/index.ts").SwitchboardClient | undefined} */
+/** @type {import("../packages/client/src/index.ts").SwitchboardClient | undefined} */
 let client;
 let connectedUser = "";
 let presenceTimer;

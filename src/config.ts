@@ -21,7 +21,14 @@ export interface Config {
   defaultTtl: number;
   maxStoredPerUser: number;
   staleAfterMs: number;
+  /**
+   * How often a user's object with sessions wakes to close half-open ones (0 = never):
+   * the only per-user timer. Off by default; on (600 s) when webhooks are, so that
+   * `user.offline` is timely. See docs/cost-model.md for what each setting costs.
+   */
   reapIntervalMs: number;
+  /** How often each stats shard asks its online users, not heard from since, for their live count. */
+  statsAuditIntervalMs: number;
   statsShards: number;
   /** Client frames allowed per second per socket (token bucket, burst = 2×). */
   maxFramesPerSecond: number;
@@ -56,6 +63,13 @@ function int(vars: Vars, name: string, fallback: number, min: number, max: numbe
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+/** REAP_INTERVAL: 0 (off) or 60-86400 s; unset means 600 with webhooks, else off. */
+function reapInterval(vars: Vars, webhooks: boolean): number {
+  const seconds = int(vars, "REAP_INTERVAL", webhooks ? 600 : 0, 0, 86_400);
+  if (seconds !== 0 && seconds < 60) throw new ConfigError("REAP_INTERVAL must be 0 (off) or an integer from 60 to 86400");
+  return seconds;
 }
 
 function origins(raw: string | undefined): ReadonlySet<string> {
@@ -108,7 +122,8 @@ export function parseConfig(vars: Vars): ConfigResult {
       defaultTtl: int(vars, "DEFAULT_TTL", 86_400, 0, MAX_TTL),
       maxStoredPerUser: int(vars, "MAX_STORED_PER_USER", 1000, 1, 100_000),
       staleAfterMs: int(vars, "STALE_AFTER", 90, 10, 86_400) * 1000,
-      reapIntervalMs: int(vars, "REAP_INTERVAL", 600, 60, 86_400) * 1000,
+      reapIntervalMs: reapInterval(vars, webhookUrl !== undefined) * 1000,
+      statsAuditIntervalMs: int(vars, "STATS_AUDIT_INTERVAL", 3600, 60, 86_400) * 1000,
       statsShards: int(vars, "STATS_SHARDS", 16, 1, 1024),
       maxFramesPerSecond: int(vars, "MAX_FRAMES_PER_SECOND", 20, 1, 10_000),
       maxSessionBacklogBytes: int(vars, "MAX_SESSION_BACKLOG", 1_048_576, 0, 1_073_741_824),

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it, vi } from "vitest";
-import { LEASE_RENEW_REAPS, leaseRenewalDue, shardIndex, shardName } from "../src/stats/shardKey";
-import { api, connect, hubOf, uniqueUser, type TestClient } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { shardIndex, shardName } from "../src/stats/shardKey";
+import { api, connect, hubOf, tokenFor, uniqueUser, type TestClient } from "./helpers";
 
 interface Stats {
   onlineUsers: number;
@@ -25,8 +25,30 @@ async function expectStats(want: Stats): Promise<void> {
   expect(got).toEqual(want);
 }
 
-/** REAP_INTERVAL in the test config (the default). */
-const REAP_INTERVAL_MS = 600_000;
+/** STATS_AUDIT_INTERVAL in the test config (the default). */
+const AUDIT_INTERVAL_MS = 3_600_000;
+
+/** Make a session look like its client vanished long ago (a half-open socket). */
+function makeSilent(user: string, device: string): Promise<void> {
+  return runInDurableObject(hubOf(user), (_i, state) => {
+    for (const ws of state.getWebSockets(`d:${device}`)) {
+      const a = ws.deserializeAttachment() as Record<string, number>;
+      ws.serializeAttachment({ ...a, connectedAt: Date.now() - 300_000, lastFrameAt: Date.now() - 300_000 });
+    }
+  });
+}
+
+/**
+ * The shard last heard from `user` longer ago than an audit interval; and it is
+ * evicted, so that its next alarm is its first (an audit is due on the first
+ * alarm of a shard's life, then once per interval).
+ */
+async function quietFor(user: string): Promise<void> {
+  await runInDurableObject(shardOf(user), (_i, state) => {
+    state.storage.sql.exec("UPDATE users SET seen_at = ? WHERE user_id = ?", Date.now() - AUDIT_INTERVAL_MS - 60_000, user);
+  });
+  await evictDurableObject(shardOf(user));
+}
 
 const shardOf = (userId: string) => env.STATS_SHARD.getByName(shardName(shardIndex(userId, 4)));
 
@@ -62,93 +84,106 @@ describe("deployment-wide counts", () => {
     await expectStats(base);
   });
 
-  it("stale sessions reaped by the user's alarm are taken off the counts", async () => {
+  it("a half-open session is closed 4002 and taken off the counts at the object's next wake", async () => {
     const base = await stats();
     const user = uniqueUser("stale");
     const keep = await connect(user, { device: "alive" });
-    await connect(user, { device: "silent" });
+    const silent = await connect(user, { device: "silent" });
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
-    await runInDurableObject(hubOf(user), (_i, state) => {
-      for (const ws of state.getWebSockets("d:silent")) {
-        const a = ws.deserializeAttachment() as Record<string, number>;
-        ws.serializeAttachment({ ...a, connectedAt: Date.now() - 300_000, lastFrameAt: Date.now() - 300_000 });
-      }
-    });
+    await makeSilent(user, "silent");
     await evictDurableObject(hubOf(user));
-    expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
+    // Any wake sweeps: here a push, which must not count the half-open session as delivered.
+    const res = await api(`/users/${user}/messages`, { method: "POST", json: { data: 1, ttl: 0 } });
+    expect(await res.json()).toMatchObject({ delivered: 1, sessions: 1 });
+    expect((await silent.waitClosed()).code).toBe(4002);
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
     keep.close();
     await expectStats(base);
   });
 
-  it("a shard drops a ghost whose lease lapsed, and is rebuilt from the user's object", async () => {
+  it("the shard's audit takes a half-open session off the counts of a user nothing wakes", async () => {
     const base = await stats();
-    const user = uniqueUser("ghost");
+    const user = uniqueUser("audit");
+    const keep = await connect(user, { device: "alive" });
+    await connect(user, { device: "silent" });
+    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
+    await makeSilent(user, "silent");
+    await evictDurableObject(hubOf(user));
+    await quietFor(user);
+    expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
+    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
+    keep.close();
+    await expectStats(base);
+  });
+
+  it("an audit of a user heard from recently wakes nothing; one that finds the count unchanged writes nothing", async () => {
+    const base = await stats();
+    const user = uniqueUser("quiet");
     const c = await connect(user);
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
-
-    // The shard has heard nothing for longer than its lease (3 × 6 × REAP_INTERVAL).
-    await runInDurableObject(shardOf(user), (_i, state) => {
-      state.storage.sql.exec("UPDATE users SET seen_at = ? WHERE user_id = ?", Date.now() - 4 * 3_600_000, user);
-    });
+    const row = () =>
+      runInDurableObject(shardOf(user), (_i, state) =>
+        state.storage.sql.exec<{ seen_at: number; version: number }>("SELECT seen_at, version FROM users WHERE user_id = ?", user).one(),
+      );
+    let before = await row();
     expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
-    await expectStats(base);
-
-    // The user's reaper alarm that falls in a renewal slot re-reports the
-    // truth and the shard heals. The slot is chosen by the clock, so the test
-    // sets the clock (the object runs in this isolate, on the same Date).
-    vi.useFakeTimers({ toFake: ["Date"] });
-    try {
-      const period = LEASE_RENEW_REAPS * REAP_INTERVAL_MS;
-      vi.setSystemTime(Math.floor(Date.now() / period) * period + 1);
-      expect(leaseRenewalDue(Date.now(), REAP_INTERVAL_MS)).toBe(true);
-      expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
-    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
+    expect(await row()).toEqual(before); // reported within the interval: not audited
+    await quietFor(user);
+    before = await row();
+    expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
+    expect(await row()).toEqual(before); // audited, one session as stored: no write
     c.close();
     await expectStats(base);
   });
 
-  it("a lease is renewed on exactly one reaper alarm in every LEASE_RENEW_REAPS", () => {
-    for (const phase of [0, 1, 17_000, REAP_INTERVAL_MS - 1, REAP_INTERVAL_MS + 5]) {
-      let renewals = 0;
-      for (let k = 0; k < LEASE_RENEW_REAPS; k++) if (leaseRenewalDue(1_800_000_000_000 + phase + k * REAP_INTERVAL_MS, REAP_INTERVAL_MS)) renewals++;
-      expect(renewals, `phase ${phase}`).toBe(1);
-    }
+  it("a ghost left by a dead process (the shard counts sessions the object no longer has) is dropped by the audit", async () => {
+    const base = await stats();
+    const user = uniqueUser("ghost");
+    // What a killed process leaves behind: the shard counts the user, its
+    // object has no sockets (no webSocketClose ever ran).
+    await shardOf(user).report(user, 2, 1);
+    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
+    await quietFor(user);
+    expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
+    await expectStats(base);
   });
 
-  it("sessions that died with the process (no close event) are reported gone by the next reaper alarm", async () => {
+  it("the first alarm after a restart reports the count even if nothing changed (closes lost with the process)", async () => {
     const base = await stats();
     const user = uniqueUser("crash");
     const c = await connect(user);
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
-    const flag = () =>
-      runInDurableObject(hubOf(user), (_i, state) => state.storage.sql.exec("SELECT value FROM meta WHERE key = 'reported_online'").toArray());
-    expect(await flag()).toEqual([{ value: 1 }]);
     c.close();
     await expectStats(base);
-    expect(await flag()).toEqual([]);
-
-    // What a killed process leaves behind: the shard still counts the user, the
-    // object's storage says it last reported "online", its reaper alarm is
-    // still set, and it has no sockets (no webSocketClose ever ran).
+    // The shard is told "2 sessions" behind the object's back (as a dead process leaves it).
     const [row] = await runInDurableObject(shardOf(user), (_i, state) =>
       state.storage.sql.exec<{ version: number }>("SELECT version FROM users WHERE user_id = ?", user).toArray(),
     );
     await shardOf(user).report(user, 2, (row?.version ?? 0) + 1);
-    await new Promise((r) => setTimeout(r, 5)); // the object's next report must be newer (versions are µs timestamps)
+    await new Promise((r) => setTimeout(r, 5));
     await runInDurableObject(hubOf(user), async (_i, state) => {
-      state.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('reported_online', 1)");
       await state.storage.setAlarm(Date.now() + 600_000);
     });
     await evictDurableObject(hubOf(user));
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
-
     expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
     await expectStats(base);
-    expect(await flag()).toEqual([]);
+  });
+
+  it("a healthy idle user with a long-lived token has no alarm: no timer wakes it", async () => {
+    const base = await stats();
+    const user = uniqueUser("idle");
+    const token = await tokenFor(user, { expiresIn: 30 * 86_400 });
+    const a = await connect(user, { device: "phone", token });
+    const b = await connect(user, { device: "laptop", token });
+    const alarm = await runInDurableObject(hubOf(user), (_i, state) => state.storage.getAlarm());
+    // Token expiry is the only timer a healthy idle user has: at exp, not sooner.
+    expect(alarm === null || alarm >= Date.now() + 29 * 86_400_000).toBe(true);
+    await evictDurableObject(hubOf(user));
+    expect(await runInDurableObject(hubOf(user), (_i, state) => state.storage.getAlarm())).toBe(alarm);
+    a.close();
+    b.close();
+    await expectStats(base);
   });
 
   it("reports are absolute and versioned: a late, older report changes nothing and counts never go negative", async () => {

@@ -5,7 +5,8 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "./env";
-import type { MessagesPage, PushRequest, PushResult } from "../hub/rpc";
+import type * as wire from "../../packages/server/src/wire";
+import type { MessagesPage, PushRequest } from "../hub/rpc";
 import { isDevice, isUserId, parseSeq, withData } from "../protocol";
 import { shardName } from "../stats/shardKey";
 import { mapLimit } from "../util/mapLimit";
@@ -16,8 +17,8 @@ import { BatchBody, BroadcastBody, check, PushBody, type Checked } from "./schem
 
 /** Pushes the Worker has in flight at once for one batch request. */
 const BATCH_CONCURRENCY = 50;
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
 
 const badUserId = () =>
   jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
@@ -102,10 +103,10 @@ api.delete("/users/:userId/sessions", async (c) => {
   if (session !== undefined && (session === "" || session.length > 128)) {
     return jsonError(400, "bad_request", "session must be a session id", "session");
   }
-  return c.json(await c.env.USER_HUB.getByName(userId).kick({ device, session }));
+  return c.json((await c.env.USER_HUB.getByName(userId).kick({ device, session })) satisfies wire.KickResult);
 });
 
-type BatchEntry = ({ userId: string } & PushResult) | { userId: string; error: { code: string; message: string } };
+type BatchEntry = wire.BatchEntry;
 
 api.post("/messages", async (c) => {
   const parsed = await body(c, (input) => check(BatchBody, input));
@@ -130,7 +131,7 @@ api.post("/messages", async (c) => {
       return { userId, error: { code: "unavailable", message: "the user's object did not answer; retry with the same id" } };
     }
   });
-  return c.json({ id, results });
+  return c.json({ id, results } satisfies wire.BatchResult);
 });
 
 api.post("/broadcast", async (c) => {
@@ -164,7 +165,7 @@ api.post("/broadcast", async (c) => {
       failedUsers += r.failed;
     }
   }
-  return c.json({ id, users, sessions, failedUsers, failedShards });
+  return c.json({ id, users, sessions, failedUsers, failedShards } satisfies wire.BroadcastResult);
 });
 
 api.get("/stats", async (c) => {
@@ -173,5 +174,5 @@ api.get("/stats", async (c) => {
   return c.json({
     onlineUsers: all.reduce((n, s) => n + s.onlineUsers, 0),
     sessions: all.reduce((n, s) => n + s.sessions, 0),
-  });
+  } satisfies wire.StatsResult);
 });

@@ -7,6 +7,8 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { configFrom, type Config } from "../config";
 import { api } from "./api";
+import { apiReferencePage } from "./apiReference";
+import { openApiJson } from "./openapi";
 import { connect } from "./connect";
 import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
@@ -61,6 +63,8 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+app.get("/openapi.json", (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json" }));
+app.get("/dev/api", apiReferencePage);
 app.get("/v1/connect", (c) => connect(c, c.var.config));
 const viaApi = (suffix: "presence" | "messages") => async (c: Context<AppEnv>) => {
   const forwarded = await devProxyRequest(c, suffix);

@@ -1,16 +1,16 @@
 /**
- * Tells the user's stats shard how many sessions the user has, on every change
- * and on every reaper alarm. Reports carry absolute counts with a version that
- * only grows, so a retried or reordered report can never push a counter
- * negative or resurrect an old state: the shard keeps the newest.
+ * Tells the user's stats shard how many sessions the user has. Reports carry
+ * absolute counts with a version that only grows, so a retried or reordered
+ * report can never push a counter negative or resurrect an old state: the
+ * shard keeps the newest.
  *
- * A report that fails is retried from the alarm; the "pending" mark is stored,
- * so eviction between the failure and the retry loses nothing.
+ * Reports are coalesced: changes within one turn (a kick closing five
+ * sockets) and changes made while a report is in flight (a user's devices
+ * reconnecting together after a deploy) become one report of the latest count. Each report is a request to the shard and a row written there, and
+ * it was the largest single cost of a connect (docs/benchmark.md, "Connect").
  *
- * Whether the shard last heard "online" is stored too (written only when that
- * flips): if the whole process dies, no close event ever reports the drop, and
- * the reaper alarm (which survives the restart) finds the flag set and no
- * sockets, and reports the 0 — within REAP_INTERVAL instead of a lease.
+ * A report that fails is retried from the alarm; the "pending" mark is
+ * stored, so eviction between the failure and the retry loses nothing.
  */
 import type { Config } from "../config";
 import { shardIndex, shardName } from "../stats/shardKey";
@@ -23,7 +23,12 @@ export class PresenceReporter {
   #userId: string | undefined;
   #retryAt: number | undefined;
   #attempt = 0;
-  #reportedOnline = false;
+  /** The count to report next, or undefined when the shard has heard the latest. */
+  #pending: number | undefined;
+  #inFlight = false;
+  #scheduled = false;
+  /** A report has reached the shard since this instance was constructed. */
+  #reportedSinceStart = false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -31,12 +36,15 @@ export class PresenceReporter {
     private readonly config: Config,
     private readonly requestAlarm: () => void,
   ) {
+    // The object's name is its userId (the Worker reaches it with getByName): no row
+    // needed for it, so a new user's first connect writes nothing for this.
+    this.#userId = ctx.id.name;
     const sql = ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)");
     for (const row of sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM meta")) {
-      if (row.key === "user_id" && typeof row.value === "string") this.#userId = row.value;
+      // Objects from before ctx.id.name was relied on stored their userId here.
+      if (row.key === "user_id" && typeof row.value === "string") this.#userId ??= row.value;
       if (row.key === "presence_pending" && row.value === 1) this.#retryAt = Date.now();
-      if (row.key === "reported_online" && row.value === 1) this.#reportedOnline = true;
     }
   }
 
@@ -44,56 +52,91 @@ export class PresenceReporter {
     return this.#userId;
   }
 
-  /** The object learns its userId from the first connect or push; the alarm needs it later. */
+  /** Only where ctx.id.name is missing (an object not reached by name): remember the userId. */
   setUser(userId: string): void {
     if (this.#userId === userId) return;
     this.#userId = userId;
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('user_id', ?)", userId);
   }
 
-  /** The shard's last successful report from here said the user was online. */
-  get reportedOnline(): boolean {
-    return this.#reportedOnline;
+  /**
+   * Nothing has been reported since this instance started: after a process
+   * crash no close event ever reported the drop, so the first alarm reports.
+   */
+  get reportedSinceStart(): boolean {
+    return this.#reportedSinceStart;
   }
 
   retryAt(): number | undefined {
     return this.#retryAt;
   }
 
-  /** Fire and forget; failures are retried by the alarm. */
-  report(sessions: number): void {
-    void this.flush(sessions);
-  }
-
-  async flush(sessions: number): Promise<void> {
-    const userId = this.#userId;
-    if (userId === undefined) return;
+  /** A version newer than any report sent so far (for an audit's answer). */
+  nextVersion(): number {
     // Date.now() in µs outruns any counter kept before an eviction; +1 keeps
     // reports from one instant ordered.
     this.#version = Math.max(this.#version + 1, Date.now() * 1000);
-    const version = this.#version;
+    return this.#version;
+  }
+
+  /** Report `sessions` soon; fire and forget (failures are retried by the alarm). */
+  report(sessions: number): void {
+    this.#pending = sessions;
+    if (this.#inFlight || this.#scheduled) return;
+    this.#scheduled = true;
+    // Sent at the end of this turn: the changes a handler makes (a kick closing
+    // five sockets) become one report. (A timer would merge more, e.g. a user's
+    // devices reconnecting together, but timers keep an object from hibernating.)
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      void this.#drain();
+    });
+  }
+
+  /** Report `sessions` now and wait for the shard (the alarm's path). */
+  async flush(sessions: number): Promise<void> {
+    this.#pending = sessions;
+    await this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#inFlight) return;
+    this.#inFlight = true;
+    try {
+      while (this.#pending !== undefined) {
+        const sessions = this.#pending;
+        this.#pending = undefined;
+        if (!(await this.#send(sessions))) break;
+      }
+    } finally {
+      this.#inFlight = false;
+    }
+  }
+
+  async #send(sessions: number): Promise<boolean> {
+    const userId = this.#userId;
+    if (userId === undefined) return true;
+    const version = this.nextVersion();
     const shard = this.env.STATS_SHARD.getByName(shardName(shardIndex(userId, this.config.statsShards)));
     try {
       await shard.report(userId, sessions, version);
-      // Only the newest report may set the flag: an older one finishing late
-      // must not overwrite what a newer one said.
-      if (version === this.#version && sessions > 0 !== this.#reportedOnline) {
-        this.#reportedOnline = sessions > 0;
-        if (this.#reportedOnline) this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('reported_online', 1)");
-        else this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'reported_online'");
-      }
-      if (this.#retryAt !== undefined && version === this.#version) {
+      this.#reportedSinceStart = true;
+      if (this.#retryAt !== undefined && this.#pending === undefined) {
         this.#retryAt = undefined;
         this.#attempt = 0;
         this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'presence_pending'");
       }
+      return true;
     } catch (err) {
       console.warn("switchboard: presence report failed; will retry", err);
+      // Keep the newest count for the retry unless a later change replaced it.
+      this.#pending ??= sessions;
       this.#attempt++;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.#attempt, 16));
       this.#retryAt = Date.now() + delay;
       this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('presence_pending', 1)");
       this.requestAlarm();
+      return false;
     }
   }
 }

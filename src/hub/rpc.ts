@@ -12,27 +12,10 @@ export interface PushRequest {
   exceptSession?: string | undefined;
 }
 
-export interface PushResult {
-  id: string;
-  seq: number | null;
-  delivered: number;
-  sessions: number;
-  stored: boolean;
-  duplicate: boolean;
-}
-
-export interface SessionView {
-  sessionId: string;
-  device: string;
-  connectedAt: number;
-  lastSeenAt: number;
-}
-
-export interface PresenceView {
-  userId: string;
-  online: boolean;
-  sessions: SessionView[];
-}
+// The answers the Worker passes through as they are: one definition, shared
+// with @switchboard/server (and checked against src/http/responses.ts).
+export type { PresenceView, PushResult, SessionView } from "../../packages/server/src/wire";
+import type { StoredMessage } from "../../packages/server/src/wire";
 
 export interface KickRequest {
   device?: string | undefined;
@@ -46,15 +29,9 @@ export interface KickRequest {
  * objects were accepted by the push, then every read of the log answered 500).
  * The Worker splices the text into its answer unparsed.
  */
-export interface MessageView {
-  id: string;
-  seq: number;
+export interface MessageView extends Omit<StoredMessage, "data"> {
+  /** `data` as the JSON text it was stored as; the Worker splices it in as `data`. */
   dataJson: string;
-  sentAt: number;
-  expiresAt: number;
-  device?: string;
-  exceptDevice?: string;
-  exceptSession?: string;
 }
 
 export interface MessagesPage {

@@ -54,3 +54,11 @@ export function readAttachment(ws: WebSocket): Session | undefined {
 export function writeAttachment(ws: WebSocket, session: Session): void {
   ws.serializeAttachment(session satisfies Session);
 }
+
+/** Socket tags: getWebSockets(tag) finds a device's or a session's sockets without reading attachments. */
+export function deviceTag(device: string): string {
+  return `d:${device}`;
+}
+export function sessionTag(sessionId: string): string {
+  return `s:${sessionId}`;
+}

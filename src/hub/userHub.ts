@@ -31,16 +31,19 @@ import {
   type PushResult,
   type SessionView,
 } from "./rpc";
-import { LAST_SEEN_WRITE_MS, readAttachment, writeAttachment, type Session } from "./session";
+import { deviceTag, LAST_SEEN_WRITE_MS, readAttachment, sessionTag, writeAttachment, type Session } from "./session";
 import { isOpen, tryClose, trySend } from "./sockets";
+import { lastSeenAt, sweepSockets, type LiveSession } from "./liveness";
 import { Alarm } from "../util/alarm";
 import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
-import { leaseRenewalDue } from "../stats/shardKey";
 import { SendBacklog } from "./sendBacklog";
-import { nativeFrameFor, pusherEventFrameFor, type FrameFor, type PusherEvent } from "../pusher/deliver";
+import { deliverTo, type Target } from "./deliver";
 import * as pusher from "../pusher/hub";
+
+/** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
+const FRAME_SWEEP_MS = 10_000;
 
 export class UserHub extends DurableObject<Env> {
   private readonly config: Config;
@@ -54,6 +57,8 @@ export class UserHub extends DurableObject<Env> {
   private readonly acked = new WeakMap<WebSocket, number>();
   private readonly alarmClock: Alarm;
   private readonly presence: PresenceReporter;
+  /** When frames last triggered a sweep (a frame-triggered sweep is rate-limited; see webSocketMessage). */
+  private lastFrameSweepAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -65,12 +70,10 @@ export class UserHub extends DurableObject<Env> {
     this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser);
     this.backlog = new SendBacklog(this.config.maxSessionBacklogBytes);
     this.alarmClock = new Alarm(ctx.storage);
-    this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.openSockets().length));
-    // Heartbeats are answered by the runtime without waking the object, and
-    // the time of the last one is kept for presence (getWebSocketAutoResponseTimestamp).
-    // One pair per object: the dialect of its sockets picks it (src/pusher/hub.ts).
+    this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.liveSessions()));
+    // Heartbeats are answered by the runtime without waking the object (one pair, picked by the sockets'
+    // dialects: src/pusher/hub.ts); the last one's time is kept for presence (getWebSocketAutoResponseTimestamp).
     pusher.chooseHeartbeat(ctx);
-    ctx.blockConcurrencyWhile(() => this.alarmClock.load());
   }
 
   // ---- sessions ----
@@ -88,59 +91,54 @@ export class UserHub extends DurableObject<Env> {
     return this.ctx.getWebSockets().filter(isOpen);
   }
 
-  private lastSeenAt(ws: WebSocket, session: Session): number {
-    const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-    return Math.max(pong, session.lastFrameAt, session.connectedAt);
+  private pongAt(ws: WebSocket): number | undefined {
+    return this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime();
   }
 
   /**
-   * Close sessions that are stale (silent past STALE_AFTER) or whose token has
-   * expired; return the live ones. Used by presence and by the reaper alarm.
+   * Close sockets that are no longer sessions (liveness.ts) and return the
+   * live ones; a change is reported to the stats shard.
    */
-  private sweep(now: number): Array<{ ws: WebSocket; session: Session }> {
-    const live: Array<{ ws: WebSocket; session: Session }> = [];
-    let closed = false;
-    for (const ws of this.openSockets()) {
-      const session = this.sessionOf(ws);
-      if (session === undefined) {
-        tryClose(ws, CloseCode.InternalError, "session state lost");
-        closed = true;
-      } else if (session.expiresAt <= now) {
-        pusher.closeFor(ws, session, CloseCode.PolicyViolation, session.pusher ? "no signin or subscription in time" : "token expired");
-        closed = true;
-      } else if (now - this.lastSeenAt(ws, session) > this.config.staleAfterMs) {
-        pusher.closeFor(ws, session, CloseCode.Stale, "no heartbeat");
-        closed = true;
-      } else if (pusher.isCounted(session)) {
-        live.push({ ws, session });
-      }
-    }
-    if (closed) this.sessionsChanged(live.length);
+  private sweep(now: number): LiveSession[] {
+    const { live, closed } = sweepSockets(this.ctx.getWebSockets(), {
+      now,
+      staleAfterMs: this.config.staleAfterMs,
+      sessionOf: (ws) => this.sessionOf(ws),
+      pongAt: (ws) => this.pongAt(ws),
+    });
+    if (closed > 0) this.sessionsChanged(live);
     return live;
   }
 
-  /** The number of open sessions changed: tell the stats shard and re-plan the alarm. */
-  private sessionsChanged(open: number): void {
+  /** Open sessions without sweeping (for planning, where closing would recurse). */
+  private liveSessions(): LiveSession[] {
+    const live: LiveSession[] = [];
+    for (const ws of this.openSockets()) {
+      const session = this.sessionOf(ws);
+      if (session !== undefined && pusher.isCounted(session)) live.push({ ws, session });
+    }
+    return live;
+  }
+
+  /** The set of open sessions changed: tell the stats shard and re-plan the alarm. */
+  private sessionsChanged(live: readonly LiveSession[]): void {
     pusher.chooseHeartbeat(this.ctx);
-    this.presence.report(open - pusher.unauthenticated(this.ctx, (ws) => this.sessionOf(ws)));
-    this.planAlarm(Date.now(), open);
+    this.presence.report(live.length);
+    this.planAlarm(Date.now(), live);
   }
 
   /**
-   * The alarm serves four jobs: reaping stale sessions (every REAP_INTERVAL
-   * while any is open — the only timer that wakes an idle user), closing
-   * sessions at token expiry, purging the log, and retrying a presence report.
+   * The one alarm serves: closing sessions at token expiry, purging the log,
+   * retrying a presence report, and — only when REAP_INTERVAL is set (it is by
+   * default with webhooks) — reaping half-open sessions. A healthy idle user
+   * with long-lived tokens and no stored messages has no alarm at all.
    */
-  private planAlarm(now: number, open: number): void {
+  private planAlarm(now: number, live: readonly LiveSession[]): void {
     let next = this.log.purgeDueAt(now) ?? Number.POSITIVE_INFINITY;
     next = Math.min(next, this.presence.retryAt() ?? Number.POSITIVE_INFINITY);
-    if (open > 0) {
-      next = Math.min(next, now + this.config.reapIntervalMs);
-      for (const ws of this.openSockets()) {
-        const session = this.sessionOf(ws);
-        if (session !== undefined) next = Math.min(next, session.expiresAt);
-      }
-    }
+    for (const { session } of live) next = Math.min(next, session.expiresAt);
+    next = Math.min(next, pusher.earliestDeadline(this.ctx, (ws) => this.sessionOf(ws)));
+    if (live.length > 0 && this.config.reapIntervalMs > 0) next = Math.min(next, now + this.config.reapIntervalMs);
     this.alarmClock.ensureBy(now, next);
   }
 
@@ -152,16 +150,15 @@ export class UserHub extends DurableObject<Env> {
       return jsonError(400, "bad_request", "not a connect request");
     }
     const now = Date.now();
-    const open = this.openSockets();
-    if (open.length >= this.config.maxSessionsPerUser) {
-      return jsonError(429, "too_many_sessions", `user already has ${open.length} sessions (MAX_SESSIONS_PER_USER)`);
+    // Sweep first: a half-open session must not hold a slot (429).
+    const live = this.sweep(now);
+    if (live.length >= this.config.maxSessionsPerUser) {
+      return jsonError(429, "too_many_sessions", `user already has ${live.length} sessions (MAX_SESSIONS_PER_USER)`);
     }
-    if (request.headers.get(pusher.PUSHER_CONNECT_HEADER) === pusher.PUSHER_DIALECT) {
-      const accepted = pusher.acceptPusher(this.ctx, params.userId, now, this.config.staleAfterMs, (s) => [deviceTag(s.device), sessionTag(s.sessionId)]);
-      this.sessions.set(accepted.ws, accepted.session);
-      this.presence.setUser(params.userId);
-      this.planAlarm(now, open.length + 1);
-      return accepted.response;
+    if (pusher.isPusherConnect(request)) {
+      const response = pusher.acceptPusher(this.ctx, params.userId, now, this.config, (ws, s) => this.sessions.set(ws, s));
+      this.planAlarm(now, live);
+      return response;
     }
     const { 0: client, 1: server } = new WebSocketPair();
     const session: Session = {
@@ -186,7 +183,8 @@ export class UserHub extends DurableObject<Env> {
       this.backlog.admit(server, frame.length, now);
       server.send(frame);
     }
-    this.sessionsChanged(open.length + 1);
+    live.push({ ws: server, session });
+    this.sessionsChanged(live);
     const headers = params.subprotocol ? { "Sec-WebSocket-Protocol": "switchboard.v1" } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
   }
@@ -195,7 +193,8 @@ export class UserHub extends DurableObject<Env> {
 
   async push(req: PushRequest): Promise<PushResult> {
     const now = Date.now();
-    if (req.ttl === 0) return this.pushLive(req, now);
+    const live = this.sweep(now);
+    if (req.ttl === 0) return this.pushLive(req, now, live);
 
     const entry = {
       id: req.id,
@@ -217,71 +216,42 @@ export class UserHub extends DurableObject<Env> {
           id: req.id,
           seq: existing.seq,
           delivered: 0,
-          sessions: this.openSockets().length,
+          sessions: live.length,
           stored: true,
           duplicate: true,
         };
       }
       message = this.log.append(entry);
     }
-    const { delivered, sessions } = this.deliver(req, nativeFrameFor(this.ctx, encodeMessage(message, req.dataJson)), now);
+    const { delivered, sessions } = this.deliver(req, pusher.nativeFrameFor(this.ctx, encodeMessage(message, req.dataJson)), now, live);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
   }
 
-  private pushLive(req: PushRequest, now: number): PushResult {
+  private pushLive(req: PushRequest, now: number, live: LiveSession[]): PushResult {
     // Live-only pushes touch no storage, so their idempotency is best effort:
     // remembered in memory for a few minutes (lost if the object is evicted).
     const seen = this.recentLive.get(req.id, now);
-    if (seen !== undefined) return { ...seen, delivered: 0, sessions: this.openSockets().length, duplicate: true };
-    const { delivered, sessions } = this.deliver(req, nativeFrameFor(this.ctx, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson)), now);
+    if (seen !== undefined) return { ...seen, delivered: 0, sessions: live.length, duplicate: true };
+    const { delivered, sessions } = this.deliver(req, pusher.nativeFrameFor(this.ctx, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson)), now, live);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
     this.recentLive.set(req.id, result, now);
     return result;
   }
 
   /** Pusher events (src/pusher/http.ts): each to its channel's Pusher sockets and, live-only, to native sessions. */
-  async pusherEvents(userId: string, events: PusherEvent[]): Promise<{ delivered: number }> {
+  async pusherEvents(_userId: string, events: pusher.PusherEvent[]): Promise<{ delivered: number }> {
     const now = Date.now();
-    let delivered = 0;
-    for (const e of events) delivered += this.deliver({ exceptSession: e.exceptSocketId }, pusherEventFrameFor(e, crypto.randomUUID(), now), now).delivered;
-    return { delivered };
+    const live = this.sweep(now);
+    const sent = events.map((e) => this.deliver({ exceptSession: e.exceptSocketId }, pusher.eventFrameFor(e, now), now, live));
+    return { delivered: sent.reduce((n, r) => n + r.delivered, 0) };
   }
 
-  private deliver(target: Target, frameOrFor: string | FrameFor, now: number): { delivered: number; sessions: number } {
-    let delivered = 0;
-    let sessions = 0;
-    let tooSlow = 0;
-    const sockets = this.ctx.getWebSockets();
-    const fixed = typeof frameOrFor === "string" ? frameOrFor : undefined;
-    const untargeted = fixed !== undefined && target.device === undefined && target.exceptDevice === undefined && target.exceptSession === undefined;
-    for (const ws of sockets) {
-      if (!isOpen(ws)) continue;
-      let frame = fixed;
-      if (!untargeted) {
-        const s = this.sessionOf(ws);
-        // Sockets still authenticating (Pusher) count nowhere and get nothing.
-        if (s === undefined || !pusher.isCounted(s)) continue;
-        sessions++;
-        if (target.device !== undefined && s.device !== target.device) continue;
-        if (target.exceptDevice !== undefined && s.device === target.exceptDevice) continue;
-        if (target.exceptSession !== undefined && s.sessionId === target.exceptSession) continue;
-        frame ??= typeof frameOrFor === "string" ? frameOrFor : frameOrFor(s);
-        if (frame === undefined) continue;
-      } else sessions++;
-      if (frame === undefined) continue;
-      if (!this.backlog.admit(ws, frame.length, now)) {
-        // Stored messages wait in the log for its resume; nothing is lost.
-        pusher.closeFor(ws, this.sessionOf(ws), CloseCode.TooSlow, "too slow: not reading");
-        tooSlow++;
-        continue;
-      }
-      if (trySend(ws, frame)) delivered++;
-      if (!untargeted) pusher.askForProof(ws, this.sessionOf(ws), frame.length, this.config.maxSessionBacklogBytes);
-    }
-    if (tooSlow > 0) this.sessionsChanged(this.openSockets().length);
-    return { delivered, sessions };
+  private deliver(target: Target, frameFor: string | pusher.FrameFor, now: number, live: LiveSession[]): { delivered: number; sessions: number } {
+    const { delivered, tooSlow } = deliverTo(live, target, frameFor, now, this.backlog, this.config.maxSessionBacklogBytes);
+    if (tooSlow > 0) this.sessionsChanged(this.liveSessions());
+    return { delivered, sessions: live.length };
   }
 
   private deviceOfSession(sessionId: string): string | undefined {
@@ -295,18 +265,30 @@ export class UserHub extends DurableObject<Env> {
       sessionId: session.sessionId,
       device: session.device,
       connectedAt: session.connectedAt,
-      lastSeenAt: this.lastSeenAt(ws, session),
+      lastSeenAt: lastSeenAt(session, this.pongAt(ws)),
     }));
     return { userId, online: sessions.length > 0, sessions };
   }
 
   async kick(req: KickRequest): Promise<{ closed: number }> {
-    let sockets = this.openSockets();
-    if (req.session !== undefined) sockets = this.ctx.getWebSockets(sessionTag(req.session)).filter(isOpen);
-    else if (req.device !== undefined) sockets = this.ctx.getWebSockets(deviceTag(req.device)).filter(isOpen);
-    for (const ws of sockets) pusher.closeFor(ws, this.sessionOf(ws), CloseCode.Kicked, "closed by server");
-    if (sockets.length > 0) this.sessionsChanged(this.openSockets().length);
-    return { closed: sockets.length };
+    const live = this.sweep(Date.now());
+    const targets = live.filter(
+      ({ session }) =>
+        (req.session === undefined || session.sessionId === req.session) && (req.device === undefined || session.device === req.device),
+    );
+    for (const { ws, session } of targets) pusher.closeFor(ws, session, CloseCode.Kicked, "closed by server");
+    if (targets.length > 0) this.sessionsChanged(live.filter((s) => !targets.includes(s)));
+    return { closed: targets.length };
+  }
+
+  /**
+   * A stats shard asks for this user's live count (its audit of users it has
+   * not heard from for STATS_AUDIT_INTERVAL): sweep, and answer with a version
+   * newer than any report already sent, so the shard orders it with them.
+   */
+  async audit(): Promise<{ sessions: number; version: number }> {
+    const live = this.sweep(Date.now());
+    return { sessions: live.length, version: this.presence.nextVersion() };
   }
 
   async messages(since: number, limit: number): Promise<MessagesPage> {
@@ -332,14 +314,17 @@ export class UserHub extends DurableObject<Env> {
         return;
       }
       this.backlog.heard(ws);
+      // Awake anyway: sweep the user's other sockets, at most every FRAME_SWEEP_MS
+      // (a sweep reads every socket; acks can come at 20/s per session).
+      if (now - this.lastFrameSweepAt > FRAME_SWEEP_MS) {
+        this.lastFrameSweepAt = now;
+        this.sweep(now);
+      }
       if (now - session.lastFrameAt > LAST_SEEN_WRITE_MS) {
         session.lastFrameAt = now;
         writeAttachment(ws, session);
       }
-      if (session.pusher !== undefined) {
-        if (await pusher.onPusherMessage(ws, session, message, this.env)) this.sessionsChanged(this.openSockets().length);
-        return;
-      }
+      if (session.pusher !== undefined) return await pusher.onPusherMessage(ws, session, message, this.env, () => this.sessionsChanged(this.liveSessions()));
       if (typeof message !== "string") {
         if (message.byteLength > MAX_CLIENT_FRAME_BYTES) tryClose(ws, CloseCode.MessageTooBig, "frame too large");
         else trySend(ws, encodeError(FrameError.Binary, "binary frames are not supported"));
@@ -383,7 +368,7 @@ export class UserHub extends DurableObject<Env> {
       tryClose(ws, code, reason);
       const session = this.sessionOf(ws);
       if (session !== undefined) this.budgets.forget(session.sessionId);
-      this.sessionsChanged(this.openSockets().filter((other) => other !== ws).length);
+      this.sessionsChanged(this.liveSessions().filter((other) => other.ws !== ws));
     } catch (err) {
       console.error("switchboard: webSocketClose failed", err);
     }
@@ -393,37 +378,23 @@ export class UserHub extends DurableObject<Env> {
     try {
       console.warn("switchboard: socket error", error);
       tryClose(ws, CloseCode.InternalError, "socket error");
-      this.sessionsChanged(this.openSockets().filter((other) => other !== ws).length);
+      this.sessionsChanged(this.liveSessions().filter((other) => other.ws !== ws));
     } catch (err) {
       console.error("switchboard: webSocketError failed", err);
     }
   }
 
-  // ---- alarm: reaping, token expiry, retention, presence retries ----
+  // ---- alarm: token expiry, retention, presence retries, (optional) reaping ----
 
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.alarmClock.fired();
     const live = this.sweep(now);
     this.log.purge(now);
-    // While anyone is online, re-report even when nothing changed, once every
-    // LEASE_RENEW_REAPS alarms: it renews the shard's lease on this user, so a
-    // shard that lost its data heals within LEASE_RENEW_REAPS × REAP_INTERVAL.
-    // (Not every alarm: each report is a request and a row written, which at
-    // scale was most of the bill.) Nobody online while the shard was last told
-    // otherwise means the sockets died without close events (the process was
-    // killed): report the 0. Otherwise only a failed report repeats.
-    const renew = live.length > 0 && leaseRenewalDue(now, this.config.reapIntervalMs);
-    const ghost = live.length === 0 && this.presence.reportedOnline;
-    if (renew || ghost || this.presence.retryAt() !== undefined) await this.presence.flush(live.length);
-    this.planAlarm(now, live.length);
+    // A failed report is retried; and the first alarm after a restart reports
+    // once even if nothing changed, because a process that died with sessions
+    // open never ran their close events (the shard still counts them).
+    if (this.presence.retryAt() !== undefined || !this.presence.reportedSinceStart) await this.presence.flush(live.length);
+    this.planAlarm(now, live);
   }
-}
-
-type Target = Pick<PushRequest, "device" | "exceptDevice" | "exceptSession">;
-function deviceTag(device: string): string {
-  return `d:${device}`;
-}
-function sessionTag(sessionId: string): string {
-  return `s:${sessionId}`;
 }

@@ -4,17 +4,31 @@
  * heartbeat the runtime answers, which sockets count, which code a Pusher
  * socket is closed with — so the hub itself stays one dialect-free core.
  */
+import type { Config } from "../config";
+import { jsonError } from "../http/errors";
 import type { Session } from "../hub/session";
-import { writeAttachment } from "../hub/session";
+import { deviceTag, sessionTag, writeAttachment } from "../hub/session";
 import { isOpen, tryClose, trySend } from "../hub/sockets";
 import { CloseCode, exceedsFrameLimit, MAX_CLIENT_FRAME_BYTES, PING, PONG } from "../protocol";
 import { pusherConfigFrom } from "./config";
 import { encodeConnectionEstablished, encodePusherError, PUSHER_PING, PUSHER_PONG, PusherCode } from "./protocol";
+import { PUSHER_CONNECT_HEADER, PUSHER_DIALECT } from "./connect";
+import { pusherEventFrameFor, type FrameFor, type PusherEvent } from "./deliver";
 import { isPusherSession, newPusherSession, onPusherFrame, type PusherSession } from "./socket";
 import { PUSHER_TAG, pusherCloseCode } from "./state";
 
-export { PUSHER_CONNECT_HEADER, PUSHER_DIALECT } from "./connect";
 export { isCounted } from "./socket";
+export { nativeFrameFor, type FrameFor, type PusherEvent } from "./deliver";
+
+/** Was this upgrade routed here by the Pusher route (src/pusher/connect.ts)? */
+export function isPusherConnect(request: Request): boolean {
+  return request.headers.get(PUSHER_CONNECT_HEADER) === PUSHER_DIALECT;
+}
+
+/** A Pusher event's encoder, with a fresh message id for native sessions. */
+export function eventFrameFor(e: PusherEvent, now: number): FrameFor {
+  return pusherEventFrameFor(e, crypto.randomUUID(), now);
+}
 
 /**
  * pusher-js pings after min(120 s, activity_timeout) of silence; a third of
@@ -27,22 +41,40 @@ export function activityTimeoutS(staleAfterMs: number): number {
 /**
  * Accept an upgrade the Worker routed here for the Pusher dialect. The
  * session counts nowhere and gets no push until it authenticates; the hub
- * must plan its alarm afterwards (the session's expiresAt is the auth deadline).
+ * must plan its alarm afterwards (earliestDeadline). Sockets still
+ * authenticating count against MAX_SESSIONS_PER_USER here, with the live ones:
+ * the Worker cannot authenticate a Pusher upgrade, so this bounds what anyone
+ * can open to one user's object.
  */
 export function acceptPusher(
   ctx: DurableObjectState,
   userId: string,
   now: number,
-  staleAfterMs: number,
-  tags: (session: Session) => string[],
-): { response: Response; ws: WebSocket; session: PusherSession } {
-  const { 0: client, 1: server } = new WebSocketPair();
+  config: Pick<Config, "staleAfterMs" | "maxSessionsPerUser">,
+  remember: (ws: WebSocket, session: Session) => void,
+): Response {
+  const open = ctx.getWebSockets().filter(isOpen).length;
+  if (open >= config.maxSessionsPerUser) {
+    return jsonError(429, "too_many_sessions", `user already has ${open} sockets (MAX_SESSIONS_PER_USER)`);
+  }
   const session = newPusherSession(userId, now);
-  ctx.acceptWebSocket(server, [...tags(session), PUSHER_TAG]);
+  const { 0: client, 1: server } = new WebSocketPair();
+  ctx.acceptWebSocket(server, [deviceTag(session.device), sessionTag(session.sessionId), PUSHER_TAG]);
   writeAttachment(server, session);
-  server.send(encodeConnectionEstablished(session.pusher.socketId, activityTimeoutS(staleAfterMs)));
+  remember(server, session);
+  server.send(encodeConnectionEstablished(session.pusher.socketId, activityTimeoutS(config.staleAfterMs)));
   chooseHeartbeat(ctx);
-  return { response: new Response(null, { status: 101, webSocket: client }), ws: server, session };
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+/** The earliest auth deadline of the Pusher sockets still authenticating (+Infinity if none): the hub's alarm must fire by then. */
+export function earliestDeadline(ctx: DurableObjectState, sessionOf: (ws: WebSocket) => Session | undefined): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const ws of ctx.getWebSockets(PUSHER_TAG)) {
+    const session = isOpen(ws) ? sessionOf(ws) : undefined;
+    if (session?.pusher !== undefined && !session.pusher.authed) next = Math.min(next, session.expiresAt);
+  }
+  return next;
 }
 
 /**
@@ -58,15 +90,6 @@ export function chooseHeartbeat(ctx: DurableObjectState): void {
   const [request, response] = open > 0 && pusher === open ? [PUSHER_PING, PUSHER_PONG] : [PING, PONG];
   if (ctx.getWebSocketAutoResponse()?.request === request) return;
   ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(request, response));
-}
-
-/** Open Pusher sockets that have not authenticated yet: the hub leaves them out of presence and stats. */
-export function unauthenticated(ctx: DurableObjectState, sessionOf: (ws: WebSocket) => Session | undefined): number {
-  let n = 0;
-  for (const ws of ctx.getWebSockets(PUSHER_TAG)) {
-    if (isOpen(ws) && sessionOf(ws)?.pusher?.authed !== true) n++;
-  }
-  return n;
 }
 
 /**
@@ -94,10 +117,20 @@ export function closeFor(ws: WebSocket, session: Session | undefined, code: numb
 }
 
 /**
- * A frame from a Pusher socket, after the hub's frame budget. Resolves to
- * true when the socket just authenticated (the hub then re-counts). Never throws.
+ * A frame from a Pusher socket, after the hub's frame budget; `authenticated`
+ * runs when the socket just authenticated (the hub then re-counts). Never throws.
  */
-export async function onPusherMessage(ws: WebSocket, session: Session, message: string | ArrayBuffer, env: object): Promise<boolean> {
+export async function onPusherMessage(
+  ws: WebSocket,
+  session: Session,
+  message: string | ArrayBuffer,
+  env: object,
+  authenticated: () => void,
+): Promise<void> {
+  if (await pusherFrame(ws, session, message, env)) authenticated();
+}
+
+async function pusherFrame(ws: WebSocket, session: Session, message: string | ArrayBuffer, env: object): Promise<boolean> {
   if (!isPusherSession(session)) return false;
   unanswered.delete(ws);
   const tooBig = typeof message === "string" ? exceedsFrameLimit(message) : message.byteLength > MAX_CLIENT_FRAME_BYTES;

@@ -1,13 +1,19 @@
 /**
  * StatsShard: one of STATS_SHARDS objects that together count the deployment.
- * A user's object reports to the shard its userId hashes to, only when its
- * session count changes (and once per REAP_INTERVAL as a lease), so no single
- * object sees every connect. Each shard knows its online users, which is what
- * broadcast fans out over, and keeps the webhook outbox for them.
+ * A user's object reports to the shard its userId hashes to when its session
+ * count changes, so no single object sees every connect. Each shard knows its
+ * online users, which is what broadcast fans out over, and keeps the webhook
+ * outbox for them.
  *
  * The user's object is the source of truth: reports are absolute and
- * versioned, and an entry whose lease lapses (three reap intervals without a
- * report: its object crashed or its report was lost) is dropped as a ghost.
+ * versioned. Counts can drift from it only when a user's object was not awake
+ * to notice a change: a client that vanished without a close (a half-open
+ * socket), or a process that died with sessions open. Rather than have every
+ * online user wake on a timer to renew a lease (most of an idle user's bill;
+ * docs/cost-model.md), the shard audits: once per STATS_AUDIT_INTERVAL it asks
+ * each online user it has not heard from within that interval for its live
+ * count (the ask wakes the object, which sweeps half-open sessions first), and
+ * writes only what changed. One request per quiet online user per interval.
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFrom, type Config } from "../config";
@@ -15,7 +21,6 @@ import type { PushResult } from "../hub/rpc";
 import { Outbox } from "../webhooks/outbox";
 import { mapLimit } from "../util/mapLimit";
 import { Alarm } from "../util/alarm";
-import { LEASE_RENEW_REAPS } from "./shardKey";
 
 export interface ShardStats {
   onlineUsers: number;
@@ -34,7 +39,7 @@ export interface BroadcastResult {
   failed: number;
 }
 
-/** Pushes a shard has in flight at once during a broadcast. */
+/** Pushes a shard has in flight at once during a broadcast (and audits during an audit). */
 const BROADCAST_CONCURRENCY = 32;
 /** Offline entries are kept this long so a late, older report can't resurrect them. */
 const KEEP_OFFLINE_MS = 24 * 60 * 60_000;
@@ -46,6 +51,8 @@ export class StatsShard extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private totals: ShardStats;
   private readonly alarmClock: Alarm;
+  /** When the next audit round is due (in memory: a restarted shard audits at its first alarm). */
+  private auditDueAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -67,7 +74,6 @@ export class StatsShard extends DurableObject<Env> {
     this.outbox = new Outbox(sql);
     this.totals = this.recount();
     this.alarmClock = new Alarm(ctx.storage);
-    ctx.blockConcurrencyWhile(() => this.alarmClock.load());
   }
 
   private recount(): ShardStats {
@@ -112,12 +118,7 @@ export class StatsShard extends DurableObject<Env> {
       const due = this.outbox.transition(userId, isOnline, now, this.config.webhookGraceMs);
       if (due !== undefined) this.alarmClock.ensureBy(now, due);
     }
-    if (isOnline) this.alarmClock.ensureBy(now, now + this.config.reapIntervalMs);
-  }
-
-  /** Three renewal periods (a user's object renews every LEASE_RENEW_REAPS reaper alarms). */
-  private leaseMs(): number {
-    return 3 * LEASE_RENEW_REAPS * this.config.reapIntervalMs;
+    if (isOnline) this.alarmClock.ensureBy(now, now + this.config.statsAuditIntervalMs);
   }
 
   /** Push one message to every online user of this shard. */
@@ -150,30 +151,54 @@ export class StatsShard extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.alarmClock.fired();
-    this.expireLeases(now);
+    if (now >= this.auditDueAt) {
+      this.auditDueAt = now + this.config.statsAuditIntervalMs;
+      await this.audit(now);
+    }
+    this.sql().exec("DELETE FROM users WHERE sessions = 0 AND seen_at < ?", now - KEEP_OFFLINE_MS);
     if (this.config.webhookUrl !== undefined && this.config.webhookSecret !== undefined) {
-      await this.outbox.deliver(this.config.webhookUrl, this.config.webhookSecret, now);
+      await this.outbox.deliver(this.config.webhookUrl, this.config.webhookSecret, Date.now());
     }
     const next = Math.min(
       this.outbox.nextDue() ?? Number.POSITIVE_INFINITY,
-      this.totals.onlineUsers > 0 ? now + this.config.reapIntervalMs : Number.POSITIVE_INFINITY,
+      this.totals.onlineUsers > 0 ? this.auditDueAt : Number.POSITIVE_INFINITY,
     );
     this.alarmClock.ensureBy(now, Math.max(next, now + 1000));
   }
 
-  /** Drop ghosts: users whose object has not reported within the lease. */
-  private expireLeases(now: number): void {
-    const sql = this.ctx.storage.sql;
-    const ghosts = sql
-      .exec<{ user_id: string; sessions: number }>(
-        "SELECT user_id, sessions FROM users WHERE sessions > 0 AND seen_at < ?",
-        now - this.leaseMs(),
+  private sql(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
+  /**
+   * Ask each online user not heard from within STATS_AUDIT_INTERVAL for its
+   * live count. An answer equal to what is stored writes nothing; a user whose
+   * object does not answer keeps its count until the next round.
+   */
+  private async audit(now: number): Promise<void> {
+    const quiet = this.sql()
+      .exec<{ user_id: string }>(
+        "SELECT user_id FROM users WHERE sessions > 0 AND seen_at < ?",
+        now - this.config.statsAuditIntervalMs,
       )
-      .toArray();
-    for (const ghost of ghosts) {
-      sql.exec("UPDATE users SET sessions = 0, seen_at = ? WHERE user_id = ?", now, ghost.user_id);
-      this.apply(ghost.user_id, ghost.sessions, 0, now);
-    }
-    sql.exec("DELETE FROM users WHERE sessions = 0 AND seen_at < ?", now - KEEP_OFFLINE_MS);
+      .toArray()
+      .map((row) => row.user_id);
+    await mapLimit(quiet, BROADCAST_CONCURRENCY, async (userId) => {
+      try {
+        const { sessions, version } = await this.env.USER_HUB.getByName(userId).audit();
+        this.applyAudit(userId, sessions, version);
+      } catch (err) {
+        console.warn("switchboard: stats audit of a user failed; next round retries", userId, err);
+      }
+    });
+  }
+
+  private applyAudit(userId: string, sessions: number, version: number): void {
+    const prev = this.sql().exec<UserRow>("SELECT sessions, version FROM users WHERE user_id = ?", userId).toArray()[0];
+    // Unchanged (the common case) costs no write; a report newer than the audit wins.
+    if (prev === undefined || prev.version >= version || prev.sessions === sessions) return;
+    const now = Date.now();
+    this.sql().exec("UPDATE users SET sessions = ?, version = ?, seen_at = ? WHERE user_id = ?", sessions, version, now, userId);
+    this.apply(userId, prev.sessions, sessions, now);
   }
 }

@@ -4,30 +4,49 @@
  * ever moves it earlier between firings, so the hot path rarely writes it.
  * Work that went away leaves its alarm in place: it fires, finds nothing to
  * do, and the handler plans again — cheaper than a storage write per change.
+ *
+ * The scheduled time is read from storage only when something first needs an
+ * alarm: most wakes (a push, a reconnect after a deploy) plan none, and a
+ * getAlarm() in the constructor would block every cold start on a read.
  */
 export class Alarm {
   #at: number | null = null;
+  #loaded = false;
+  #loading: Promise<void> | undefined;
 
   constructor(private readonly storage: DurableObjectStorage) {}
-
-  /** Call inside blockConcurrencyWhile in the constructor. */
-  async load(): Promise<void> {
-    this.#at = await this.storage.getAlarm();
-  }
 
   /** The alarm handler started: the runtime has cleared the scheduled alarm. */
   fired(): void {
     this.#at = null;
+    this.#loaded = true;
   }
 
-  /** Is nothing scheduled at or before `at`? */
+  /** Is nothing known to be scheduled at or before `at`? (Unknown counts as nothing.) */
   laterThan(at: number): boolean {
-    return this.#at === null || at < this.#at;
+    return !this.#loaded || this.#at === null || at < this.#at;
   }
 
   /** Make sure the alarm fires no later than `at` (never in the past). */
   ensureBy(now: number, at: number): void {
-    if (!Number.isFinite(at) || !this.laterThan(at)) return;
+    if (!Number.isFinite(at)) return;
+    if (!this.#loaded) {
+      this.#loading ??= this.storage.getAlarm().then(
+        (scheduled) => {
+          if (!this.#loaded) this.#at = scheduled;
+          this.#loaded = true;
+        },
+        (err: unknown) => {
+          this.#loading = undefined; // the next plan reads again
+          console.error("switchboard: getAlarm failed", err);
+        },
+      );
+      void this.#loading.then(() => {
+        if (this.#loaded) this.ensureBy(now, at);
+      });
+      return;
+    }
+    if (!this.laterThan(at)) return;
     this.#at = Math.max(at, now);
     this.storage.setAlarm(this.#at).catch((err: unknown) => {
       // Forget it so the next change tries again.

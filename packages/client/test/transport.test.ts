@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import * as server from "../../src/protocol.ts";
+import * as server from "../../../src/protocol.ts";
 import { connect, type ConnectOptions } from "../src/index.ts";
 import { CloseCode, parseServerFrame, PING, PONG, SUBPROTOCOL, BEARER_PROTOCOL_PREFIX } from "../src/protocol.ts";
 import { createFakeSocket, FakeSocket } from "./fakeSocket.ts";

@@ -108,6 +108,38 @@ export function parseServerFrame(value: unknown): ServerFrame | undefined {
   }
 }
 
+/** A received frame's data: the frame, PONG, or why it is off contract (a message for the `error` event). */
+export function decodeServerFrame(data: unknown): ServerFrame | typeof PONG | string {
+  if (data === PONG) return PONG;
+  if (typeof data !== "string") return "unexpected non-text frame";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return "frame is not JSON";
+  }
+  return parseServerFrame(parsed) ?? "frame does not match the protocol";
+}
+
 export function encodeAck(seq: number): string {
   return JSON.stringify({ type: "ack", seq });
+}
+
+/**
+ * The connect URL from the service's URL (or the connect URL itself),
+ * resolved against the page's location in browsers; http(s) becomes ws(s).
+ */
+export function connectUrl(
+  base: string | URL,
+  params: { device: string | undefined; since: number | undefined; token: string | undefined },
+): string {
+  const location = (globalThis as { location?: { href?: unknown } }).location;
+  const url = new URL(String(base), typeof location?.href === "string" ? location.href : undefined);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  if (!url.pathname.endsWith(CONNECT_PATH)) url.pathname = `${url.pathname.replace(/\/+$/, "")}${CONNECT_PATH}`;
+  if (params.device !== undefined) url.searchParams.set("device", params.device);
+  if (params.since !== undefined) url.searchParams.set("since", String(params.since));
+  if (params.token !== undefined) url.searchParams.set("token", params.token);
+  return url.toString();
 }

@@ -5,6 +5,7 @@
  * these members. Handlers take `never` so that each implementation's own event
  * types are accepted; the SDK reads events as `unknown` and narrows them.
  */
+import type { EnvironmentEvents } from "./types.ts";
 
 export interface WebSocketLike {
   readonly readyState: number;
@@ -57,4 +58,40 @@ export const defaultWebSocketFactory: WebSocketFactory = (url, init) => {
 export function isNodeLike(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
   return typeof proc?.versions?.node === "string" && typeof (globalThis as { document?: unknown }).document === "undefined";
+}
+
+function field(event: unknown, key: string): unknown {
+  if (typeof event !== "object" || event === null || !(key in event)) return undefined;
+  return (event as Record<string, unknown>)[key];
+}
+
+/** A close event's code, reason and wasClean, read defensively (implementations differ). */
+export function closeDetails(event: unknown): { code: number | undefined; reason: string; wasClean: boolean } {
+  const code = field(event, "code");
+  const reason = field(event, "reason");
+  return {
+    code: typeof code === "number" ? code : undefined,
+    reason: typeof reason === "string" ? reason : "",
+    wasClean: field(event, "wasClean") === true,
+  };
+}
+
+function noop(): void {}
+
+/**
+ * Stop listening to a socket we are done with. No-ops rather than null: the
+ * `ws` package throws an unhandled 'error' event when no listener is left.
+ */
+export function detach(ws: WebSocketLike): void {
+  ws.onopen = noop;
+  ws.onmessage = noop;
+  ws.onerror = noop;
+  ws.onclose = noop;
+}
+
+/** The page's lifecycle events in browsers (globalThis has addEventListener); none elsewhere. */
+export function defaultEnvironment(): EnvironmentEvents | null {
+  const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+  if (typeof g.addEventListener !== "function" || typeof g.removeEventListener !== "function") return null;
+  return globalThis as unknown as EnvironmentEvents;
 }

@@ -3,9 +3,8 @@
  * full-jitter backoff, detects dead connections with a heartbeat, resumes
  * without loss or duplicates, and acks in batches. No runtime dependencies.
  */
+export { connect, SwitchboardClient } from "./client.ts";
 export {
-  connect,
-  SwitchboardClient,
   SwitchboardError,
   type AuthTransport,
   type CloseEvent,
@@ -19,7 +18,7 @@ export {
   type SwitchboardEvents,
   type SwitchboardMessage,
   type TokenRequest,
-} from "./client.ts";
+} from "./types.ts";
 export { backoffCeiling, fullJitterDelay, resolveBackoff, type BackoffOptions } from "./backoff.ts";
 export { CLIENT_GIVE_UP_CODE, CloseCode, SUBPROTOCOL } from "./protocol.ts";
 export type { SocketInit, WebSocketFactory, WebSocketLike } from "./socket.ts";

@@ -1,0 +1,241 @@
+/**
+ * npm run bench -- --storm [--users U] [--devices K] — a reconnect storm.
+ *
+ * U users × K devices connect through the client SDK (Node 22's WebSocket) to
+ * Switchboard on standalone workerd. Then every socket is dropped at once —
+ * workerd is killed and started again on the same data dir, which is what a
+ * deploy does to every WebSocket on Cloudflare — and every SDK reconnects on
+ * its own full-jitter backoff, resuming from the last seq it saw. Stored
+ * pushes keep going in all the while (retried with the same id until
+ * answered). Reported: time until 99 % and 100 % of sessions are back, the
+ * peak connect rate, presence-report failures the Worker logged, how long
+ * /v1/stats takes to be right again, and whether any answered push was lost,
+ * duplicated or reordered on any device.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { connect, type SwitchboardClient } from "../client/src/index.ts";
+import { Service } from "../scripts/lib/service.ts";
+import { claimsFor, hs256 } from "../scripts/lib/tokens.ts";
+import { ROOT } from "../scripts/lib/workerd.ts";
+import { table } from "./lib/stats.ts";
+
+export interface StormResult {
+  users: number;
+  devices: number;
+  sessions: number;
+  /** ms from the kill to 99 % / 100 % of sessions open again. */
+  back99Ms: number;
+  back100Ms: number;
+  /** Most sessions welcomed in any one second of the storm. */
+  peakConnectsPerS: number;
+  /** ms from the kill until /v1/stats counted every session and user again. */
+  statsRightMs: number;
+  /** Log lines of failed presence reports and audits (retried by the objects). */
+  reportFailures: number;
+  /** Connect attempts refused or failed during the storm (the SDK retries them). */
+  failedAttempts: number;
+  pushes: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+}
+
+function option(argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return fallback;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer`);
+  return n;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Device {
+  user: string;
+  client: SwitchboardClient;
+  open: boolean;
+  seqs: number[];
+  opens: number[];
+}
+
+export async function storm(argv: string[]): Promise<StormResult> {
+  const users = option(argv, "--users", 1000);
+  const devices = option(argv, "--devices", 2);
+  const sessions = users * devices;
+  const secret = `storm-jwt-${randomBytes(24).toString("hex")}`;
+  const apiKey = `storm-api-${randomBytes(12).toString("hex")}`;
+  // workerd holds ~2 fds per socket and 3 per awake object (docs/operations.md, fd sizing).
+  const nofile = Math.max(4096, sessions * 5 + 1000);
+  const svc = await Service.start({ port: 9250, knobs: { JWT_SECRET: secret, API_KEY: apiKey, DEV_MODE: "0" }, nofile });
+  const log = (m: string) => process.stderr.write(`storm: ${m}\n`);
+  const all: Device[] = [];
+  let failedAttempts = 0;
+  try {
+    log(`${users} users × ${devices} devices = ${sessions} sessions on workerd pid ${svc.pid} (open-file limit ${nofile})`);
+    for (let u = 0; u < users; u++) {
+      for (let d = 0; d < devices; d++) {
+        const user = `storm-${u}`;
+        const client = connect({
+          url: svc.base,
+          device: `dev-${d}`,
+          getToken: () => hs256(claimsFor(user, 3600), secret),
+          heartbeat: { intervalMs: 25_000, timeoutMs: 10_000 },
+        });
+        const device: Device = { user, client, open: false, seqs: [], opens: [] };
+        client.on("open", () => {
+          device.open = true;
+          device.opens.push(performance.now());
+        });
+        client.on("close", () => {
+          if (device.open) device.open = false;
+          else failedAttempts++;
+        });
+        client.on("message", (m) => {
+          if (m.seq !== null) device.seqs.push(m.seq);
+        });
+        client.on("error", () => undefined);
+        all.push(device);
+      }
+      if (u % 50 === 49) await sleep(20); // don't open thousands of handshakes in one tick
+    }
+    const openCount = () => all.reduce((n, d) => n + (d.open ? 1 : 0), 0);
+    const t0Connect = performance.now();
+    while (openCount() < sessions && performance.now() - t0Connect < 120_000) await sleep(50);
+    if (openCount() < sessions) throw new Error(`only ${openCount()} of ${sessions} sessions connected`);
+    log(`all ${sessions} connected in ${((performance.now() - t0Connect) / 1000).toFixed(1)} s`);
+    failedAttempts = 0;
+
+    // Stored pushes, retried with the same id until answered, all through the storm.
+    const answered = new Map<string, number[]>();
+    let pushing = true;
+    let pushes = 0;
+    const pusher = (async () => {
+      for (let n = 0; pushing; n++) {
+        const user = `storm-${n % users}`;
+        const id = `p-${n}`;
+        for (;;) {
+          try {
+            const res = await fetch(`${svc.base}/v1/users/${user}/messages`, {
+              method: "POST",
+              headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+              body: JSON.stringify({ id, data: { n } }),
+            });
+            if (res.ok) {
+              const body = (await res.json()) as { seq: number | null };
+              if (typeof body.seq === "number") answered.set(user, [...(answered.get(user) ?? []), body.seq]);
+              pushes++;
+              break;
+            }
+            await res.body?.cancel();
+          } catch {
+            // workerd is down: retry the same id.
+          }
+          await sleep(50);
+        }
+        await sleep(10);
+      }
+    })();
+    await sleep(1000);
+
+    log("killing workerd with every session open, and starting it again");
+    const tKill = performance.now();
+    await svc.crash();
+    await svc.restart();
+    log(`workerd back after ${((performance.now() - tKill) / 1000).toFixed(2)} s`);
+
+    let back99 = Number.NaN;
+    let back100 = Number.NaN;
+    while (performance.now() - tKill < 180_000) {
+      const back = all.filter((d) => d.open && (d.opens.at(-1) ?? 0) > tKill).length;
+      if (Number.isNaN(back99) && back >= Math.ceil(sessions * 0.99)) back99 = performance.now() - tKill;
+      if (back === sessions) {
+        back100 = performance.now() - tKill;
+        break;
+      }
+      await sleep(20);
+    }
+    let statsRight = Number.NaN;
+    while (performance.now() - tKill < 240_000) {
+      try {
+        const res = await fetch(`${svc.base}/v1/stats`, { headers: { Authorization: `Bearer ${apiKey}` } });
+        const s = (await res.json()) as { onlineUsers: number; sessions: number };
+        if (s.sessions === sessions && s.onlineUsers === users) {
+          statsRight = performance.now() - tKill;
+          break;
+        }
+      } catch {
+        // not up yet
+      }
+      await sleep(100);
+    }
+    await sleep(1000);
+    pushing = false;
+    await pusher;
+    await sleep(2000); // the last deliveries
+
+    const buckets = new Map<number, number>();
+    for (const d of all) for (const at of d.opens) if (at > tKill) buckets.set(Math.floor((at - tKill) / 1000), (buckets.get(Math.floor((at - tKill) / 1000)) ?? 0) + 1);
+    let lost = 0;
+    let duplicated = 0;
+    let reordered = 0;
+    for (const d of all) {
+      const want = answered.get(d.user) ?? [];
+      const got = new Set(d.seqs);
+      duplicated += d.seqs.length - got.size;
+      for (const seq of want) if (!got.has(seq)) lost++;
+      for (let i = 1; i < d.seqs.length; i++) if ((d.seqs[i] ?? 0) <= (d.seqs[i - 1] ?? 0)) reordered++;
+    }
+    const reportFailures = svc.tail.filter((l) => /presence report failed|stats audit .* failed/.test(l)).length;
+    return {
+      users,
+      devices,
+      sessions,
+      back99Ms: back99,
+      back100Ms: back100,
+      peakConnectsPerS: Math.max(0, ...buckets.values()),
+      statsRightMs: statsRight,
+      reportFailures,
+      failedAttempts,
+      pushes,
+      lost,
+      duplicated,
+      reordered,
+    };
+  } finally {
+    for (const d of all) d.client.close();
+    await svc.kill("SIGKILL").catch(() => undefined);
+  }
+}
+
+export function printStorm(r: StormResult): void {
+  const s = (ms: number) => (Number.isNaN(ms) ? "never" : `${(ms / 1000).toFixed(1)} s`);
+  process.stdout.write(
+    `reconnect storm: ${r.users} users × ${r.devices} devices = ${r.sessions} sessions, workerd killed and restarted\n` +
+      table(
+        ["figure", "value"],
+        [
+          ["99 % of sessions back", s(r.back99Ms)],
+          ["100 % of sessions back", s(r.back100Ms)],
+          ["peak connect rate", `${r.peakConnectsPerS} sessions/s`],
+          ["/v1/stats right again", s(r.statsRightMs)],
+          ["presence reports failed (retried)", String(r.reportFailures)],
+          ["connect attempts failed (retried by the SDK)", String(r.failedAttempts)],
+          ["stored pushes answered during the run", String(r.pushes)],
+          ["lost / duplicated / reordered", `${r.lost} / ${r.duplicated} / ${r.reordered}`],
+        ],
+      ) +
+      "\n",
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await storm(process.argv.slice(2));
+  printStorm(r);
+  const dir = join(ROOT, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `storm-${r.sessions}.json`), `${JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2)}\n`);
+  process.exit(r.lost + r.duplicated + r.reordered === 0 && !Number.isNaN(r.back100Ms) ? 0 : 1);
+}

@@ -1,0 +1,11 @@
+/**
+ * @switchboard/server: call Switchboard's server API, mint client tokens and
+ * verify webhooks. fetch and WebCrypto only, so it runs unchanged in Node 20+,
+ * Bun, Deno and Cloudflare Workers; no runtime dependencies.
+ */
+export { Switchboard, type MessagesOptions, type SwitchboardOptions } from "./switchboard.ts";
+export { SwitchboardError, type SwitchboardErrorInit } from "./errors.ts";
+export type { FetchLike, RetryOptions } from "./transport.ts";
+export { mintClientToken, type MintClientTokenOptions } from "./token.ts";
+export { SIGNATURE_HEADER, verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from "./webhook.ts";
+export type * from "./wire.ts";

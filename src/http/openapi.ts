@@ -1,0 +1,320 @@
+/**
+ * The OpenAPI 3.1 description of the whole HTTP API, served at `/openapi.json`.
+ * Bodies and answers are generated from valibot schemas: the request bodies
+ * the router validates with (schemas.ts) and the answers in responses.ts, so
+ * the document cannot drift from what the Worker accepts. Path and query
+ * parameters are built from the same constants the handlers check them with.
+ * test/openapi.test.ts walks the router's routes against `paths`; the node
+ * test validates the document with an OpenAPI 3.1 validator.
+ */
+import { toJsonSchema, type ConversionConfig, type JsonSchema } from "@valibot/to-json-schema";
+import type * as v from "valibot";
+import { MAX_BATCH_USERS, MAX_TTL } from "../config";
+import { DEVICE_MAX, MAX_SEQ, USER_ID_MAX } from "../protocol";
+import { DEFAULT_PAGE, MAX_PAGE } from "./api";
+import * as R from "./responses";
+import { BatchBody, BroadcastBody, PushBody } from "./schemas";
+
+/** The contract's name rule (API.md, "Names"), as a JSON Schema pattern. */
+const NAME_PATTERN = "^[A-Za-z0-9._:@-]+$";
+const NAME_PROBE = "Az09._:@-";
+
+/**
+ * schemas.ts checks names with `v.check(isName)`, which JSON Schema cannot
+ * see into. Probe the check itself: it must accept every allowed character,
+ * refuse "" and a space, and its length limit is found by bisection. Any
+ * other kind of check fails the build of the document rather than vanish.
+ */
+function nameCheckSchema(requirement: (input: unknown) => boolean): JsonSchema {
+  if (!requirement(NAME_PROBE) || requirement("") || requirement("a b")) {
+    throw new Error("openapi: a v.check that is not a name check; describe it in openapi.ts");
+  }
+  let lo = 1;
+  let hi = 10_000;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (requirement("a".repeat(mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  return { minLength: 1, maxLength: lo, pattern: NAME_PATTERN };
+}
+
+const conversion: ConversionConfig = {
+  target: "draft-2020-12",
+  errorMode: "throw",
+  overrideAction: ({ valibotAction, jsonSchema }) => {
+    if (valibotAction.type !== "check") return undefined;
+    const { requirement } = valibotAction as unknown as { requirement: (input: unknown) => boolean };
+    return { ...jsonSchema, ...nameCheckSchema(requirement) };
+  },
+};
+
+function schemaOf(schema: v.GenericSchema): JsonSchema {
+  const { $schema: _dialect, ...rest } = toJsonSchema(schema, conversion);
+  return rest;
+}
+
+const SCHEMAS = {
+  PushBody,
+  BatchBody,
+  BroadcastBody,
+  PushResult: R.PushResult,
+  BatchResult: R.BatchResult,
+  BroadcastResult: R.BroadcastResult,
+  PresenceView: R.PresenceView,
+  KickResult: R.KickResult,
+  MessagesPage: R.MessagesPage,
+  StatsResult: R.StatsResult,
+  ErrorBody: R.ErrorBody,
+  Health: R.Health,
+  DevToken: R.DevToken,
+} satisfies Record<string, v.GenericSchema>;
+type SchemaName = keyof typeof SCHEMAS;
+
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: SchemaName, description: string) => ({ description, content: { "application/json": { schema: ref(name) } } });
+
+/** Refusals, each `{ error: { code, message, field? } }`. */
+const ERRORS = {
+  "400": "bad input: the message and `field` name what",
+  "401": "missing or bad credentials",
+  "403": "Origin not allowed (ALLOWED_ORIGINS)",
+  "404": "no such endpoint (dev-only routes when DEV_MODE is off)",
+  "413": "request body over MAX_MESSAGE_BYTES",
+  "415": "Content-Type is not application/json",
+  "426": "not a WebSocket upgrade",
+  "429": "the user already has MAX_SESSIONS_PER_USER sessions",
+  "500": "misconfigured deployment (names the missing secret) or internal error",
+  "503": "the user's object is briefly unavailable: retry (with the same id) after Retry-After",
+} as const;
+type ErrorStatus = keyof typeof ERRORS;
+
+function errors(...statuses: ErrorStatus[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of ["500", ...statuses] as ErrorStatus[]) out[s] = { $ref: `#/components/responses/E${s}` };
+  return out;
+}
+
+const seqSchema = { type: "integer", minimum: 0, maximum: MAX_SEQ };
+const nameSchema = (max: number) => ({ type: "string", minLength: 1, maxLength: max, pattern: NAME_PATTERN });
+const param = (name: string, where: "path" | "query", schema: object, description: string, required = where === "path") => ({
+  name,
+  in: where,
+  required,
+  description,
+  schema,
+});
+const userIdParam = param("userId", "path", nameSchema(USER_ID_MAX), "the user");
+const userQuery = param("user", "query", nameSchema(USER_ID_MAX), "the user", true);
+
+const SERVER = [{ apiKey: [] }];
+const PUBLIC: never[] = [];
+const DEV_ONLY = "Development only: exists when DEV_MODE=1 (`npm run dev`); every /dev path answers 404 in a deployment.";
+
+function body(name: SchemaName, description: string) {
+  return { required: true, description, content: { "application/json": { schema: ref(name) } } };
+}
+
+function paths(): Record<string, Record<string, unknown>> {
+  return {
+    "/healthz": {
+      get: { operationId: "health", tags: ["meta"], summary: "Liveness", security: PUBLIC, responses: { "200": json("Health", "up"), ...errors() } },
+    },
+    "/openapi.json": {
+      get: {
+        operationId: "openapi",
+        tags: ["meta"],
+        summary: "This document",
+        security: PUBLIC,
+        responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } }, ...errors() },
+      },
+    },
+    "/v1/connect": {
+      get: {
+        operationId: "connect",
+        tags: ["client"],
+        summary: "Open a WebSocket session (client)",
+        description:
+          "WebSocket upgrade. The client token travels as `Authorization: Bearer <jwt>`, as the subprotocol pair " +
+          "`switchboard.v1, bearer.<jwt>` (browsers), or as `?token=`. The frames are in the README's WebSocket protocol section.",
+        security: [{ clientToken: [] }],
+        parameters: [
+          param("device", "query", nameSchema(DEVICE_MAX), "a stable name for this browser or phone; assigned when absent", false),
+          param("since", "query", seqSchema, "resume after this seq", false),
+          param("token", "query", { type: "string" }, "the client token, when neither header nor subprotocol can carry it", false),
+        ],
+        responses: { "101": { description: "Switching Protocols: the session is open" }, ...errors("400", "401", "403", "426", "429") },
+      },
+    },
+    "/v1/users/{userId}/messages": {
+      post: {
+        operationId: "push",
+        tags: ["server"],
+        summary: "Push to every session of one user",
+        security: SERVER,
+        parameters: [userIdParam],
+        requestBody: body("PushBody", `data is required; ttl 0-${MAX_TTL} s (0: live-only)`),
+        responses: { "200": json("PushResult", "delivered (and stored unless live-only)"), ...errors("400", "401", "413", "415", "503") },
+      },
+      get: {
+        operationId: "messages",
+        tags: ["server"],
+        summary: "The user's stored messages after `since`, oldest first",
+        security: SERVER,
+        parameters: [
+          userIdParam,
+          param("since", "query", { ...seqSchema, default: 0 }, "messages after this seq", false),
+          param("limit", "query", { type: "integer", minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE }, "page size", false),
+        ],
+        responses: { "200": json("MessagesPage", "one page"), ...errors("400", "401", "503") },
+      },
+    },
+    "/v1/users/{userId}/presence": {
+      get: {
+        operationId: "presence",
+        tags: ["server"],
+        summary: "The user's live sessions",
+        security: SERVER,
+        parameters: [userIdParam],
+        responses: { "200": json("PresenceView", "presence"), ...errors("400", "401", "503") },
+      },
+    },
+    "/v1/users/{userId}/sessions": {
+      delete: {
+        operationId: "kick",
+        tags: ["server"],
+        summary: "Close the user's sessions (close code 4001: clients do not reconnect)",
+        security: SERVER,
+        parameters: [
+          userIdParam,
+          param("device", "query", nameSchema(DEVICE_MAX), "only this device's sessions", false),
+          param("session", "query", { type: "string", minLength: 1, maxLength: 128 }, "only this session (not with device)", false),
+        ],
+        responses: { "200": json("KickResult", "closed"), ...errors("400", "401", "503") },
+      },
+    },
+    "/v1/messages": {
+      post: {
+        operationId: "pushMany",
+        tags: ["server"],
+        summary: `Push one message to up to ${MAX_BATCH_USERS} users`,
+        description: "A bad or unavailable user fails only its own entry of `results`.",
+        security: SERVER,
+        requestBody: body("BatchBody", "the push body plus userIds"),
+        responses: { "200": json("BatchResult", "one entry per user, in order"), ...errors("400", "401", "413", "415") },
+      },
+    },
+    "/v1/broadcast": {
+      post: {
+        operationId: "broadcast",
+        tags: ["server"],
+        summary: "Push to every user online now (live-only unless ttl is given)",
+        security: SERVER,
+        requestBody: body("BroadcastBody", "data, and optionally id and ttl"),
+        responses: { "200": json("BroadcastResult", "how far it reached"), ...errors("400", "401", "413", "415") },
+      },
+    },
+    "/v1/stats": {
+      get: {
+        operationId: "stats",
+        tags: ["server"],
+        summary: "Online users and sessions across the deployment",
+        security: SERVER,
+        responses: { "200": json("StatsResult", "counts"), ...errors("401", "503") },
+      },
+    },
+    "/dev/token": {
+      get: {
+        operationId: "devToken",
+        tags: ["dev"],
+        summary: "Mint a client token (needs JWT_SECRET)",
+        description: DEV_ONLY,
+        "x-dev-only": true,
+        security: PUBLIC,
+        parameters: [userQuery, param("ttl", "query", { type: "integer", minimum: 1, maximum: 86_400, default: 3600 }, "seconds", false)],
+        responses: { "200": json("DevToken", "a token"), ...errors("400", "404") },
+      },
+    },
+    "/dev/presence": {
+      get: {
+        operationId: "devPresence",
+        tags: ["dev"],
+        summary: "The presence API without the API key",
+        description: DEV_ONLY,
+        "x-dev-only": true,
+        security: PUBLIC,
+        parameters: [userQuery],
+        responses: { "200": json("PresenceView", "presence"), ...errors("400", "404") },
+      },
+    },
+    "/dev/push": {
+      post: {
+        operationId: "devPush",
+        tags: ["dev"],
+        summary: "The push API without the API key",
+        description: DEV_ONLY,
+        "x-dev-only": true,
+        security: PUBLIC,
+        parameters: [userQuery],
+        requestBody: body("PushBody", "as for push"),
+        responses: { "200": json("PushResult", "pushed"), ...errors("400", "404", "413", "415") },
+      },
+    },
+    "/dev/api": {
+      get: {
+        operationId: "devApiReference",
+        tags: ["dev"],
+        summary: "This document as a browsable page",
+        description: DEV_ONLY,
+        "x-dev-only": true,
+        security: PUBLIC,
+        responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } }, ...errors("404") },
+      },
+    },
+  };
+}
+
+function buildDocument(): Record<string, unknown> {
+  const schemas: Record<string, JsonSchema> = {};
+  for (const [name, schema] of Object.entries(SCHEMAS)) schemas[name] = schemaOf(schema);
+  const responses: Record<string, unknown> = {};
+  for (const [status, description] of Object.entries(ERRORS)) responses[`E${status}`] = json("ErrorBody", description);
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Switchboard",
+      version: "1",
+      description:
+        "Push a message to every live WebSocket session of one user, from one HTTP call. Server endpoints take " +
+        "`Authorization: Bearer <API_KEY>`; clients connect with a JWT. Every refusal is `{ error: { code, message, field? } }`.",
+    },
+    servers: [{ url: "/" }],
+    tags: [
+      { name: "server", description: "the server API (API key)" },
+      { name: "client", description: "WebSocket sessions (client token)" },
+      { name: "meta", description: "public" },
+      { name: "dev", description: "development only (DEV_MODE=1)" },
+    ],
+    paths: paths(),
+    components: {
+      schemas,
+      responses,
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "the deployment's API_KEY" },
+        clientToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "a client token: HS256 with JWT_SECRET, or RS256/ES256 against JWT_PUBLIC_KEYS" },
+      },
+    },
+  };
+}
+
+let cached: string | undefined;
+
+/** The document as JSON text, built once per isolate. */
+export function openApiJson(): string {
+  cached ??= JSON.stringify(buildDocument());
+  return cached;
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  return JSON.parse(openApiJson()) as Record<string, unknown>;
+}
