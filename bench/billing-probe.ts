@@ -18,7 +18,7 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import WebSocket from "ws";
 import { applyPatch, bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
-import { signJwt } from "./lib/jwt.ts";
+import { clientToken } from "../scripts/lib/tokens.ts";
 import { table } from "./lib/stats.ts";
 import { ROOT } from "../scripts/lib/workerd.ts";
 
@@ -180,7 +180,7 @@ export async function probe(argv: string[]): Promise<void> {
     for (const userId of users) {
       for (let d = 0; d < 2; d++) {
         const ws = new WebSocket(`${server.base.replace("http", "ws")}/v1/connect?device=dev${d}`, {
-          headers: { Authorization: `Bearer ${signJwt(secrets.jwtSecret, userId)}` },
+          headers: { Authorization: `Bearer ${clientToken(secrets.jwtSecret, userId)}` },
           perMessageDeflate: false,
         });
         await new Promise<void>((resolve, reject) => {

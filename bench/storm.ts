@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { connect, type SwitchboardClient } from "../client/src/index.ts";
+import { connect, type SwitchboardClient } from "../packages/client/src/index.ts";
 import { Service } from "../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../scripts/lib/tokens.ts";
 import { ROOT } from "../scripts/lib/workerd.ts";

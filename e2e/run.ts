@@ -21,6 +21,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { connect } from "../packages/client/src/index.ts";
+import type { PushAnswer } from "../scripts/lib/api.ts";
 import { startWrangler, type DevServer } from "./wrangler.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -121,15 +122,6 @@ async function pushFromPage(page: Page, text: string, target: "all" | "except" |
 }
 
 // ---- server helpers ----
-
-interface PushAnswer {
-  id: string;
-  seq: number | null;
-  delivered: number;
-  sessions: number;
-  stored: boolean;
-  duplicate: boolean;
-}
 
 async function pushFromServer(base: string, user: string, body: Record<string, unknown>): Promise<PushAnswer> {
   const res = await fetch(`${base}/dev/push?user=${encodeURIComponent(user)}`, {

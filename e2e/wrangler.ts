@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePorts } from "../scripts/lib/janitor.ts";
 
 export interface DevServer {
   baseUrl: string;
@@ -16,27 +16,11 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePorts(count: number, from: number, to: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let port = from; port <= to && ports.length < count; port++) {
-    if (await portIsFree(port)) ports.push(port);
-  }
-  if (ports.length < count) throw new Error(`e2e: need ${count} free ports in ${from}-${to}, found ${ports.length}`);
-  return ports;
-}
-
 export async function startWrangler(root: string, timeoutMs: number): Promise<DevServer> {
   // wrangler's inspector defaults to 9229, inside the range other tools on
   // this machine use, so it gets a port of ours too.
   const [port, inspectorPort] = await freePorts(2, 8800, 8849);
+  if (port === undefined || inspectorPort === undefined) throw new Error("e2e: no free ports");
   const stateDir = await mkdtemp(join(tmpdir(), "switchboard-e2e-state-"));
   const lines: string[] = [];
   const child: ChildProcess = spawn(

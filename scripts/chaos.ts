@@ -22,7 +22,7 @@
 import { runMass, runSlow } from "./lib/chaosExtras.ts";
 import { chaosFailures, printChaos, runChaos } from "./lib/chaosRun.ts";
 import { printCrashCounts, runCrashCounts } from "./lib/crashCounts.ts";
-import { seedFrom } from "./lib/rng.ts";
+import { seedFrom } from "./lib/random.ts";
 
 const argv = process.argv.slice(2);
 const num = (flag: string, fallback: number): number => {

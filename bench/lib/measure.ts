@@ -1,5 +1,5 @@
 /** Derived figures for one measured push window, shared by bench/run.ts and bench/profile.ts. */
-import type { PushResult, Target } from "./messages.ts";
+import type { ConnectResult, PushResult, Target } from "./messages.ts";
 import { machineCpu } from "./proc.ts";
 import type { Server } from "./servers.ts";
 
@@ -43,4 +43,14 @@ export interface Secrets {
 
 export function targetOf(s: Server, secrets: Secrets): Target {
   return { kind: s.kind, base: s.base, pid: s.pid, apiKey: secrets.apiKey, jwtSecret: secrets.jwtSecret };
+}
+
+export const KINDS = ["product", "baseline"] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** Servers are stopped with sockets open; workerd would drain them for ~5 s first. */
+export const STOP_GRACE_MS = 500;
+
+export function checkConnect(what: string, r: ConnectResult, problems: string[]): void {
+  if (r.failed > 0) problems.push(`${what}: ${r.failed} connects failed (${r.errors.join("; ")})`);
 }

@@ -10,7 +10,7 @@ import { type ChildProcess, spawnSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "../../scripts/lib/workerd.ts";
-import { hookCleanup, portFree, tempDir, track } from "../../scripts/lib/janitor.ts";
+import { freePorts, hookCleanup, tempDir, track } from "../../scripts/lib/janitor.ts";
 import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
 
 export { hookCleanup, tempDir, track };
@@ -20,17 +20,10 @@ export const PORT_MIN = 9100;
 export const PORT_MAX = 9199;
 export const BASELINE_SCRIPT = join(ROOT, "bench/baseline/worker.js");
 
-const claimed = new Set<number>();
 /** A free port in 9100-9199 not handed out before by this process. */
 export async function pickPort(): Promise<number> {
-  for (let port = PORT_MIN; port <= PORT_MAX; port++) {
-    if (claimed.has(port)) continue;
-    if (await portFree(port)) {
-      claimed.add(port);
-      return port;
-    }
-  }
-  throw new Error("no free port in 9100-9199");
+  const [port] = await freePorts(1, PORT_MIN, PORT_MAX);
+  return port as number;
 }
 
 /** Switchboard, bundled by wrangler exactly as `npm run serve` bundles it. */

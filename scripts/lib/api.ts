@@ -1,13 +1,9 @@
 /** The server API from Node (fetch), for the suites' clean traffic and checks. */
 
-export interface PushAnswer {
-  id: string;
-  seq: number | null;
-  delivered: number;
-  sessions: number;
-  stored: boolean;
-  duplicate: boolean;
-}
+import type { PushResult } from "../../src/hub/rpc.ts";
+
+/** The push answer is the user object's RPC result, passed through as JSON (docs/http-api.md). */
+export type PushAnswer = PushResult;
 
 export interface Presence {
   userId: string;

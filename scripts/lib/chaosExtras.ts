@@ -5,7 +5,7 @@
  */
 import { Api } from "./api.ts";
 import { massDisconnect, type MassResult } from "./massDrop.ts";
-import { sleep } from "./rng.ts";
+import { sleep } from "./time.ts";
 import { Service } from "./service.ts";
 import { slowConsumer, type SlowResult } from "./slowConsumer.ts";
 import { Supervisor } from "./supervisor.ts";

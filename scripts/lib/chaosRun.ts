@@ -17,11 +17,16 @@
  * accepted if received and never required — but every seq must still be unique
  * and in order, and every seq the log holds must map to one id.
  */
-import WebSocket from "ws";
 import { Api } from "./api.ts";
-import { rng, sleep, type Rng } from "./rng.ts";
+import { check } from "./chaos/checker.ts";
+import { Device } from "./chaos/device.ts";
+import type { ChaosReport, PushRecord } from "./chaos/report.ts";
+import { rng, type Rng } from "./random.ts";
+import { sleep } from "./time.ts";
 import { Service } from "./service.ts";
 import { claimsFor, hs256 } from "./tokens.ts";
+
+export { chaosFailures, printChaos, type ChaosReport, type DeviceReport } from "./chaos/report.ts";
 
 export interface ChaosOptions {
   seed: number;
@@ -39,190 +44,8 @@ export interface ChaosOptions {
   injectLoss?: number;
 }
 
-export interface DeviceReport {
-  user: string;
-  device: string;
-  sessions: number;
-  cleanDrops: number;
-  abruptDrops: number;
-  killedDrops: number;
-  received: number;
-  lost: number[];
-  duplicated: number;
-  reordered: number;
-  notRecovered: Array<{ since: number; head: number }>;
-  mismatched: string[];
-}
-
-export interface ChaosReport {
-  seed: number;
-  seconds: number;
-  pushes: { attempted: number; answered: number; duplicateAnswers: number; failedOnce: number; retriedAnswered: number; unanswered: number };
-  unansweredReceived: number;
-  storedUnansweredNotReceived: number;
-  restarts: number;
-  unexpectedExits: number;
-  devices: DeviceReport[];
-  lost: number;
-  duplicated: number;
-  reordered: number;
-  notRecovered: number;
-  integrity: string[];
-  flagged: string[];
-}
-
 const SECRET = "chaos-jwt-secret-0123456789abcdef";
 const API_KEY = "chaos-api-key-0123456789abcdef";
-
-interface Arrival {
-  seq: number;
-  id: string;
-}
-
-class Device {
-  readonly user: string;
-  readonly name: string;
-  readonly token: string;
-  ws: WebSocket | undefined;
-  connecting = false;
-  welcomed = false;
-  /** The highest seq delivered to the "app" (SDK dedupe point). */
-  lastSeq = 0;
-  /** Seqs the app got, in order (after dedupe). */
-  readonly delivered: Arrival[] = [];
-  readonly seen = new Set<number>();
-  duplicated = 0;
-  reordered = 0;
-  readonly notRecovered: Array<{ since: number; head: number }> = [];
-  sessions = 0;
-  cleanDrops = 0;
-  abruptDrops = 0;
-  killedDrops = 0;
-  lastAckSent = 0;
-  /** Checker self-test: frames to swallow as if the network lost them. */
-  swallow = 0;
-  #closeCause: "clean" | "abrupt" | undefined;
-
-  constructor(user: string, name: string, token: string) {
-    this.user = user;
-    this.name = name;
-    this.token = token;
-  }
-
-  get open(): boolean {
-    return this.ws !== undefined && this.ws.readyState === WebSocket.OPEN && this.welcomed;
-  }
-
-  connect(wsBase: string): Promise<boolean> {
-    if (this.connecting || this.ws !== undefined) return Promise.resolve(false);
-    this.connecting = true;
-    const since = this.lastSeq;
-    return new Promise((resolve) => {
-      const ws = new WebSocket(`${wsBase}/v1/connect?device=${this.name}&since=${since}`, {
-        headers: { Authorization: `Bearer ${this.token}` },
-        perMessageDeflate: false,
-        handshakeTimeout: 5000,
-      });
-      let settled = false;
-      const settle = (ok: boolean) => {
-        if (settled) return;
-        settled = true;
-        this.connecting = false;
-        resolve(ok);
-      };
-      ws.on("message", (data: WebSocket.RawData, isBinary: boolean) => {
-        if (isBinary) return;
-        const text = data.toString();
-        if (text === "pong") return;
-        let frame: { type?: unknown; seq?: unknown; id?: unknown; head?: unknown; recovered?: unknown };
-        try {
-          frame = JSON.parse(text) as typeof frame;
-        } catch {
-          return;
-        }
-        if (frame.type === "welcome") {
-          this.welcomed = true;
-          this.sessions++;
-          if (frame.recovered === false) this.notRecovered.push({ since, head: Number(frame.head) });
-          settle(true);
-          return;
-        }
-        if (frame.type === "message" && typeof frame.seq === "number") this.arrive(frame.seq, String(frame.id));
-      });
-      ws.on("open", () => {
-        this.ws = ws;
-      });
-      ws.on("close", () => {
-        if (this.ws === ws) {
-          if (this.#closeCause === "clean") this.cleanDrops++;
-          else if (this.#closeCause === "abrupt") this.abruptDrops++;
-          else this.killedDrops++;
-        }
-        this.#closeCause = undefined;
-        if (this.ws === ws) this.ws = undefined;
-        this.welcomed = false;
-        settle(false);
-      });
-      ws.on("error", () => {
-        settle(false);
-      });
-      ws.on("unexpected-response", (_req, res) => {
-        res.resume();
-        ws.terminate();
-        settle(false);
-      });
-    });
-  }
-
-  /** The SDK's rule: a seq at or below the last one delivered is a duplicate and is dropped. */
-  arrive(seq: number, id: string): void {
-    if (this.swallow > 0 && seq > 3) {
-      this.swallow--;
-      return;
-    }
-    if (this.seen.has(seq)) {
-      this.duplicated++;
-      return;
-    }
-    this.seen.add(seq);
-    if (seq <= this.lastSeq) {
-      // Never seen, but older than what the app already has: the SDK drops it — a loss.
-      this.reordered++;
-      return;
-    }
-    this.lastSeq = seq;
-    this.delivered.push({ seq, id });
-  }
-
-  drop(kind: "clean" | "abrupt"): void {
-    const ws = this.ws;
-    if (ws === undefined) return;
-    this.#closeCause = kind;
-    if (kind === "clean") ws.close(1000, "bye");
-    else ws.terminate();
-  }
-
-  heartbeat(): void {
-    if (this.open) this.ws?.send("ping");
-  }
-
-  ack(): void {
-    if (this.open && this.lastSeq > this.lastAckSent) {
-      this.ws?.send(JSON.stringify({ type: "ack", seq: this.lastSeq }));
-      this.lastAckSent = this.lastSeq;
-    }
-  }
-}
-
-interface PushRecord {
-  user: string;
-  id: string;
-  /** Seq from a 200 answer (first or retry). */
-  seq: number | undefined;
-  duplicateAnswer: boolean;
-  failedOnce: boolean;
-}
-
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const r: Rng = rng(o.seed);
@@ -381,86 +204,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const d of devices) d.drop("clean");
 
     // ---- the checker
-    const byUser = new Map<string, PushRecord[]>();
-    for (const p of pushes) {
-      const list = byUser.get(p.user) ?? [];
-      list.push(p);
-      byUser.set(p.user, list);
-    }
-    for (const p of pushes) {
-      if (p.seq !== undefined) report.pushes.answered++;
-      else report.pushes.unanswered++;
-      if (p.duplicateAnswer) report.pushes.duplicateAnswers++;
-    }
-    for (const user of users) {
-      const log = logs.get(user);
-      const logById = new Map<string, number>();
-      const logBySeq = new Map<number, string>();
-      if (log !== undefined) {
-        let expect = 1;
-        for (const m of log.messages) {
-          if (m.seq !== expect) report.integrity.push(`${user}: log seq ${m.seq} where ${expect} was next (gap or disorder)`);
-          expect = m.seq + 1;
-          if (logById.has(m.id)) report.integrity.push(`${user}: id ${m.id} stored twice (seq ${logById.get(m.id)} and ${m.seq})`);
-          logById.set(m.id, m.seq);
-          logBySeq.set(m.seq, m.id);
-        }
-        if (log.messages.length > 0 && expect - 1 !== log.head) report.integrity.push(`${user}: head ${log.head} but last stored seq ${expect - 1}`);
-      }
-      const answered = new Map<number, string>();
-      for (const p of byUser.get(user) ?? []) {
-        if (p.seq === undefined) continue;
-        if (answered.has(p.seq) && answered.get(p.seq) !== p.id) report.integrity.push(`${user}: seq ${p.seq} answered for ${answered.get(p.seq)} and ${p.id}`);
-        answered.set(p.seq, p.id);
-        if (log !== undefined && logBySeq.get(p.seq) !== p.id) {
-          report.integrity.push(`${user}: ${p.id} was answered seq ${p.seq}, the log has ${String(logBySeq.get(p.seq))} there`);
-        }
-      }
-      const unansweredIds = new Set((byUser.get(user) ?? []).filter((p) => p.seq === undefined).map((p) => p.id));
-      for (const d of devices.filter((x) => x.user === user)) {
-        const got = new Map(d.delivered.map((a) => [a.seq, a.id]));
-        const lost: number[] = [];
-        for (const [seq, id] of answered) {
-          if (!got.has(seq)) lost.push(seq);
-          else if (got.get(seq) !== id) report.integrity.push(`${user}/${d.name}: seq ${seq} arrived as ${String(got.get(seq))}, answered as ${id}`);
-        }
-        // Stored but unanswered: accepted if received, never required (only counted).
-        for (const [seq, id] of logBySeq) {
-          if (unansweredIds.has(id)) {
-            if (got.has(seq)) report.unansweredReceived++;
-            else report.storedUnansweredNotReceived++;
-          }
-        }
-        for (const a of d.delivered) {
-          const logId = logBySeq.get(a.seq);
-          if (log !== undefined && logId !== a.id) report.integrity.push(`${user}/${d.name}: received seq ${a.seq} as ${a.id}, the log has ${String(logId)}`);
-        }
-        const mismatched: string[] = [];
-        for (const nr of d.notRecovered) {
-          // Resuming beyond head means the server forgot a message it had delivered.
-          if (nr.since > nr.head) mismatched.push(`resumed at ${nr.since} beyond head ${nr.head}: delivered messages were lost`);
-        }
-        report.devices.push({
-          user,
-          device: d.name,
-          sessions: d.sessions,
-          cleanDrops: d.cleanDrops,
-          abruptDrops: d.abruptDrops,
-          killedDrops: d.killedDrops,
-          received: d.delivered.length,
-          lost,
-          duplicated: d.duplicated,
-          reordered: d.reordered,
-          notRecovered: d.notRecovered,
-          mismatched,
-        });
-        report.lost += lost.length;
-        report.duplicated += d.duplicated;
-        report.reordered += d.reordered;
-        report.notRecovered += d.notRecovered.length;
-        for (const m of mismatched) report.integrity.push(`${user}/${d.name}: ${m}`);
-      }
-    }
+    check(report, users, pushes, logs, devices);
   } finally {
     stop = true;
     for (const t of timers) clearInterval(t);
@@ -471,44 +215,4 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   }
   report.seconds = (Date.now() - started) / 1000;
   return report;
-}
-
-export function chaosFailures(rep: ChaosReport): string[] {
-  const out: string[] = [];
-  if (rep.lost > 0) out.push(`${rep.lost} answered seq(s) lost`);
-  if (rep.reordered > 0) out.push(`${rep.reordered} seq(s) arrived out of order (the SDK drops them: loss)`);
-  for (const i of rep.integrity.slice(0, 30)) out.push(`integrity: ${i}`);
-  if (rep.restarts < 2) out.push(`only ${rep.restarts} restart(s)`);
-  if (rep.unexpectedExits > 0) out.push(`workerd exited unexpectedly ${rep.unexpectedExits} time(s)`);
-  if (rep.pushes.answered === 0) out.push("no push was answered");
-  return out;
-}
-
-export function printChaos(rep: ChaosReport, log: (line: string) => void): void {
-  const sum = (f: (d: DeviceReport) => number) => rep.devices.reduce((n, d) => n + f(d), 0);
-  log("");
-  log(`chaos summary (seed ${rep.seed}, ${rep.seconds.toFixed(1)} s): ${rep.devices.length} devices, ${rep.restarts} SIGKILL+restart`);
-  log(
-    `  pushes: ${rep.pushes.attempted} attempted, ${rep.pushes.answered} answered (${rep.pushes.duplicateAnswers} as duplicate on retry), ` +
-      `${rep.pushes.failedOnce} failed once, ${rep.pushes.retriedAnswered} answered on retry, ${rep.pushes.unanswered} never answered`,
-  );
-  log(`  never-answered pushes found stored: received ${rep.unansweredReceived}, not received ${rep.storedUnansweredNotReceived} (device×message)`);
-  log(
-    `  sessions: ${sum((d) => d.sessions)} (drops: ${sum((d) => d.cleanDrops)} clean, ${sum((d) => d.abruptDrops)} abrupt, ${sum((d) => d.killedDrops)} by SIGKILL)`,
-  );
-  log(`  received after dedupe: ${sum((d) => d.received)} (device×message)`);
-  log(`  lost ${rep.lost} / duplicated ${rep.duplicated} / reordered ${rep.reordered}   (duplicated = redelivered, dropped by seq dedupe)`);
-  log(`  recovered:false welcomes: ${rep.notRecovered}`);
-  for (const d of rep.devices.filter((x) => x.lost.length > 0 || x.reordered > 0).slice(0, 10)) {
-    log(`    ${d.user}/${d.device}: lost ${JSON.stringify(d.lost.slice(0, 20))} reordered ${d.reordered}`);
-  }
-  const kinds = new Map<string, number>();
-  for (const line of rep.flagged) {
-    const key = line.replace(/[0-9a-f]{8,}|\d+/g, "#").slice(0, 160);
-    kinds.set(key, (kinds.get(key) ?? 0) + 1);
-  }
-  for (const [k, n] of kinds) log(`  workerd log: ${n}× ${k}`);
-  const f = chaosFailures(rep);
-  log(f.length === 0 ? "chaos: zero lost, integrity holds" : `chaos: FAILED (${f.length}):`);
-  for (const line of f) log(`  ${line}`);
 }

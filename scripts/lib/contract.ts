@@ -1,5 +1,5 @@
 /**
- * The wire contract (shared/API.md + README) as an oracle for the suites:
+ * The wire contract (shared/API.md + docs/http-api.md and docs/protocol.md) as an oracle for the suites:
  * what the service must answer for a given input, written from the documents,
  * not from src/. Where the documents leave an order open (several things wrong
  * at once), the oracle accepts any of the applicable refusals.
@@ -20,7 +20,7 @@ export const DOCUMENTED_STATUS = new Set([101, 200, 400, 401, 403, 404, 413, 415
 /** Close codes the service documents, plus the RFC 6455 codes the runtime itself uses for protocol errors. */
 export const DOCUMENTED_CLOSE = new Set([1000, 1008, 1009, 1011, 4001, 4002, 4029]);
 export const RUNTIME_CLOSE = new Set([1002, 1006, 1007]);
-/** Error-frame codes (README "WebSocket protocol"). */
+/** Error-frame codes (docs/protocol.md). */
 export const FRAME_ERRORS = new Set(["bad_json", "bad_frame", "unknown_type", "binary_not_supported", "bad_ack", "internal"]);
 
 /** `since`/`limit`-like values: decimal digits, 0 … 2^53-1. */

@@ -15,7 +15,7 @@
  */
 import WebSocket from "ws";
 import { Api, type Stats } from "./api.ts";
-import { sleep } from "./rng.ts";
+import { sleep } from "./time.ts";
 import { Service } from "./service.ts";
 import { Supervisor } from "./supervisor.ts";
 import { claimsFor, hs256 } from "./tokens.ts";

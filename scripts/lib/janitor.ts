@@ -1,7 +1,8 @@
 /**
- * What the dev scripts (bench, fuzz, chaos) leave behind must go when they
- * exit, however they exit: workerd children are killed, temp dirs removed.
- * One registry per process, hooked on first use.
+ * What the dev scripts (bench, fuzz, chaos, e2e) leave behind must go when
+ * they exit, however they exit: workerd children are killed, temp dirs
+ * removed. One registry per process, hooked on first use. And the ports they
+ * listen on: free ones, from each suite's own range.
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -66,4 +67,26 @@ export function portFree(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+const claimed = new Set<number>();
+
+/**
+ * `count` free ports in [from, to], trying `preferred` first and wrapping
+ * around, never one this process handed out before (a stopped server's port
+ * may look free while its successor is still starting).
+ */
+export async function freePorts(count: number, from: number, to: number, preferred = from): Promise<number[]> {
+  const ports: number[] = [];
+  const span = to - from + 1;
+  for (let i = 0; i < span && ports.length < count; i++) {
+    const port = from + ((((preferred - from + i) % span) + span) % span);
+    if (claimed.has(port)) continue;
+    if (await portFree(port)) {
+      claimed.add(port);
+      ports.push(port);
+    }
+  }
+  if (ports.length < count) throw new Error(`need ${count} free port(s) in ${from}-${to}, found ${ports.length}`);
+  return ports;
 }

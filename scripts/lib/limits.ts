@@ -7,7 +7,7 @@
  */
 import type { Api } from "./api.ts";
 import { errorShape, rawRequest } from "./rawHttp.ts";
-import { sleep } from "./rng.ts";
+import { sleep } from "./time.ts";
 import { isOpen, openSession, type Session } from "./wsSession.ts";
 
 export interface LimitRow {

@@ -6,7 +6,7 @@
  */
 import WebSocket from "ws";
 import type { Api } from "./api.ts";
-import { sleep } from "./rng.ts";
+import { sleep } from "./time.ts";
 import type { Service } from "./service.ts";
 
 export interface MassOptions {

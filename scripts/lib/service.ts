@@ -9,7 +9,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hookCleanup, portFree, tempDir, track } from "./janitor.ts";
+import { freePorts, hookCleanup, tempDir, track } from "./janitor.ts";
 import type { ExitRecord } from "./supervisor.ts";
 import { buildWorker, KNOBS, ROOT, startWorkerd, writeConfig } from "./workerd.ts";
 import { COMPATIBILITY_DATE } from "./wranglerConfig.ts";
@@ -20,11 +20,8 @@ export const PORT_MAX = 9299;
 
 /** The first free port from `preferred` upward, within 9200-9299. */
 export async function pickPort(preferred: number): Promise<number> {
-  for (let i = 0; i <= PORT_MAX - PORT_MIN; i++) {
-    const port = PORT_MIN + ((preferred - PORT_MIN + i) % (PORT_MAX - PORT_MIN + 1));
-    if (await portFree(port)) return port;
-  }
-  throw new Error("no free port in 9200-9299");
+  const [port] = await freePorts(1, PORT_MIN, PORT_MAX, preferred);
+  return port as number;
 }
 
 let built: string | undefined;

@@ -7,7 +7,7 @@
  */
 import type { Socket } from "node:net";
 import type { Api } from "./api.ts";
-import { sleep } from "./rng.ts";
+import { sleep } from "./time.ts";
 import type { Service } from "./service.ts";
 import { isOpen, openSession, type Session } from "./wsSession.ts";
 

@@ -80,3 +80,8 @@ export function hs256Raw(header: Record<string, unknown>, claims: Claims, secret
   const mac = createHmac("sha256", typeof secret === "string" ? Buffer.from(secret) : Buffer.from(secret)).update(input).digest();
   return `${input}.${mac.toString("base64url")}`;
 }
+
+/** A client token for `sub` as an app server would mint it (HS256, sub/iat/exp), synchronously: for load generators that mint thousands. */
+export function clientToken(secret: string, sub: string, ttlSeconds = 3600): string {
+  return hs256Raw({ typ: "JWT" }, claimsFor(sub, ttlSeconds), secret);
+}

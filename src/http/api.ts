@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "./env";
-import type * as wire from "../../packages/server/src/wire";
+import type * as wire from "../../packages/server/src/wire.ts";
 import type { MessagesPage, PushRequest } from "../hub/rpc";
 import { isDevice, isUserId, parseSeq, withData } from "../protocol";
 import { shardName } from "../stats/shardKey";

@@ -7,7 +7,7 @@
  * (packages/server/src/wire.ts) stop describing the same JSON.
  */
 import * as v from "valibot";
-import type * as wire from "../../packages/server/src/wire";
+import type * as wire from "../../packages/server/src/wire.ts";
 import type { BatchBody, BroadcastBody, PushBody } from "./schemas";
 
 const count = (what: string) => v.pipe(v.number(), v.integer(), v.minValue(0), v.description(what));

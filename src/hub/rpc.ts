@@ -14,8 +14,8 @@ export interface PushRequest {
 
 // The answers the Worker passes through as they are: one definition, shared
 // with @switchboard/server (and checked against src/http/responses.ts).
-export type { PresenceView, PushResult, SessionView } from "../../packages/server/src/wire";
-import type { StoredMessage } from "../../packages/server/src/wire";
+export type { PresenceView, PushResult, SessionView } from "../../packages/server/src/wire.ts";
+import type { StoredMessage } from "../../packages/server/src/wire.ts";
 
 export interface KickRequest {
   device?: string | undefined;

@@ -19,7 +19,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WsWebSocket from "ws";
-import { connect as sdkConnect } from "../../client/src/index.ts";
+import { connect as sdkConnect } from "../../packages/client/src/index.ts";
 import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
 import { Service } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
