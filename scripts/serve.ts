@@ -7,14 +7,19 @@
  *   JWT_SECRET=… API_KEY=… npm run serve -- --no-supervise   # exit when workerd exits
  *
  * Secrets and knobs come from the environment (see README "Limits and knobs");
- * it refuses to start without JWT_SECRET (or JWT_PUBLIC_KEYS) and API_KEY.
+ * it refuses to start without JWT_SECRET (or JWT_PUBLIC_KEYS) and API_KEY, with
+ * the development values from .dev.vars, and with anything the Worker's own
+ * config check would refuse (a JWT_SECRET under 32 bytes, an API_KEY under 16
+ * characters, a malformed knob): better no listener than one that answers
+ * every request 500 `misconfigured`.
  *
  * Supervised by default: when workerd exits on its own (a crash; the abort
  * when it runs out of file descriptors, see docs/guarantees.md "Mass
  * disconnect"), it is started again on the same config and data dir after
  * 0.1 s, 1 s, then 5 s; clients reconnect and resume with ?since=. After more
- * than 5 exits within a minute it gives up and exits 1. SIGINT/SIGTERM/SIGHUP
- * stop workerd and exit 0, never restart. `--no-supervise` (for an outer
+ * than 5 exits within a minute it gives up and exits 1. SIGINT/SIGTERM/SIGHUP,
+ * or its parent going away (npm's shell, killed), stop workerd (SIGKILL after
+ * 3 s) and exit 0, never restart. `--no-supervise` (for an outer
  * supervisor such as systemd's Restart=) exits with workerd.
  *
  * Other environment:
@@ -26,6 +31,8 @@ import { join, resolve } from "node:path";
 import { Supervisor, type ExitRecord, type Supervised } from "./lib/supervisor.ts";
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "./lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "./lib/wranglerConfig.ts";
+import { watchParent } from "./lib/processTree.ts";
+import { configRefusal } from "./lib/serveConfig.ts";
 
 const argv = process.argv.slice(2);
 const supervise = !argv.includes("--no-supervise");
@@ -48,10 +55,23 @@ if (missing.length > 0) {
   console.error(`switchboard serve: refusing to start; set ${missing.join(" and ")} in the environment.`);
   process.exit(1);
 }
+const refusal = configRefusal(process.env);
+if (refusal !== undefined) {
+  console.error(`switchboard serve: refusing to start: ${refusal}.`);
+  process.exit(1);
+}
 if (nofile !== undefined && !(Number.isSafeInteger(nofile) && nofile > 0)) {
   console.error(`switchboard serve: SWITCHBOARD_NOFILE must be a positive integer, not ${JSON.stringify(nofileRaw)}`);
   process.exit(1);
 }
+
+/**
+ * How long workerd may take to stop after SIGTERM before it is SIGKILLed. It
+ * drains connections on SIGTERM and does not exit while a client holds a
+ * hibernatable WebSocket (observed: >10 s), so the grace has to be short; a
+ * client reconnects and resumes with ?since= either way.
+ */
+const STOP_GRACE_MS = 3000;
 
 /** Exits a supervisor must not undo: someone stopped workerd on purpose. */
 const STOP_SIGNALS: ReadonlyArray<NodeJS.Signals | null> = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -109,7 +129,10 @@ class Workerd implements Supervised {
     if (child === undefined || !this.running) return;
     const gone = new Promise<void>((done) => child.once("exit", () => done()));
     child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const timer = setTimeout(() => {
+      console.error(`switchboard: workerd still running ${STOP_GRACE_MS} ms after SIGTERM (draining sockets); SIGKILL`);
+      child.kill("SIGKILL");
+    }, STOP_GRACE_MS);
     await gone;
     clearTimeout(timer);
   }
@@ -144,6 +167,14 @@ async function shutdown(reason: string, code: number): Promise<never> {
 }
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal, 0));
+// `kill -TERM` of `npm run serve` reaches npm's `sh -c`, which dies without
+// passing it on (scripts/lib/processTree.ts): notice being orphaned instead.
+// Only under npm (which sets npm_lifecycle_event): `nohup node scripts/serve.ts &`
+// must outlive the shell that started it.
+if (process.env.npm_lifecycle_event !== undefined) watchParent(() => void shutdown("parent process exited", 0));
+// Whoever read our output may be gone with the parent: a write then fails with
+// EPIPE, which must not crash us before the children are stopped.
+for (const out of [process.stdout, process.stderr]) out.on("error", () => {});
 
 try {
   await workerd.start();

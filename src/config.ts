@@ -4,9 +4,20 @@
  * then answers 500 naming it (fail closed), rather than running half-configured.
  */
 
-/** Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode. */
-export const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me";
+/**
+ * Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode.
+ * They meet the length rules below themselves, so dev mode runs the same checks.
+ */
+export const DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789";
 export const DEV_API_KEY = "dev-only-api-key";
+
+/**
+ * RFC 7518 §3.2: an HS256 key must be at least as long as the hash output,
+ * 256 bits. Shorter secrets make a captured token cheap to brute-force.
+ */
+export const MIN_JWT_SECRET_BYTES = 32;
+/** A server key short enough to guess is no key; 16 characters is our floor. */
+export const MIN_API_KEY_CHARS = 16;
 
 export interface Config {
   devMode: boolean;
@@ -88,6 +99,20 @@ function origins(raw: string | undefined): ReadonlySet<string> {
   return set;
 }
 
+/** The length rules for the two secrets (the same in dev mode and in `npm run serve`'s pre-flight check). */
+export function secretProblem(jwtSecret: string | undefined, apiKey: string | undefined): string | undefined {
+  if (jwtSecret !== undefined) {
+    const bytes = new TextEncoder().encode(jwtSecret).byteLength;
+    if (bytes < MIN_JWT_SECRET_BYTES) {
+      return `JWT_SECRET is ${bytes} bytes; HS256 needs at least ${MIN_JWT_SECRET_BYTES} (RFC 7518 §3.2)`;
+    }
+  }
+  if (apiKey !== undefined && apiKey.length < MIN_API_KEY_CHARS) {
+    return `API_KEY is ${apiKey.length} characters; use at least ${MIN_API_KEY_CHARS}`;
+  }
+  return undefined;
+}
+
 export function parseConfig(vars: Vars): ConfigResult {
   try {
     const devMode = text(vars, "DEV_MODE") === "1";
@@ -98,6 +123,8 @@ export function parseConfig(vars: Vars): ConfigResult {
       return { ok: false, problem: "JWT_SECRET is not set (or set JWT_PUBLIC_KEYS)" };
     }
     if (apiKey === undefined) return { ok: false, problem: "API_KEY is not set" };
+    const weak = secretProblem(jwtSecret, apiKey);
+    if (weak !== undefined) return { ok: false, problem: weak };
     if (!devMode && jwtSecret === DEV_JWT_SECRET) {
       return { ok: false, problem: "JWT_SECRET is the development default; set a real secret" };
     }

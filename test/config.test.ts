@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEV_API_KEY, DEV_JWT_SECRET, parseConfig } from "../src/config";
+import { DEV_API_KEY, DEV_JWT_SECRET, MIN_API_KEY_CHARS, MIN_JWT_SECRET_BYTES, parseConfig } from "../src/config";
 import { app } from "../src/http/app";
 import { worker } from "./helpers";
 
@@ -27,8 +27,26 @@ describe("configuration fails closed", () => {
     expect((await answer({ JWT_SECRET: DEV_JWT_SECRET, API_KEY: DEV_API_KEY, DEV_MODE: "1" })).status).toBe(200);
   });
 
+  it("refuses an HS256 secret under 32 bytes and an API key under 16 characters, in dev mode too", async () => {
+    for (const DEV_MODE of ["0", "1"]) {
+      const shortSecret = await answer({ JWT_SECRET: "short", DEV_MODE }, "/v1/stats");
+      expect(shortSecret.status).toBe(500);
+      expect(JSON.parse(shortSecret.body)).toMatchObject({ error: { code: "misconfigured", message: expect.stringContaining("JWT_SECRET is 5 bytes") } });
+      // 31 ASCII bytes: one short of the RFC 7518 §3.2 floor.
+      expect((await answer({ JWT_SECRET: "x".repeat(31), DEV_MODE })).body).toContain("RFC 7518");
+      const shortKey = await answer({ API_KEY: "k", DEV_MODE }, "/v1/stats");
+      expect(shortKey.status).toBe(500);
+      expect(shortKey.body).toContain("API_KEY is 1 characters");
+    }
+    // Bytes, not characters: 11 three-byte characters are 33 bytes.
+    expect(parseConfig({ JWT_SECRET: "€".repeat(11), API_KEY: "k".repeat(16) })).toMatchObject({ ok: true });
+    expect(parseConfig({ JWT_SECRET: "x".repeat(32), API_KEY: "k".repeat(15) })).toMatchObject({ ok: false, problem: expect.stringContaining("API_KEY") });
+    // The shipped dev values pass the same rules (dev mode is not a way around them).
+    expect(parseConfig({ JWT_SECRET: DEV_JWT_SECRET, API_KEY: DEV_API_KEY, DEV_MODE: "1" })).toMatchObject({ ok: true });
+  });
+
   it("a malformed knob is named", () => {
-    const base = { JWT_SECRET: "s", API_KEY: "k" };
+    const base = { JWT_SECRET: "s".repeat(MIN_JWT_SECRET_BYTES), API_KEY: "k".repeat(MIN_API_KEY_CHARS) };
     expect(parseConfig({ ...base, MAX_SESSIONS_PER_USER: "lots" })).toMatchObject({ ok: false, problem: expect.stringContaining("MAX_SESSIONS_PER_USER") });
     expect(parseConfig({ ...base, ALLOWED_ORIGINS: "not a url" })).toMatchObject({ ok: false, problem: expect.stringContaining("ALLOWED_ORIGINS") });
     expect(parseConfig({ ...base, WEBHOOK_URL: "https://x.test" })).toMatchObject({ ok: false, problem: expect.stringContaining("WEBHOOK_SECRET") });

@@ -5,11 +5,11 @@ import { verifyClientToken } from "../src/auth/jwt";
 import { parseConfig, type Config } from "../src/config";
 import { api, connect, tokenFor, uniqueUser } from "./helpers";
 
-const SECRET = "unit-test-secret-0123456789";
+const SECRET = "unit-test-secret-0123456789abcdef";
 const enc = new TextEncoder();
 
 function config(vars: Record<string, string> = {}): Config {
-  const result = parseConfig({ JWT_SECRET: SECRET, API_KEY: "k", ...vars });
+  const result = parseConfig({ JWT_SECRET: SECRET, API_KEY: "unit-test-api-key-0123", ...vars });
   if (!result.ok) throw new Error(result.problem);
   return result.config;
 }

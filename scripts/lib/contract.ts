@@ -101,6 +101,8 @@ export function pushExpect(body: Buffer, extraFields: readonly string[] = []): E
     else if (PUSH_FIELDS.includes(key as (typeof PUSH_FIELDS)[number]) && fieldProblem(key, obj[key])) bad.push(key);
   }
   if (bad.length > 0) return { statuses: [400], codes: ["bad_request"], fields: [...bad, "body"] };
+  // device with exceptDevice means nothing (README "Push to a user"): refused, naming exceptDevice.
+  if (obj.device !== undefined && obj.exceptDevice !== undefined) return { statuses: [400], codes: ["bad_request"], fields: ["exceptDevice"] };
   if (depthOf(obj.data) > SAFE_DEPTH) return { statuses: [200, 400], fields: ["data"] };
   return { statuses: [200] };
 }

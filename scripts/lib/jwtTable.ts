@@ -149,19 +149,23 @@ export async function runJwtTable(s: JwtServer, log: (line: string) => void): Pr
       });
     }
   }
-  // A token for alice only ever opens alice: query params naming someone else change nothing.
+  // A token for alice only ever opens alice: query params naming someone else
+  // are unknown parameters, refused with a 400 naming them (and never open bob).
   const cross = await openSession(`${s.wsBase}/v1/connect?device=x&user=jwt-bob&userId=jwt-bob&sub=jwt-bob`, {
     headers: { Authorization: `Bearer ${aliceToken}` },
   });
   let crossGot = "not opened";
   let crossPass = false;
+  if (!isOpen(cross) && cross.kind === "refused") {
+    crossGot = `refused ${cross.status}`;
+    crossPass = cross.status === 400 && cross.body.includes('"field":"user"');
+  }
   if (isOpen(cross)) {
     await cross.until(() => cross.welcome !== undefined, 5000);
-    crossGot = `welcome for ${String(cross.welcome?.userId)}`;
-    crossPass = cross.welcome?.userId === "jwt-alice";
+    crossGot = `opened: welcome for ${String(cross.welcome?.userId)}`;
     cross.close();
   }
-  rows.push({ name: `[${s.label}] alice's token with ?user=jwt-bob opens alice only`, expect: "accept", got: crossGot, pass: crossPass });
+  rows.push({ name: `[${s.label}] alice's token with ?user=jwt-bob opens no one (400 naming user)`, expect: "refuse", got: crossGot, pass: crossPass });
   for (const r of rows) if (!r.pass) log(`  JWT FAIL ${r.name}: expected ${r.expect}, got ${r.got}`);
   return rows;
 }

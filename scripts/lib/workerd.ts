@@ -10,6 +10,12 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const WORKERD = join(ROOT, "node_modules/.bin/workerd");
+/**
+ * wrangler's entry script, run with this process's Node (the pinned 22 under
+ * npm): through node_modules/.bin its `#!/usr/bin/env node` would pick the
+ * first `node` on PATH, which may be older than wrangler accepts.
+ */
+export const WRANGLER_JS = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 /** Every knob the Worker reads (src/config.ts); each is passed through from the environment. */
 export const KNOBS = [
@@ -40,14 +46,30 @@ export const KNOBS = [
 ] as const;
 
 /**
+ * Environment that keeps wrangler off the network for anything but the
+ * service, so an offline laptop or CI sees no getaddrinfo stack traces:
+ * metrics off (also `send_metrics = false` in wrangler.toml), the banner off
+ * (wrangler 4 runs its npm update check with the banner and has no other
+ * switch for it), and miniflare's fetch of the `Request.cf` object from
+ * workers.cloudflare.com off (request.cf is then a placeholder; the Worker
+ * does not read it). Used by `npm run dev` (scripts/dev.ts) and buildWorker.
+ */
+export const QUIET_WRANGLER_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+} as const;
+
+/**
  * Bundle the Worker with wrangler (no deploy) into `outdir`/index.js. `root` is
  * the project to build (default this one; the benchmark builds patched
  * scratch copies, which have wrangler.toml, src/ and a node_modules link).
  */
 export function buildWorker(outdir = join(ROOT, "dist/worker"), root = ROOT): string {
-  const result = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+  const result = spawnSync(process.execPath, [WRANGLER_JS, "deploy", "--dry-run", "--outdir", outdir], {
     cwd: root,
     encoding: "utf8",
+    env: { ...process.env, ...QUIET_WRANGLER_ENV },
   });
   if (result.status !== 0) throw new Error(`wrangler build failed:\n${result.stdout}\n${result.stderr}`);
   return join(outdir, "index.js");

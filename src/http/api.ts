@@ -12,7 +12,8 @@ import { shardName } from "../stats/shardKey";
 import { mapLimit } from "../util/mapLimit";
 import { readJson, serializeData } from "./body";
 import { jsonError } from "./errors";
-import { BatchBody, BroadcastBody, check, PushBody, type Checked } from "./schemas";
+import { queryProblem } from "./query";
+import { BatchBody, BroadcastBody, check, PushBody, targetConflict, type Checked } from "./schemas";
 
 
 /** Pushes the Worker has in flight at once for one batch request. */
@@ -28,6 +29,8 @@ async function body<T>(
   c: Context,
   validate: (input: unknown) => Checked<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+  const badQuery = queryProblem(c.req.url, []);
+  if (badQuery !== undefined) return { ok: false, response: badQuery };
   const read = await readJson(c);
   if (!read.ok) return read;
   const checked = validate(read.value);
@@ -45,7 +48,7 @@ export const api = new Hono<AppEnv>();
 api.post("/users/:userId/messages", async (c) => {
   const userId = c.req.param("userId");
   if (!isUserId(userId)) return badUserId();
-  const parsed = await body(c, (input) => check(PushBody, input));
+  const parsed = await body(c, (input) => targetConflict(check(PushBody, input)));
   if (!parsed.ok) return parsed.response;
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
@@ -65,6 +68,8 @@ api.post("/users/:userId/messages", async (c) => {
 api.get("/users/:userId/messages", async (c) => {
   const userId = c.req.param("userId");
   if (!isUserId(userId)) return badUserId();
+  const badQuery = queryProblem(c.req.url, ["since", "limit"]);
+  if (badQuery !== undefined) return badQuery;
   const sinceRaw = c.req.query("since");
   const since = sinceRaw === undefined ? 0 : parseSeq(sinceRaw);
   if (since === undefined) return jsonError(400, "bad_request", "since must be an integer from 0 to 2^53-1", "since");
@@ -86,12 +91,16 @@ function encodeMessagesPage(page: MessagesPage): string {
 api.get("/users/:userId/presence", async (c) => {
   const userId = c.req.param("userId");
   if (!isUserId(userId)) return badUserId();
+  const badQuery = queryProblem(c.req.url, []);
+  if (badQuery !== undefined) return badQuery;
   return c.json(await c.env.USER_HUB.getByName(userId).presenceOf(userId));
 });
 
 api.delete("/users/:userId/sessions", async (c) => {
   const userId = c.req.param("userId");
   if (!isUserId(userId)) return badUserId();
+  const badQuery = queryProblem(c.req.url, ["device", "session"]);
+  if (badQuery !== undefined) return badQuery;
   const device = c.req.query("device");
   const session = c.req.query("session");
   if (device !== undefined && session !== undefined) {
@@ -109,7 +118,7 @@ api.delete("/users/:userId/sessions", async (c) => {
 type BatchEntry = wire.BatchEntry;
 
 api.post("/messages", async (c) => {
-  const parsed = await body(c, (input) => check(BatchBody, input));
+  const parsed = await body(c, (input) => targetConflict(check(BatchBody, input)));
   if (!parsed.ok) return parsed.response;
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
@@ -169,6 +178,8 @@ api.post("/broadcast", async (c) => {
 });
 
 api.get("/stats", async (c) => {
+  const badQuery = queryProblem(c.req.url, []);
+  if (badQuery !== undefined) return badQuery;
   const shards = Array.from({ length: c.var.config.statsShards }, (_, i) => i);
   const all = await Promise.all(shards.map((i) => c.env.STATS_SHARD.getByName(shardName(i)).stats()));
   return c.json({

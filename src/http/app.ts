@@ -10,9 +10,11 @@ import { api } from "./api";
 import { apiReferencePage } from "./apiReference";
 import { openApiJson } from "./openapi";
 import { connect } from "./connect";
+import { guardBodyRead } from "./body";
 import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
+import { queryProblem } from "./query";
 import { pusherRoutes } from "../pusher/http";
 
 const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API key");
@@ -41,11 +43,11 @@ function middlewaresFor(config: Config) {
   if (m === undefined) {
     m = {
       auth: apiKeyAuth(config.apiKey),
-      limit: bodyLimit({
+      limit: guardBodyRead(bodyLimit({
         maxSize: config.maxMessageBytes,
         onError: () =>
           jsonError(413, "payload_too_large", `body exceeds ${config.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`, "body"),
-      }),
+      })),
     };
     perConfig.set(config, m);
   }
@@ -62,9 +64,9 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-app.get("/healthz", (c) => c.json({ ok: true }));
-app.get("/openapi.json", (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json" }));
-app.get("/dev/api", apiReferencePage);
+app.get("/healthz", (c) => queryProblem(c.req.url, []) ?? c.json({ ok: true }));
+app.get("/openapi.json", (c) => queryProblem(c.req.url, []) ?? c.body(openApiJson(), 200, { "Content-Type": "application/json" }));
+app.get("/dev/api", (c) => queryProblem(c.req.url, []) ?? apiReferencePage(c));
 app.get("/v1/connect", (c) => connect(c, c.var.config));
 const viaApi = (suffix: "presence" | "messages") => async (c: Context<AppEnv>) => {
   const forwarded = await devProxyRequest(c, suffix);

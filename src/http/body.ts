@@ -1,6 +1,33 @@
 /** Reading a JSON request body: 415 for other media types, 400 for bad JSON (413 is the body-limit middleware's). */
-import type { Context } from "hono";
+import type { Context, Env, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { jsonError } from "./errors";
+
+const unreadable = () =>
+  jsonError(400, "bad_request", "request body could not be read (malformed chunked encoding?)", "body");
+
+/**
+ * A body-reading middleware (hono's bodyLimit reads a chunked body before the
+ * route runs) whose read fails is the caller's doing: workerd parses chunked
+ * framing lazily, so a bad chunk size surfaces as "Network connection lost"
+ * with `retryable`, which onError would answer 503 "retry". Errors from
+ * further down the chain (a user's object, say) pass through untouched.
+ */
+export function guardBodyRead<E extends Env>(middleware: MiddlewareHandler<E>): MiddlewareHandler<E> {
+  return async (c, next) => {
+    let downstream = false;
+    try {
+      return await middleware(c, async () => {
+        downstream = true;
+        await next();
+      });
+    } catch (err) {
+      if (downstream || err instanceof HTTPException) throw err;
+      console.warn("switchboard: request body could not be read", err);
+      return unreadable();
+    }
+  };
+}
 
 /** `application/json`, optionally with parameters (`; charset=utf-8`). */
 function isJson(contentType: string | undefined): boolean {
@@ -12,7 +39,17 @@ export async function readJson(c: Context): Promise<{ ok: true; value: unknown }
   if (!isJson(c.req.header("Content-Type"))) {
     return { ok: false, response: jsonError(415, "unsupported_media_type", "Content-Type must be application/json", "Content-Type") };
   }
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (err) {
+    // The body stream failed: malformed chunked framing (workerd parses it lazily,
+    // after the Worker has started) or the client went away. The caller's
+    // bytes, not our fault; the error carries `retryable`, which would make it a 503.
+    if (err instanceof HTTPException) throw err; // the body-limit middleware's 413
+    console.warn("switchboard: request body could not be read", err);
+    return { ok: false, response: unreadable() };
+  }
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {

@@ -10,6 +10,10 @@ import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { BEARER_PROTOCOL_PREFIX, isDevice, parseSeq, SUBPROTOCOL } from "../protocol";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
+import { queryProblem } from "./query";
+
+/** Everything /v1/connect reads from its query string. */
+export const CONNECT_QUERY = ["device", "since", "token"] as const;
 
 /** `Authorization: Bearer <x>` → x. The scheme is case-insensitive (RFC 9110 §11.1). */
 function bearerToken(header: string | undefined): string | undefined {
@@ -25,10 +29,19 @@ function offeredProtocols(header: string | undefined): string[] {
     .filter((p) => p !== "");
 }
 
+/** The request's own origin; undefined when the runtime's URL does not parse (two Host headers make `a, b` its host). */
+function sameOrigin(requestUrl: string): string | undefined {
+  try {
+    return new URL(requestUrl).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 export function originAllowed(origin: string | undefined, requestUrl: string, config: Config): boolean {
   // Non-browser clients send no Origin; the token is their credential.
   if (origin === undefined) return true;
-  if (origin === new URL(requestUrl).origin) return true;
+  if (origin === sameOrigin(requestUrl)) return true;
   return config.allowedOrigins.has(origin);
 }
 
@@ -39,6 +52,10 @@ export async function connect(c: Context<AppEnv>, config: Config): Promise<Respo
       { status: 426, headers: { Upgrade: "websocket", "Content-Type": "application/json" } },
     );
   }
+  // Before the token check, so a typo (`?devcie=`) is named even with a good token;
+  // only names are echoed, never values (the token may be one).
+  const badQuery = queryProblem(c.req.url, CONNECT_QUERY);
+  if (badQuery !== undefined) return badQuery;
   if (!originAllowed(c.req.header("Origin"), c.req.url, config)) {
     return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
   }

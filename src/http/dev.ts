@@ -15,6 +15,7 @@ import { SignJWT } from "jose";
 import { isUserId, parseSeq } from "../protocol";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
+import { queryProblem } from "./query";
 
 const MAX_DEV_TTL = 24 * 3600;
 
@@ -28,6 +29,8 @@ dev.use("*", async (c, next) => {
 dev.get("/token", async (c) => {
   const config = c.var.config;
   if (config.jwtSecret === undefined) return jsonError(404, "not_found", "dev tokens need JWT_SECRET");
+  const badQuery = queryProblem(c.req.url, ["user", "ttl"]);
+  if (badQuery !== undefined) return badQuery;
   const user = c.req.query("user");
   if (!isUserId(user)) return jsonError(400, "bad_request", "user must be a valid userId", "user");
   const ttlRaw = c.req.query("ttl");
@@ -52,7 +55,13 @@ export async function devProxyRequest(c: Context<AppEnv>, suffix: "presence" | "
   if (!c.var.config.devMode) return jsonError(404, "not_found", "no such endpoint");
   const user = c.req.query("user");
   if (!isUserId(user)) return jsonError(400, "bad_request", "user must be a valid userId", "user");
-  const url = new URL(c.req.url);
+  let url: URL;
+  try {
+    url = new URL(c.req.url);
+  } catch {
+    // Two Host headers give the runtime's URL a host of `a, b`.
+    return jsonError(400, "bad_request", "the request's Host header is not one host", "Host");
+  }
   url.pathname = `/v1/users/${user}/${suffix}`;
   url.searchParams.delete("user");
   const headers = new Headers(c.req.raw.headers);

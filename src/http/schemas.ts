@@ -59,16 +59,37 @@ function unknownField(issue: v.StrictObjectIssue | v.ObjectIssue): string {
   return "body must be a JSON object";
 }
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
+/** `field` is absent when the body as a whole is wrong (not a JSON object). */
+export type Checked<T> = { ok: true; value: T } | { ok: false; field?: string; message: string };
 
-/** Validate and name the first offending field (`data` when it is missing). */
+/**
+ * Validate and name the first offending field (`data` when it is missing).
+ * A body that is not an object (`"text"`, `42`, `null`, `[1,2]`) has no
+ * fields to name: valibot would report its value as an unknown key.
+ */
 export function check<S extends v.GenericSchema>(schema: S, input: unknown): Checked<v.InferOutput<S>> {
-  if (typeof input === "object" && input !== null && !Array.isArray(input) && !("data" in input)) {
-    return { ok: false, field: "data", message: "data is required" };
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return { ok: false, message: "body must be a JSON object" };
   }
+  if (!("data" in input)) return { ok: false, field: "data", message: "data is required" };
   const result = v.safeParse(schema, input, { abortEarly: true });
   if (result.success) return { ok: true, value: result.output };
   const issue = result.issues[0];
   const field = issue.path?.map((p) => String(p.key)).join(".") || (issue.type === "strict_object" ? String(issue.input) : "body");
   return { ok: false, field: field.slice(0, 64), message: issue.message };
+}
+
+/**
+ * The targeting fields combine as filters that must all pass: `device` keeps
+ * one device's sessions, `exceptDevice` drops one device's, `exceptSession`
+ * drops one session. `device` with `exceptDevice` can only mean "nothing"
+ * (same device) or "just `device`" (another one), so it is refused rather
+ * than guessed at; every other pair narrows the push meaningfully.
+ */
+export function targetConflict<T extends { device?: string | undefined; exceptDevice?: string | undefined }>(checked: Checked<T>): Checked<T> {
+  if (!checked.ok) return checked;
+  if (checked.value.device !== undefined && checked.value.exceptDevice !== undefined) {
+    return { ok: false, field: "exceptDevice", message: "give device or exceptDevice, not both (device already leaves every other device out)" };
+  }
+  return checked;
 }

@@ -134,7 +134,11 @@ export function connectArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
       params.push(`since=${ch.since}`);
       if (seqValue(new URLSearchParams(`since=${ch.since}`).get("since")) === undefined) reasons.push(400);
     }
-    if (ch.user !== undefined) params.push(`user=${ch.user}`);
+    // An unknown query parameter is a 400 naming it (the token picks the user either way).
+    if (ch.user !== undefined) {
+      params.push(`user=${ch.user}`);
+      reasons.push(400);
+    }
     const target = `/v1/connect${params.length > 0 ? `?${params.join("&").replaceAll(" ", "%20")}` : ""}`;
     const expectStatuses = reasons.length === 0 ? [101, 429] : [...new Set(reasons)];
     if (authMixed) expectStatuses.push(401);

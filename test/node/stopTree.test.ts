@@ -1,0 +1,107 @@
+/**
+ * `kill -TERM` of `npm run serve` (npm's process, or `node scripts/serve.ts`
+ * itself) and of `npm run dev` stops the whole tree, even while a client holds
+ * a hibernatable WebSocket (workerd then ignores SIGTERM for >10 s): no node,
+ * workerd or esbuild is left behind, reparented to PID 1, still serving.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SignJWT } from "jose";
+import { afterEach, describe, expect, it } from "vitest";
+import { alive, descendants } from "../../scripts/lib/processTree.ts";
+import { freePorts, ROOT, startNpm, userEnv } from "./npmScript.ts";
+
+const SECRETS = { JWT_SECRET: "stop-tree-jwt-secret-0123456789abcdef", API_KEY: "stop-tree-api-key-0123456789" };
+/** Generous: 250 ms to notice, 3 s grace, then SIGKILL. */
+const GONE_WITHIN_MS = 15_000;
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+async function token(): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("stop-tree").setExpirationTime(now + 600).sign(new TextEncoder().encode(SECRETS.JWT_SECRET));
+}
+
+/** A client holding a hibernatable socket (sends `ping` after open: see the runtime note in DEVELOPERS.md). */
+async function holdSocket(base: string, tok: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${base.replace("http", "ws")}/v1/connect?device=holder`, ["switchboard.v1", `bearer.${tok}`]);
+  await new Promise<void>((resolve, reject) => {
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string" && e.data.includes('"welcome"')) resolve();
+    };
+    ws.onerror = () => reject(new Error("socket failed"));
+    ws.onopen = () => ws.send("ping");
+  });
+  cleanups.push(() => ws.close());
+  return ws;
+}
+
+async function allGone(pids: number[]): Promise<number[]> {
+  const deadline = Date.now() + GONE_WITHIN_MS;
+  while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  return pids.filter(alive);
+}
+
+describe("SIGTERM stops the whole tree", () => {
+  it("npm run serve: SIGTERM to npm, with a client connected", async () => {
+    const run = await startNpm("serve", { env: SECRETS, portRange: [9360, 9369] });
+    cleanups.push(run.cleanup);
+    await holdSocket(run.base, await token());
+    const tree = descendants(run.pid);
+    expect(tree.length, run.output()).toBeGreaterThanOrEqual(2); // sh/node, workerd
+    process.kill(run.pid, "SIGTERM");
+    expect(await allGone([run.pid, ...tree]), run.output()).toEqual([]);
+    await expect(fetch(`${run.base}/healthz`)).rejects.toThrow();
+  });
+
+  it("node scripts/serve.ts: SIGTERM to it, with a client connected", async () => {
+    const [port] = await freePorts(1, 9370, 9379);
+    const temp = mkdtempSync(join(tmpdir(), "sb-stop-serve-"));
+    const child = spawn(join(ROOT, "node_modules/.bin/node"), ["scripts/serve.ts"], {
+      cwd: ROOT,
+      // As `npm run` would set it: the pinned Node first (wrangler, which builds the bundle, needs it).
+      env: userEnv({ ...SECRETS, PATH: `${join(ROOT, "node_modules/.bin")}:${userEnv().PATH ?? ""}`, SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`, SWITCHBOARD_DATA: join(temp, "data"), SWITCHBOARD_DIST: join(temp, "dist") }),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+    cleanups.push(() => {
+      try {
+        process.kill(-(child.pid as number), "SIGKILL");
+      } catch {
+        // gone
+      }
+      rmSync(temp, { recursive: true, force: true });
+    });
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    const deadline = Date.now() + 90_000;
+    while (!/listening on/.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const base = `http://127.0.0.1:${port}`;
+    await holdSocket(base, await token());
+    const tree = descendants(child.pid as number);
+    expect(tree.length).toBeGreaterThanOrEqual(1);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(await allGone(tree), out).toEqual([]);
+  });
+
+  it("npm run dev: SIGTERM to npm, with a client connected", async () => {
+    const run = await startNpm("dev", { portRange: [9300, 9319] });
+    cleanups.push(run.cleanup);
+    const minted = (await (await fetch(`${run.base}/dev/token?user=stop-tree`)).json()) as { token: string };
+    await holdSocket(run.base, minted.token);
+    const tree = descendants(run.pid);
+    expect(tree.length, run.output()).toBeGreaterThanOrEqual(3); // sh, node (dev.ts), wrangler's node(s), workerd
+    process.kill(run.pid, "SIGTERM");
+    expect(await allGone([run.pid, ...tree]), run.output()).toEqual([]);
+  });
+});
