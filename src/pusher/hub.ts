@@ -101,7 +101,8 @@ export function chooseHeartbeat(ctx: DurableObjectState): void {
  * is never taken for a stalled one.
  */
 const unanswered = new WeakMap<WebSocket, number>();
-const SERVER_PING = '{"event":"pusher:ping","data":{}}';
+/** The server's ping: the same bytes pusher-js sends (protocol.ts). */
+const SERVER_PING = PUSHER_PING;
 export function askForProof(ws: WebSocket, session: Session | undefined, bytes: number, limitBytes: number): void {
   if (session?.pusher === undefined || limitBytes === 0) return;
   const before = unanswered.get(ws) ?? 0;

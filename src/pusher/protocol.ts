@@ -33,8 +33,6 @@ export const PusherCode = {
   OverCapacity: 4100,
   /** No heartbeat within STALE_AFTER: reconnect at once. */
   PongNotReceived: 4201,
-  /** A frame this dialect does not accept (client events, bad JSON): the socket stays open. */
-  BadFrame: 4200,
   /** Client events are not supported; the socket stays open. */
   ClientEventRejected: 4301,
 } as const;

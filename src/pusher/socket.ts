@@ -17,6 +17,7 @@ import {
   encodeSubscriptionError,
   encodeSubscriptionSucceeded,
   parsePusherFrame,
+  PUSHER_PING,
   PUSHER_PONG,
   PusherCode,
 } from "./protocol";
@@ -64,7 +65,7 @@ function authenticate(ws: WebSocket, session: PusherSession): boolean {
 export async function onPusherFrame(ws: WebSocket, session: PusherSession, text: string, config: PusherConfig): Promise<boolean> {
   try {
     // A pusher:ping that reached us (another dialect holds the auto-response): same answer.
-    if (text === '{"event":"pusher:ping","data":{}}') {
+    if (text === PUSHER_PING) {
       trySend(ws, PUSHER_PONG);
       return false;
     }
