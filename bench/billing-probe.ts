@@ -5,11 +5,15 @@
  * Runs a metered build of the Worker (a scratch copy of src/ whose index.ts
  * wraps both Durable Object classes: every `sql.exec` cursor is kept and its
  * rowsRead / rowsWritten summed per handler, every `setAlarm` counted — each is
- * billed as one row written) on standalone workerd with REAP_INTERVAL=60, and
- * drives one of each event: connect, stored push, live push, ack, heartbeat
- * ping, reaper alarm, close. Prints, per handler invocation: rows read, rows
- * written, setAlarm calls, and the invocation itself (one DO request, or 1/20
- * for an incoming WebSocket message). Takes ~80 s (it waits for the reaper).
+ * billed as one row written) on standalone workerd with the default timers
+ * (no REAP_INTERVAL) and STATS_AUDIT_INTERVAL=60 (its minimum, so an audit
+ * falls inside the run), and drives one of each event: connect, stored push,
+ * live push, ack, heartbeat ping, an idle stretch with heartbeats only, close.
+ * Prints, per handler invocation: rows read, rows written, setAlarm calls,
+ * and the invocation itself (one DO request, or 1/20 for an incoming
+ * WebSocket message); then the units the idle stretch cost per idle
+ * user-hour, split into timer-driven (alarms, setAlarm, rows written by a
+ * timer: 0 for a healthy idle user) and audits. Takes ~2.5 min.
  *
  *   npm run bench -- --billing-probe [--patch NAME.diff …]   (proposed changes from bench/patches/, applied to the scratch copy)
  */
@@ -91,7 +95,10 @@ export class UserHub extends BaseHub {
     try { await super.webSocketClose(ws, code, reason); } finally { report("UserHub", "close (incoming)", this.meter, this.ctx.id.toString()); }
   }
   override async alarm(): Promise<void> {
-    try { await super.alarm(); } finally { report("UserHub", "alarm (reaper)", this.meter, this.ctx.id.toString()); }
+    try { await super.alarm(); } finally { report("UserHub", "alarm", this.meter, this.ctx.id.toString()); }
+  }
+  override async audit() {
+    try { return await super.audit(); } finally { report("UserHub", "audit (RPC from its stats shard)", this.meter, this.ctx.id.toString()); }
   }
 }
 
@@ -107,7 +114,7 @@ export class StatsShard extends BaseShard {
     try { await super.report(userId, sessions, version); } finally { report("StatsShard", "report (RPC from a user's object)", this.meter, this.ctx.id.toString()); }
   }
   override async alarm(): Promise<void> {
-    try { await super.alarm(); } finally { report("StatsShard", "alarm (lease expiry)", this.meter, this.ctx.id.toString()); }
+    try { await super.alarm(); } finally { report("StatsShard", "alarm (audit round, webhooks)", this.meter, this.ctx.id.toString()); }
   }
 }
 
@@ -123,6 +130,12 @@ interface MeterLine {
   alarms: number;
   statements: Array<[string, number]>;
 }
+
+/** STATS_AUDIT_INTERVAL for the run (the config's minimum): one audit round falls in the idle stretch. */
+const AUDIT_S = 60;
+/** The idle stretch: long enough for the audit round after the one that skips users just heard from. */
+const IDLE_S = 140;
+const IDLE = "idle (heartbeats only)";
 
 export async function probe(argv: string[]): Promise<void> {
   hookCleanup();
@@ -141,7 +154,7 @@ export async function probe(argv: string[]): Promise<void> {
     name: "metered",
     kind: "product",
     script,
-    knobs: { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, REAP_INTERVAL: "60", STATS_SHARDS: "1" },
+    knobs: { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, STATS_AUDIT_INTERVAL: String(AUDIT_S), STATS_SHARDS: "1" },
     nofile: 4096,
   });
   const meters: MeterLine[] = [];
@@ -166,6 +179,7 @@ export async function probe(argv: string[]): Promise<void> {
   const USERS = 4;
   const users = Array.from({ length: USERS }, (_, i) => `probe-user-${i}`);
   const sockets: WebSocket[] = [];
+  let pingsSent = 0;
   const push = async (userId: string, body: object) => {
     const res = await fetch(`${server.base}/v1/users/${userId}/messages`, {
       method: "POST",
@@ -180,7 +194,8 @@ export async function probe(argv: string[]): Promise<void> {
     for (const userId of users) {
       for (let d = 0; d < 2; d++) {
         const ws = new WebSocket(`${server.base.replace("http", "ws")}/v1/connect?device=dev${d}`, {
-          headers: { Authorization: `Bearer ${clientToken(secrets.jwtSecret, userId)}` },
+          // A token that outlives the run: its expiry alarm is set at connect, and never fires here.
+          headers: { Authorization: `Bearer ${clientToken(secrets.jwtSecret, userId, 30 * 86_400)}` },
           perMessageDeflate: false,
         });
         await new Promise<void>((resolve, reject) => {
@@ -203,14 +218,17 @@ export async function probe(argv: string[]): Promise<void> {
     await settle();
     phase = "heartbeat";
     for (const ws of sockets) ws.send("ping");
+    pingsSent += sockets.length;
     await settle();
-    // Let the objects hibernate, then wait for the reaper (REAP_INTERVAL=60 s from connect).
-    phase = "idle, then the reaper alarm";
-    process.stderr.write("billing-probe: waiting ~70 s for the reaper alarms…\n");
-    // Keep the sessions fresh (STALE_AFTER is 90 s) with heartbeats, which never wake the objects.
-    for (let t = 0; t < 70; t += 10) {
+    // Idle: heartbeats only (auto-answered, they never wake an object). Whatever
+    // a user's object does now is timer-driven — or the shard's audit.
+    phase = IDLE;
+    process.stderr.write(`billing-probe: ${IDLE_S} s idle with heartbeats…\n`);
+    const idleStart = Date.now();
+    while (Date.now() - idleStart < IDLE_S * 1000) {
       await new Promise((r) => setTimeout(r, 10_000));
       for (const ws of sockets) ws.send("ping");
+      pingsSent += sockets.length;
     }
     await settle();
     phase = "close";
@@ -253,7 +271,7 @@ export async function probe(argv: string[]): Promise<void> {
     ["object", "handler", "invocations", "rows read each", "SQL rows written each", "setAlarm each (1 row written)", "seen during"],
     rows.map((r) => [r.object, r.event, String(r.invocations), r.rowsReadEach.toFixed(2), r.rowsWrittenEach.toFixed(2), r.setAlarmEach.toFixed(2), r.phases]),
   );
-  console.log(`\nBilled storage units per Durable Object handler (${USERS} users × 2 sessions; REAP_INTERVAL=60 s; 1 stats shard)\n`);
+  console.log(`\nBilled storage units per Durable Object handler (${USERS} users × 2 sessions; default timers, STATS_AUDIT_INTERVAL=${AUDIT_S} s; 1 stats shard)\n`);
   console.log(text);
   // Rows written by statement, over the whole run: exact per statement whichever handler's line carried them.
   const byStatement = new Map<string, { cls: string; statement: string; executions: number; written: number }>();
@@ -273,14 +291,42 @@ export async function probe(argv: string[]): Promise<void> {
   );
   console.log("\nRows written per statement (whole run)\n");
   console.log(statementText);
-  const renewals = meters.filter((m) => m.cls === "StatsShard" && m.event.startsWith("report") && phaseOf.get(m) === "idle, then the reaper alarm").length;
+  // Per idle user-hour: what the idle stretch cost, by kind.
+  const idle = meters.filter((m) => phaseOf.get(m) === IDLE);
+  const userHours = (USERS * IDLE_S) / 3600;
+  const hubTimer = idle.filter((m) => m.cls === "UserHub" && (m.event === "alarm" || m.event.startsWith("constructor")) && !m.event.startsWith("audit"));
+  const hubAlarms = idle.filter((m) => m.cls === "UserHub" && m.event === "alarm").length;
+  const timerWrites = idle.filter((m) => m.cls === "UserHub" && !m.event.startsWith("audit")).reduce((n, m) => n + m.written + m.alarms, 0);
+  const audits = idle.filter((m) => m.event.startsWith("audit"));
+  const auditWrites = audits.reduce((n, m) => n + m.written + m.alarms, 0) + idle.filter((m) => m.cls === "StatsShard").reduce((n, m) => n + m.written + m.alarms, 0);
+  const idleUnits = {
+    userHours,
+    userObjectAlarmsFired: hubAlarms / userHours,
+    userObjectSetAlarms: idle.filter((m) => m.cls === "UserHub").reduce((n, m) => n + m.alarms, 0) / userHours,
+    userObjectTimerRowsWritten: timerWrites / userHours,
+    userObjectWakesNotByAudit: hubTimer.length / userHours,
+    auditRequests: audits.length / userHours,
+    auditRowsWrittenInclShard: auditWrites / userHours,
+    auditRequestsPerUserHourAtDefault: (audits.length / userHours) * (AUDIT_S / 3600),
+  };
+  console.log(`\nIdle stretch: ${IDLE_S} s × ${USERS} users (2 sessions each, heartbeats only) = ${userHours.toFixed(3)} user-hours. Per idle user-hour:`);
   console.log(
-    `\nshard reports during the reaper phase: ${renewals} (the reaper alarm renews the lease only on every LEASE_RENEW_REAPS-th alarm by the clock, so 0 or ${USERS})`,
+    table(
+      ["unit", "per idle user-hour"],
+      [
+        ["user-object alarms fired (timer-driven requests)", idleUnits.userObjectAlarmsFired.toFixed(3)],
+        ["user-object setAlarm calls (each 1 row written)", idleUnits.userObjectSetAlarms.toFixed(3)],
+        ["user-object rows written by timers", idleUnits.userObjectTimerRowsWritten.toFixed(3)],
+        [`audit requests at STATS_AUDIT_INTERVAL=${AUDIT_S} s`, idleUnits.auditRequests.toFixed(3)],
+        ["audit requests at the default 3600 s (scaled)", idleUnits.auditRequestsPerUserHourAtDefault.toFixed(3)],
+        ["rows written by audits (user objects and shard)", idleUnits.auditRowsWrittenInclShard.toFixed(3)],
+      ],
+    ),
   );
   const pingWakes = meters.filter((m) => m.event.startsWith("other incoming message")).length;
-  console.log(`\nheartbeat pings that reached the object (woke it): ${pingWakes} of ${sockets.length * 8} sent`);
+  console.log(`\nheartbeat pings that reached the object (woke it): ${pingWakes} of ${pingsSent} sent`);
   const out = join(ROOT, `bench/results/billing-probe${patches.length > 0 ? `-${patches.map((p) => p.split("-")[0]).join("-")}` : ""}.json`);
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), patches, users: USERS, sessionsPerUser: 2, rows, statements, renewalsInReaperPhase: renewals, pingWakes, pingsSent: sockets.length * 8, table: text, statementTable: statementText }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), patches, users: USERS, sessionsPerUser: 2, rows, statements, idleUnits, pingWakes, pingsSent, table: text, statementTable: statementText }, null, 2)}\n`);
   console.log(`results in ${out}`);
 }
 

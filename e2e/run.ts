@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { connect } from "../packages/client/src/index.ts";
 import type { PushAnswer } from "../scripts/lib/api.ts";
+import { closeLatencyInChromium } from "./closeLatency.ts";
 import { startWrangler, type DevServer } from "./wrangler.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -324,6 +325,7 @@ async function main(): Promise<number> {
     // newContext() is a fresh incognito-like profile inside it.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     await scenario(server.baseUrl, browser);
+    passed(await closeLatencyInChromium(ROOT, server.baseUrl, browser));
     finished = true;
     console.log(`e2e: PASSED: ${summary.length} checks in ${((Date.now() - started) / 1000).toFixed(1)} s (Chromium ${browser.version()})`);
     return 0;

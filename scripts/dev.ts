@@ -23,7 +23,7 @@ import { QUIET_WRANGLER_ENV, ROOT, WRANGLER_JS } from "./lib/workerd.ts";
 /** What wrangler gets to stop on its own before the rest is SIGKILLed. */
 const STOP_GRACE_MS = 3000;
 
-const build = spawnSync(process.execPath, [join(ROOT, "client/build.ts")], { cwd: ROOT, stdio: "inherit" });
+const build = spawnSync(process.execPath, [join(ROOT, "packages/client/build.ts")], { cwd: ROOT, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const child = spawn(process.execPath, [WRANGLER_JS, "dev", ...process.argv.slice(2)], {

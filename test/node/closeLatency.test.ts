@@ -134,7 +134,7 @@ describe.each(["standalone workerd", "wrangler dev"])("closes the server starts 
   const rt = () => runtimes.find((r) => r.name === name) as Runtime;
 
   it.each(KINDS)("a kick (4001) with the %s client", async (kind) => {
-    const user = `close-kick-${kind}-${randomBytes(3).toString("hex")}`;
+    const user = `close-kick-${kind.replace("+", "-")}-${randomBytes(3).toString("hex")}`;
     const a = await open(kind, rt(), user);
     const b = await open(kind, rt(), user);
     const t0 = Date.now();
@@ -147,7 +147,7 @@ describe.each(["standalone workerd", "wrangler dev"])("closes the server starts 
   });
 
   it.each(KINDS)("a token expiry (1008, from the alarm) with the %s client", async (kind) => {
-    const user = `close-exp-${kind}-${randomBytes(3).toString("hex")}`;
+    const user = `close-exp-${kind.replace("+", "-")}-${randomBytes(3).toString("hex")}`;
     const t0 = Date.now();
     const a = await open(kind, rt(), user, 3);
     const c = await a.closed;
@@ -157,7 +157,7 @@ describe.each(["standalone workerd", "wrangler dev"])("closes the server starts 
   });
 
   it.each(["ws", "node"] as const)("a frame-triggered close (4029, too many frames) with the %s client", async (kind) => {
-    const user = `close-flood-${kind}-${randomBytes(3).toString("hex")}`;
+    const user = `close-flood-${kind.replace("+", "-")}-${randomBytes(3).toString("hex")}`;
     const a = await open(kind, rt(), user);
     const t0 = Date.now();
     for (let i = 0; i < 200; i++) a.send(JSON.stringify({ type: "ack", seq: 0 }));
