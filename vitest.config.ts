@@ -9,6 +9,10 @@ export const TEST_BINDINGS = {
   MAX_SESSIONS_PER_USER: "8",
   MAX_STORED_PER_USER: "200",
   STATS_SHARDS: "4",
+  // The Pusher dialect (test/pusher*.test.ts); unset-means-404 is tested with an env without them.
+  PUSHER_APP_ID: "test-app",
+  PUSHER_KEY: "test-pusher-key",
+  PUSHER_SECRET: "test-pusher-secret-0123456789",
   // .dev.vars (which the plugin also reads) turns dev mode on; tests opt in per project.
   DEV_MODE: "0",
 };

@@ -38,6 +38,11 @@ export const KNOBS = [
   "WEBHOOK_URL",
   "WEBHOOK_SECRET",
   "WEBHOOK_OFFLINE_GRACE",
+  // The Pusher dialect (src/pusher/config.ts): unset = its routes answer 404.
+  "PUSHER_APP_ID",
+  "PUSHER_KEY",
+  "PUSHER_SECRET",
+  "PUSHER_USER_CHANNELS",
 ] as const;
 
 /**

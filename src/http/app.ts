@@ -15,6 +15,7 @@ import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
 import { queryProblem } from "./query";
+import { pusherRoutes } from "../pusher/http";
 
 const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API key");
 
@@ -78,6 +79,7 @@ app.route("/dev", dev);
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).auth(c, next));
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).limit(c, next));
 app.route("/v1", api);
+app.route("/", pusherRoutes);
 
 app.notFound(() => jsonError(404, "not_found", "no such endpoint"));
 

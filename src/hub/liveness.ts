@@ -15,6 +15,7 @@
 import { CloseCode } from "../protocol";
 import type { Session } from "./session";
 import { isOpen, tryClose } from "./sockets";
+import { closeFor, isCounted } from "../pusher/hub";
 
 export interface LiveSession {
   ws: WebSocket;
@@ -45,12 +46,13 @@ export function sweepSockets(sockets: readonly WebSocket[], input: SweepInput): 
       tryClose(ws, CloseCode.InternalError, "session state lost");
       closed++;
     } else if (session.expiresAt <= input.now) {
-      tryClose(ws, CloseCode.PolicyViolation, "token expired");
+      // For a Pusher socket still authenticating, expiresAt is its auth deadline (closed 4009).
+      closeFor(ws, session, CloseCode.PolicyViolation, session.pusher === undefined ? "token expired" : "no signin or subscription in time");
       closed++;
     } else if (isStale(ws, session, input)) {
-      tryClose(ws, CloseCode.Stale, "no heartbeat");
+      closeFor(ws, session, CloseCode.Stale, "no heartbeat");
       closed++;
-    } else {
+    } else if (isCounted(session)) {
       live.push({ ws, session });
     }
   }

@@ -4,6 +4,7 @@
  * is evicted); the in-memory copy is only a cache of it.
  */
 import { isDevice, isUserId } from "../protocol";
+import { readPusherState, type PusherState } from "../pusher/state";
 
 export interface Session {
   sessionId: string;
@@ -14,6 +15,8 @@ export interface Session {
   expiresAt: number;
   /** Last client frame (ms), written back at most every LAST_SEEN_WRITE_MS. */
   lastFrameAt: number;
+  /** Present on Pusher-dialect sockets only (src/pusher/): the socket speaks that protocol. */
+  pusher?: PusherState | undefined;
 }
 
 /** Writing the attachment costs a serialization; a stale-by-30s value is fine for a 90 s staleness rule. */
@@ -34,6 +37,9 @@ export function readAttachment(ws: WebSocket): Session | undefined {
   if (typeof a.sessionId !== "string" || !isUserId(a.userId) || !isDevice(a.device) || !num(a.connectedAt)) {
     return undefined;
   }
+  // A Pusher socket whose state is unreadable must not turn into a native one.
+  const pusher = a.pusher === undefined ? undefined : readPusherState(a.pusher);
+  if (a.pusher !== undefined && pusher === undefined) return undefined;
   return {
     sessionId: a.sessionId,
     userId: a.userId,
@@ -41,6 +47,7 @@ export function readAttachment(ws: WebSocket): Session | undefined {
     connectedAt: a.connectedAt,
     expiresAt: num(a.expiresAt) ? a.expiresAt : Number.POSITIVE_INFINITY,
     lastFrameAt: num(a.lastFrameAt) ? a.lastFrameAt : a.connectedAt,
+    ...(pusher === undefined ? {} : { pusher }),
   };
 }
 

@@ -39,6 +39,8 @@ import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
 import { SendBacklog } from "./sendBacklog";
+import { deliverTo, type Target } from "./deliver";
+import * as pusher from "../pusher/hub";
 
 /** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
 const FRAME_SWEEP_MS = 10_000;
@@ -69,9 +71,9 @@ export class UserHub extends DurableObject<Env> {
     this.backlog = new SendBacklog(this.config.maxSessionBacklogBytes);
     this.alarmClock = new Alarm(ctx.storage);
     this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.liveSessions()));
-    // Heartbeats are answered by the runtime without waking the object, and
-    // the time of the last one is kept for presence (getWebSocketAutoResponseTimestamp).
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    // Heartbeats are answered by the runtime without waking the object (one pair, picked by the sockets'
+    // dialects: src/pusher/hub.ts); the last one's time is kept for presence (getWebSocketAutoResponseTimestamp).
+    pusher.chooseHeartbeat(ctx);
   }
 
   // ---- sessions ----
@@ -113,13 +115,14 @@ export class UserHub extends DurableObject<Env> {
     const live: LiveSession[] = [];
     for (const ws of this.openSockets()) {
       const session = this.sessionOf(ws);
-      if (session !== undefined) live.push({ ws, session });
+      if (session !== undefined && pusher.isCounted(session)) live.push({ ws, session });
     }
     return live;
   }
 
   /** The set of open sessions changed: tell the stats shard and re-plan the alarm. */
   private sessionsChanged(live: readonly LiveSession[]): void {
+    pusher.chooseHeartbeat(this.ctx);
     this.presence.report(live.length);
     this.planAlarm(Date.now(), live);
   }
@@ -134,6 +137,7 @@ export class UserHub extends DurableObject<Env> {
     let next = this.log.purgeDueAt(now) ?? Number.POSITIVE_INFINITY;
     next = Math.min(next, this.presence.retryAt() ?? Number.POSITIVE_INFINITY);
     for (const { session } of live) next = Math.min(next, session.expiresAt);
+    next = Math.min(next, pusher.earliestDeadline(this.ctx, (ws) => this.sessionOf(ws)));
     if (live.length > 0 && this.config.reapIntervalMs > 0) next = Math.min(next, now + this.config.reapIntervalMs);
     this.alarmClock.ensureBy(now, next);
   }
@@ -150,6 +154,11 @@ export class UserHub extends DurableObject<Env> {
     const live = this.sweep(now);
     if (live.length >= this.config.maxSessionsPerUser) {
       return jsonError(429, "too_many_sessions", `user already has ${live.length} sessions (MAX_SESSIONS_PER_USER)`);
+    }
+    if (pusher.isPusherConnect(request)) {
+      const response = pusher.acceptPusher(this.ctx, params.userId, now, this.config, (ws, s) => this.sessions.set(ws, s));
+      this.planAlarm(now, live);
+      return response;
     }
     const { 0: client, 1: server } = new WebSocketPair();
     const session: Session = {
@@ -214,7 +223,7 @@ export class UserHub extends DurableObject<Env> {
       }
       message = this.log.append(entry);
     }
-    const { delivered, sessions } = this.deliver(req, encodeMessage(message, req.dataJson), now, live);
+    const { delivered, sessions } = this.deliver(req, pusher.nativeFrameFor(this.ctx, encodeMessage(message, req.dataJson)), now, live);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
@@ -225,27 +234,22 @@ export class UserHub extends DurableObject<Env> {
     // remembered in memory for a few minutes (lost if the object is evicted).
     const seen = this.recentLive.get(req.id, now);
     if (seen !== undefined) return { ...seen, delivered: 0, sessions: live.length, duplicate: true };
-    const { delivered, sessions } = this.deliver(req, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson), now, live);
+    const { delivered, sessions } = this.deliver(req, pusher.nativeFrameFor(this.ctx, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson)), now, live);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
     this.recentLive.set(req.id, result, now);
     return result;
   }
 
-  private deliver(target: PushRequest, frame: string, now: number, live: LiveSession[]): { delivered: number; sessions: number } {
-    let delivered = 0;
-    let tooSlow = 0;
-    for (const { ws, session } of live) {
-      if (target.device !== undefined && session.device !== target.device) continue;
-      if (target.exceptDevice !== undefined && session.device === target.exceptDevice) continue;
-      if (target.exceptSession !== undefined && session.sessionId === target.exceptSession) continue;
-      if (!this.backlog.admit(ws, frame.length, now)) {
-        // Stored messages wait in the log for its resume; nothing is lost.
-        tryClose(ws, CloseCode.TooSlow, "too slow: not reading");
-        tooSlow++;
-        continue;
-      }
-      if (trySend(ws, frame)) delivered++;
-    }
+  /** Pusher events (src/pusher/http.ts): each to its channel's Pusher sockets and, live-only, to native sessions. */
+  async pusherEvents(_userId: string, events: pusher.PusherEvent[]): Promise<{ delivered: number }> {
+    const now = Date.now();
+    const live = this.sweep(now);
+    const sent = events.map((e) => this.deliver({ exceptSession: e.exceptSocketId }, pusher.eventFrameFor(e, now), now, live));
+    return { delivered: sent.reduce((n, r) => n + r.delivered, 0) };
+  }
+
+  private deliver(target: Target, frameFor: string | pusher.FrameFor, now: number, live: LiveSession[]): { delivered: number; sessions: number } {
+    const { delivered, tooSlow } = deliverTo(live, target, frameFor, now, this.backlog, this.config.maxSessionBacklogBytes);
     if (tooSlow > 0) this.sessionsChanged(this.liveSessions());
     return { delivered, sessions: live.length };
   }
@@ -272,7 +276,7 @@ export class UserHub extends DurableObject<Env> {
       ({ session }) =>
         (req.session === undefined || session.sessionId === req.session) && (req.device === undefined || session.device === req.device),
     );
-    for (const { ws } of targets) tryClose(ws, CloseCode.Kicked, "closed by server");
+    for (const { ws, session } of targets) pusher.closeFor(ws, session, CloseCode.Kicked, "closed by server");
     if (targets.length > 0) this.sessionsChanged(live.filter((s) => !targets.includes(s)));
     return { closed: targets.length };
   }
@@ -306,7 +310,7 @@ export class UserHub extends DurableObject<Env> {
       }
       const now = Date.now();
       if (!this.budgets.take(session.sessionId, now, this.config.maxFramesPerSecond)) {
-        tryClose(ws, CloseCode.RateLimited, "too many frames");
+        pusher.closeFor(ws, session, CloseCode.RateLimited, "too many frames");
         return;
       }
       this.backlog.heard(ws);
@@ -320,6 +324,7 @@ export class UserHub extends DurableObject<Env> {
         session.lastFrameAt = now;
         writeAttachment(ws, session);
       }
+      if (session.pusher !== undefined) return await pusher.onPusherMessage(ws, session, message, this.env, () => this.sessionsChanged(this.liveSessions()));
       if (typeof message !== "string") {
         if (message.byteLength > MAX_CLIENT_FRAME_BYTES) tryClose(ws, CloseCode.MessageTooBig, "frame too large");
         else trySend(ws, encodeError(FrameError.Binary, "binary frames are not supported"));

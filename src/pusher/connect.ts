@@ -1,0 +1,60 @@
+/**
+ * GET /pusher/users/{userId}/app/{key}: where pusher-js dials when an app
+ * sets `wsPath: "/pusher/users/" + encodeURIComponent(userId)`. The userId in
+ * the path only routes the socket to that user's object; Pusher's own signin
+ * (or a per-user channel's auth) proves it there, within the auth deadline.
+ * Refusals that Pusher reports over the socket (unknown key 4001, old
+ * protocol 4007) are sent from the Worker without touching any object.
+ */
+import type { Context } from "hono";
+import { originAllowed } from "../http/connect";
+import { jsonError } from "../http/errors";
+import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
+import { isUserId } from "../protocol";
+import { AUTH_DEADLINE_MS } from "./config";
+import type { PusherEnv } from "./http";
+import { encodePusherError, PROTOCOL_VERSION, PusherCode } from "./protocol";
+
+/** Present on an upgrade the Worker forwards to a user's object for the Pusher dialect. */
+export const PUSHER_CONNECT_HEADER = "X-Switchboard-Dialect";
+export const PUSHER_DIALECT = "pusher";
+
+/** Accept the upgrade here, say why (if Pusher would), and close: no object is involved. */
+function refuseOverSocket(code: number, message: string | undefined): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  if (message !== undefined) server.send(encodePusherError(code as PusherCode, message));
+  server.close(code, (message ?? "refused").slice(0, 120));
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+export async function pusherConnect(c: Context<PusherEnv>): Promise<Response> {
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    return new Response(
+      JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }),
+      { status: 426, headers: { Upgrade: "websocket", "Content-Type": "application/json" } },
+    );
+  }
+  if (!originAllowed(c.req.header("Origin"), c.req.url, c.var.config)) {
+    return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
+  }
+  const userId = c.req.param("userId");
+  // Not a user this deployment could have: closed before any frame, with a
+  // code (4009) after which pusher-js does not retry.
+  if (userId === undefined || !isUserId(userId)) return refuseOverSocket(PusherCode.Unauthorized, undefined);
+  if (c.req.param("key") !== c.var.pusher.key) return refuseOverSocket(PusherCode.AppNotFound, "App key not in this app (PUSHER_KEY)");
+  const protocol = Number(c.req.query("protocol") ?? "");
+  if (!Number.isInteger(protocol) || protocol < PROTOCOL_VERSION) {
+    return refuseOverSocket(PusherCode.UnsupportedProtocol, `unsupported protocol version; ${PROTOCOL_VERSION} or later`);
+  }
+  const params: ConnectParams = {
+    userId,
+    // The object names the session (newPusherSession); these are placeholders the native path would use.
+    device: "pusher",
+    since: undefined,
+    expiresAt: Date.now() + AUTH_DEADLINE_MS,
+    subprotocol: false,
+  };
+  const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: JSON.stringify(params), [PUSHER_CONNECT_HEADER]: PUSHER_DIALECT });
+  return c.env.USER_HUB.getByName(userId).fetch("https://user-hub/connect", { headers });
+}

@@ -1,0 +1,155 @@
+/**
+ * The Pusher HTTP API, as the `pusher` server SDKs call it: events,
+ * batch_events and terminate_connections under /apps/{app_id}. The Worker
+ * checks the signature and the bodies, groups a request's channels by user,
+ * and hands each user's share to that user's object in one RPC.
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import type { AppEnv } from "../http/env";
+import { jsonError } from "../http/errors";
+import { serializeData } from "../http/body";
+import { isUserId } from "../protocol";
+import { mapLimit } from "../util/mapLimit";
+import { verifyRequest } from "./auth";
+import { userChannel } from "./channels";
+import { pusherConfigFrom, type PusherConfig } from "./config";
+import type { PusherEvent } from "./deliver";
+import { BatchEventsBody, checkBody, EventBody } from "./schemas";
+import { pusherConnect } from "./connect";
+
+export type PusherEnv = { Bindings: Env; Variables: AppEnv["Variables"] & { pusher: PusherConfig; body: string } };
+
+/** Users' objects one request has in flight at once (a 100-channel event may reach 100 users). */
+const USER_CONCURRENCY = 50;
+
+const notFound = () => jsonError(404, "not_found", "no such endpoint");
+
+/** Pusher routes exist only when the dialect is configured: unset = 404, half set = 500 naming the knob. */
+export const withPusherConfig: MiddlewareHandler<PusherEnv> = async (c, next) => {
+  const result = pusherConfigFrom(c.env);
+  if (!result.ok) return jsonError(500, "misconfigured", result.problem);
+  if (result.config === undefined) return notFound();
+  c.set("pusher", result.config);
+  await next();
+};
+
+/** The app id in the path (404 when it is not ours), the body (size-capped), then Pusher's signature (401). */
+const signed: MiddlewareHandler<PusherEnv> = async (c, next) => {
+  const config = c.var.pusher;
+  if (c.req.param("appId") !== config.appId) return jsonError(404, "not_found", "no such app", "app_id");
+  const max = c.var.config.maxMessageBytes;
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > max) return jsonError(413, "payload_too_large", `body exceeds ${max} bytes (MAX_MESSAGE_BYTES)`, "body");
+  const body = await c.req.text();
+  if (new TextEncoder().encode(body).byteLength > max) {
+    return jsonError(413, "payload_too_large", `body exceeds ${max} bytes (MAX_MESSAGE_BYTES)`, "body");
+  }
+  // Not new URL(c.req.url): two Host headers make a URL it rejects (a 500); only the query is needed.
+  const url = c.req.url;
+  const start = url.indexOf("?");
+  const params = new URLSearchParams(start === -1 ? "" : url.slice(start + 1).split("#")[0]);
+  // The path as sent (percent-encoding kept): that is what the SDKs sign.
+  const pathStart = url.indexOf("/", url.indexOf("://") + 3);
+  const path = url.slice(pathStart, start === -1 ? undefined : start);
+  const check = await verifyRequest(config, c.req.method, path, params, body, Math.floor(Date.now() / 1000));
+  if (!check.ok) return jsonError(401, "unauthorized", check.message, check.field);
+  c.set("body", body);
+  await next();
+};
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; response: Response } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, response: jsonError(400, "bad_json", "body is not valid JSON", "body") };
+  }
+}
+
+/** Pusher's data is a string; other JSON is encoded as the SDKs would have. */
+function dataText(data: unknown): string | undefined {
+  if (typeof data === "string") return data;
+  if (data === undefined) return undefined;
+  return serializeData(data);
+}
+
+type Grouped = Map<string, PusherEvent[]>;
+
+/** Add one event's channels to the per-user groups, or name the first channel that is not a user's. */
+function group(
+  into: Grouped,
+  config: PusherConfig,
+  e: { name: string; data: string; socket_id?: string | undefined },
+  channels: readonly string[],
+  field: (i: number) => string,
+): Response | undefined {
+  for (const [i, channel] of channels.entries()) {
+    const owner = userChannel(channel, config.userChannels);
+    if (owner === undefined) {
+      return jsonError(400, "bad_request", `not a per-user channel (#server-to-user-{id} or PUSHER_USER_CHANNELS): ${channel.slice(0, 64)}`, field(i));
+    }
+    let list = into.get(owner.userId);
+    if (list === undefined) into.set(owner.userId, (list = []));
+    list.push({ event: e.name, channel, data: e.data, exceptSocketId: e.socket_id });
+  }
+  return undefined;
+}
+
+async function dispatch(env: Env, grouped: Grouped): Promise<void> {
+  await mapLimit([...grouped], USER_CONCURRENCY, ([userId, events]) => env.USER_HUB.getByName(userId).pusherEvents(userId, events));
+}
+
+export const pusherApi = new Hono<PusherEnv>();
+pusherApi.use("*", withPusherConfig);
+pusherApi.use("/:appId/*", signed);
+
+pusherApi.post("/:appId/events", async (c) => {
+  const json = parseJson(c.var.body);
+  if (!json.ok) return json.response;
+  const parsed = checkBody(EventBody, json.value);
+  if (!parsed.ok) return jsonError(400, "bad_request", parsed.message, parsed.field);
+  const e = parsed.value;
+  if ((e.channel === undefined) === (e.channels === undefined)) {
+    return jsonError(400, "bad_request", "give channel or channels (one of them)", "channels");
+  }
+  const data = dataText(e.data);
+  if (data === undefined) return jsonError(400, "bad_request", "data is required (a string)", "data");
+  const grouped: Grouped = new Map();
+  const refused =
+    e.channels !== undefined
+      ? group(grouped, c.var.pusher, { ...e, data }, e.channels, (i) => `channels[${i}]`)
+      : group(grouped, c.var.pusher, { ...e, data }, [e.channel ?? ""], () => "channel");
+  if (refused !== undefined) return refused;
+  await dispatch(c.env, grouped);
+  return c.json({});
+});
+
+pusherApi.post("/:appId/batch_events", async (c) => {
+  const json = parseJson(c.var.body);
+  if (!json.ok) return json.response;
+  const parsed = checkBody(BatchEventsBody, json.value);
+  if (!parsed.ok) return jsonError(400, "bad_request", parsed.message, parsed.field);
+  const grouped: Grouped = new Map();
+  for (const [i, e] of parsed.value.batch.entries()) {
+    const data = dataText(e.data);
+    if (data === undefined) return jsonError(400, "bad_request", "data is required (a string)", `batch[${i}].data`);
+    const refused = group(grouped, c.var.pusher, { ...e, data }, [e.channel], () => `batch[${i}].channel`);
+    if (refused !== undefined) return refused;
+  }
+  await dispatch(c.env, grouped);
+  return c.json({});
+});
+
+pusherApi.post("/:appId/users/:userId/terminate_connections", async (c) => {
+  const userId = c.req.param("userId");
+  if (!isUserId(userId)) return jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
+  // Every session of the user, both dialects; the hub closes Pusher sockets with 4009 (pusher-js does not reconnect).
+  await c.env.USER_HUB.getByName(userId).kick({});
+  return c.json({});
+});
+
+pusherApi.all("*", () => notFound());
+
+/** The Pusher dialect's routes: mounted at the root of the Worker's router (src/http/app.ts). */
+export const pusherRoutes = new Hono<PusherEnv>();
+pusherRoutes.get("/pusher/users/:userId/app/:key", withPusherConfig, (c) => pusherConnect(c));
+pusherRoutes.route("/apps", pusherApi);
