@@ -26,8 +26,8 @@ export interface StormResult {
   users: number;
   devices: number;
   sessions: number;
-  /** ms from the kill until the restarted workerd answered HTTP. */
-  downMs: number;
+  /** ms from the kill until the first session was back (workerd serving again). */
+  firstBackMs: number;
   /** ms from the kill to 99 % / 100 % of sessions open again. */
   back99Ms: number;
   back100Ms: number;
@@ -152,8 +152,7 @@ export async function storm(argv: string[]): Promise<StormResult> {
     const tKill = performance.now();
     await svc.crash();
     await svc.restart();
-    const downMs = performance.now() - tKill;
-    log(`workerd back after ${(downMs / 1000).toFixed(2)} s`);
+    log(`workerd restarted ${((performance.now() - tKill) / 1000).toFixed(2)} s after the kill (its first /healthz answer; under the storm it queues behind the reconnects)`);
 
     let back99 = Number.NaN;
     let back100 = Number.NaN;
@@ -203,7 +202,7 @@ export async function storm(argv: string[]): Promise<StormResult> {
       users,
       devices,
       sessions,
-      downMs,
+      firstBackMs: Math.min(...all.flatMap((d) => d.opens.filter((at) => at > tKill))) - tKill,
       back99Ms: back99,
       back100Ms: back100,
       peakConnectsPerS: Math.max(0, ...buckets.values()),
@@ -228,9 +227,9 @@ export function printStorm(r: StormResult): void {
       table(
         ["figure", "value"],
         [
-          ["workerd answering again (kill → restart → /healthz)", s(r.downMs)],
-          ["99 % of sessions back (from the kill; from workerd answering)", `${s(r.back99Ms)}; ${s(r.back99Ms - r.downMs)}`],
-          ["100 % of sessions back (from the kill; from workerd answering)", `${s(r.back100Ms)}; ${s(r.back100Ms - r.downMs)}`],
+          ["first session back (workerd serving again)", s(r.firstBackMs)],
+          ["99 % of sessions back (from the kill; from the first one back)", `${s(r.back99Ms)}; ${s(r.back99Ms - r.firstBackMs)}`],
+          ["100 % of sessions back (from the kill; from the first one back)", `${s(r.back100Ms)}; ${s(r.back100Ms - r.firstBackMs)}`],
           ["peak connect rate", `${r.peakConnectsPerS} sessions/s`],
           ["/v1/stats right again (from the kill)", s(r.statsRightMs)],
           ["presence reports failed (retried)", String(r.reportFailures)],
