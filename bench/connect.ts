@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import { LoadGenerator } from "./lib/driver.ts";
 import { targetOf } from "./lib/measure.ts";
 import { BASELINE_SCRIPT, buildProduct, hookCleanup, startServer } from "./lib/servers.ts";
+import { intOption } from "./lib/options.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 
 export interface Series {
@@ -42,20 +43,13 @@ const series = (): Series => ({
 /** workerd destroys an idle object 10 s after its last event (server.c++, handleShutdown). */
 const EVICTED_AFTER_MS = 11_500;
 
-function option(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer`);
-  return n;
-}
 
 export async function connectBench(argv: string[]): Promise<ConnectFigures> {
   hookCleanup();
-  const rounds = option(argv, "--rounds", 7);
-  const users = option(argv, "--users", 300);
+  const rounds = intOption(argv, "--rounds", 7);
+  const users = intOption(argv, "--users", 300);
   const sessionsPerUser = 2;
-  const concurrency = option(argv, "--concurrency", 64);
+  const concurrency = intOption(argv, "--concurrency", 64);
   const secrets = { apiKey: `bench-api-${randomBytes(12).toString("hex")}`, jwtSecret: `bench-jwt-${randomBytes(24).toString("hex")}` };
   const knobs = { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, DEV_MODE: "0" };
   const script = buildProduct();

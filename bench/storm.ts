@@ -20,6 +20,7 @@ import { connect, type SwitchboardClient } from "../packages/client/src/index.ts
 import { Service } from "../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../scripts/lib/tokens.ts";
 import { ROOT } from "../scripts/lib/workerd.ts";
+import { intOption } from "./lib/options.ts";
 import { table } from "./lib/stats.ts";
 
 export interface StormResult {
@@ -45,13 +46,6 @@ export interface StormResult {
   reordered: number;
 }
 
-function option(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer`);
-  return n;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,8 +58,8 @@ interface Device {
 }
 
 export async function storm(argv: string[]): Promise<StormResult> {
-  const users = option(argv, "--users", 1000);
-  const devices = option(argv, "--devices", 2);
+  const users = intOption(argv, "--users", 1000);
+  const devices = intOption(argv, "--devices", 2);
   const sessions = users * devices;
   const secret = `storm-jwt-${randomBytes(24).toString("hex")}`;
   const apiKey = `storm-api-${randomBytes(12).toString("hex")}`;

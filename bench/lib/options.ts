@@ -90,3 +90,12 @@ export function parseArgs(argv: string[]) {
   }
   return o;
 }
+
+/** `--name N` from argv: a positive integer, or `fallback` when absent (bench/connect.ts, bench/storm.ts). */
+export function intOption(argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return fallback;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer`);
+  return n;
+}
