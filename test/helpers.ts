@@ -45,14 +45,9 @@ export async function push(userId: string, body: Record<string, unknown>): Promi
   return (await res.json()) as PushAnswer;
 }
 
-export interface PushAnswer {
-  id: string;
-  seq: number | null;
-  delivered: number;
-  sessions: number;
-  stored: boolean;
-  duplicate: boolean;
-}
+/** The push route's answer: the wire type the Worker and @switchboard/server share. */
+export type { PushResult as PushAnswer } from "../packages/server/src/wire.ts";
+import type { PushResult as PushAnswer } from "../packages/server/src/wire.ts";
 
 export type Frame = { type: string; [key: string]: unknown };
 
