@@ -49,46 +49,21 @@ export async function push(userId: string, body: Record<string, unknown>): Promi
 export type { PushResult as PushAnswer } from "../packages/server/src/wire.ts";
 import type { PushResult as PushAnswer } from "../packages/server/src/wire.ts";
 
+import { SocketRecorder } from "./socketRecorder";
+
 export type Frame = { type: string; [key: string]: unknown };
 
 /** A client socket that records every frame and close, with awaitable helpers. */
-export class TestClient {
-  readonly frames: Frame[] = [];
-  readonly raw: string[] = [];
-  closed: { code: number; reason: string } | undefined;
-  #waiters: Array<() => void> = [];
-
+export class TestClient extends SocketRecorder<Frame> {
   constructor(
-    readonly ws: WebSocket,
+    ws: WebSocket,
     readonly response: Response,
   ) {
-    ws.accept();
-    ws.addEventListener("message", (event) => {
-      const text = typeof event.data === "string" ? event.data : "";
-      this.raw.push(text);
-      if (text !== "pong") this.frames.push(JSON.parse(text) as Frame);
-      this.#wake();
-    });
-    ws.addEventListener("close", (event) => {
-      this.closed = { code: event.code, reason: event.reason };
-      this.#wake();
-    });
+    super(ws, 5000);
   }
 
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-
-  /** Wait until `predicate` holds (checked after every event). */
-  async until(predicate: () => boolean, what = "condition", timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
+  protected parse(text: string): Frame | undefined {
+    return text === "pong" ? undefined : (JSON.parse(text) as Frame);
   }
 
   get welcome(): Frame {
@@ -110,18 +85,6 @@ export class TestClient {
     this.ws.send(data);
   }
 
-  close(code = 1000, reason = "bye"): void {
-    try {
-      this.ws.close(code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  async waitClosed(): Promise<{ code: number; reason: string }> {
-    await this.until(() => this.closed !== undefined, "close");
-    return this.closed as { code: number; reason: string };
-  }
 }
 
 export interface ConnectOptions {

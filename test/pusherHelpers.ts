@@ -2,6 +2,7 @@
 import { env } from "cloudflare:workers";
 import { channelAuth, hmacHex, md5Hex, userAuth } from "../src/pusher/auth";
 import { worker } from "./helpers";
+import { SocketRecorder } from "./socketRecorder";
 
 // Set in vitest.config.ts (TEST_BINDINGS); not in the generated Env type, which follows wrangler.toml.
 const vars = env as unknown as Record<string, string>;
@@ -16,47 +17,21 @@ export interface PusherFrame {
 }
 
 /** A Pusher socket that records every frame (data parsed when it is JSON text, as pusher-js does) and its close. */
-export class PusherClient {
-  readonly frames: PusherFrame[] = [];
-  readonly raw: string[] = [];
-  closed: { code: number; reason: string } | undefined;
-  #waiters: Array<() => void> = [];
+export class PusherClient extends SocketRecorder<PusherFrame> {
+  constructor(ws: WebSocket) {
+    super(ws, 3000);
+  }
 
-  constructor(readonly ws: WebSocket) {
-    ws.accept();
-    ws.addEventListener("message", (event) => {
-      const text = typeof event.data === "string" ? event.data : "";
-      this.raw.push(text);
-      const frame = JSON.parse(text) as PusherFrame;
-      if (typeof frame.data === "string") {
-        try {
-          frame.data = JSON.parse(frame.data) as unknown;
-        } catch {
-          // data that is not JSON stays a string (pusher-js does the same)
-        }
+  protected parse(text: string): PusherFrame {
+    const frame = JSON.parse(text) as PusherFrame;
+    if (typeof frame.data === "string") {
+      try {
+        frame.data = JSON.parse(frame.data) as unknown;
+      } catch {
+        // data that is not JSON stays a string (pusher-js does the same)
       }
-      this.frames.push(frame);
-      this.#wake();
-    });
-    ws.addEventListener("close", (event) => {
-      this.closed = { code: event.code, reason: event.reason };
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-
-  async until(predicate: () => boolean, what = "condition", timeoutMs = 3000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; frames: ${JSON.stringify(this.raw)}`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
     }
+    return frame;
   }
 
   get socketId(): string {
@@ -109,19 +84,6 @@ export class PusherClient {
     this.send({ event: "pusher:subscribe", data: { channel, auth: auth ?? (await channelAuth(KEY, SECRET, this.socketId, channel)) } });
     await this.until(() => answers().length > before, `answer to subscribing ${channel}`);
     return answers()[before] as PusherFrame;
-  }
-
-  close(code = 1000, reason = "bye"): void {
-    try {
-      this.ws.close(code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
-    await this.until(() => this.closed !== undefined, "close", timeoutMs);
-    return this.closed as { code: number; reason: string };
   }
 }
 
