@@ -1,6 +1,8 @@
 /** Shared test plumbing: tokens, the Worker's own fetch, and a frame-collecting socket. */
 import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { SignJWT } from "jose";
+import { shardIndex, shardName } from "../src/stats/shardKey";
 
 export const BASE = "https://switchboard.test";
 export const API_KEY = env.API_KEY;
@@ -122,4 +124,20 @@ export async function connect(userId: string, opts: ConnectOptions = {}): Promis
 
 export function hubOf(userId: string) {
   return env.USER_HUB.getByName(userId);
+}
+
+/**
+ * Wait until the user's stats shard counts `sessions` for it: a connect's
+ * report reaches the shard after the welcome, and the shard group-commits it.
+ */
+export async function untilCounted(userId: string, sessions = 1): Promise<void> {
+  const shard = env.STATS_SHARD.getByName(shardName(shardIndex(userId, Number(env.STATS_SHARDS))));
+  for (let i = 0; i < 200; i++) {
+    const row = await runInDurableObject(shard, (_i, state) =>
+      state.storage.sql.exec<{ sessions: number }>("SELECT sessions FROM users WHERE user_id = ?", userId).toArray()[0],
+    );
+    if (row?.sessions === sessions) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the stats shard never counted ${sessions} sessions for ${userId}`);
 }

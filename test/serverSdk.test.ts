@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { verifyClientToken } from "../src/auth/jwt";
 import { parseConfig } from "../src/config";
 import { mintClientToken, Switchboard, SwitchboardError, type FetchLike } from "../packages/server/src/index.ts";
-import { API_KEY, BASE, connect, uniqueUser } from "./helpers";
+import { API_KEY, BASE, connect, uniqueUser, untilCounted } from "./helpers";
 
 const workerFetch: FetchLike = (request) => exports.default.fetch(request);
 
@@ -68,6 +68,7 @@ describe("@switchboard/server in the runtime", () => {
     for await (const m of sb.allMessages(user, { limit: 2 })) all.push(m.seq);
     expect(all).toEqual([1, 2, 3, 4, 5]);
 
+    await untilCounted(user);
     const stats = await sb.stats();
     expect(stats.onlineUsers).toBeGreaterThanOrEqual(1);
     expect(stats.sessions).toBeGreaterThanOrEqual(1);
@@ -89,6 +90,7 @@ describe("@switchboard/server in the runtime", () => {
 
     const online = uniqueUser("bcast");
     const client = await connect(online);
+    await untilCounted(online);
     const result = await sb.broadcast({ everyone: true });
     expect(result.failedShards).toBe(0);
     expect(result.users).toBeGreaterThanOrEqual(1);

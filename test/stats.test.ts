@@ -200,4 +200,45 @@ describe("deployment-wide counts", () => {
     await shard.report(user, 0, 6_000);
     await expectStats(base);
   });
+
+  it("reports that arrive together are committed together: each answered once stored, the newest version per user kept", async () => {
+    // Users of one shard, so that their reports share a commit.
+    const users: string[] = [];
+    while (users.length < 6) {
+      const u = uniqueUser("batch");
+      if (shardIndex(u, 4) === 0) users.push(u);
+    }
+    const shard = shardOf(users[0] as string);
+    const [a, b] = users as [string, string];
+    const base = await shard.stats();
+    // Concurrent, and for `a` out of order: version 3 (1 session) lands in the
+    // same batch as versions 2 and 4 (5 and 2 sessions).
+    await Promise.all([
+      shard.report(a, 1, 3),
+      shard.report(a, 5, 2),
+      shard.report(a, 2, 4),
+      shard.report(b, 3, 1),
+      ...users.slice(2).map((u) => shard.report(u, 1, 1)),
+    ]);
+    // Every answer came after its row was written: read at once, no waiting.
+    const rows = await runInDurableObject(shard, (_i, state) =>
+      state.storage.sql
+        .exec<{ user_id: string; sessions: number; version: number }>(
+          `SELECT user_id, sessions, version FROM users WHERE user_id IN (${users.map(() => "?").join(",")})`,
+          ...users,
+        )
+        .toArray(),
+    );
+    const byUser = new Map(rows.map((r) => [r.user_id, r]));
+    expect(byUser.get(a)).toMatchObject({ sessions: 2, version: 4 });
+    expect(byUser.get(b)).toMatchObject({ sessions: 3, version: 1 });
+    expect(rows).toHaveLength(users.length);
+    expect(await shard.stats()).toEqual({ onlineUsers: base.onlineUsers + users.length, sessions: base.sessions + 2 + 3 + 4 });
+    // A stale report after the batch changes nothing; the totals survive eviction (recounted from the rows).
+    await shard.report(a, 9, 3);
+    await evictDurableObject(shard);
+    expect(await shard.stats()).toEqual({ onlineUsers: base.onlineUsers + users.length, sessions: base.sessions + 2 + 3 + 4 });
+    await Promise.all(users.map((u) => shard.report(u, 0, 10)));
+    expect(await shard.stats()).toEqual(base);
+  });
 });

@@ -41,7 +41,13 @@ type MessageRow = {
   except_session_device: string | null;
 };
 
-const SCHEMA = `
+/**
+ * Each table is created by the first write that needs it, not when the object
+ * starts: a new user's first connect then creates only `cursors`, and a user
+ * with no stored message never has `messages`. (Creating the tables up front
+ * was a third of a first connect's storage cost: docs/benchmark.md.)
+ */
+const MESSAGES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL,
@@ -54,6 +60,8 @@ CREATE TABLE IF NOT EXISTS messages (
   except_session_device TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages(id);
+`;
+const CURSORS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS cursors (
   device TEXT PRIMARY KEY,
   acked INTEGER NOT NULL,
@@ -105,18 +113,46 @@ export class MessageLog {
   #low: number;
   /** Earliest expiry among stored rows, +Infinity when none. */
   #nextExpiry: number;
+  #hasMessages: boolean;
+  #hasCursors: boolean;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly maxStored: number,
   ) {
-    sql.exec(SCHEMA);
-    const row = sql.exec<{ head: number | null; low: number | null; next: number | null }>(
+    const tables = new Set(
+      sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('messages', 'cursors')")
+        .toArray()
+        .map((r) => r.name),
+    );
+    this.#hasMessages = tables.has("messages");
+    this.#hasCursors = tables.has("cursors");
+    this.#head = 0;
+    this.#low = 0;
+    this.#nextExpiry = Number.POSITIVE_INFINITY;
+    if (this.#hasMessages) this.#readBounds();
+  }
+
+  #readBounds(): void {
+    const row = this.sql.exec<{ head: number | null; low: number | null; next: number | null }>(
       "SELECT max(seq) AS head, min(seq) AS low, min(expires_at) AS next FROM messages",
     ).one();
-    this.#head = row.head ?? 0;
+    this.#head = Math.max(this.#head, row.head ?? 0);
     this.#low = row.low ?? 0;
     this.#nextExpiry = row.next ?? Number.POSITIVE_INFINITY;
+  }
+
+  #ensureMessages(): void {
+    if (this.#hasMessages) return;
+    this.sql.exec(MESSAGES_SCHEMA);
+    this.#hasMessages = true;
+  }
+
+  #ensureCursors(): void {
+    if (this.#hasCursors) return;
+    this.sql.exec(CURSORS_SCHEMA);
+    this.#hasCursors = true;
   }
 
   get head(): number {
@@ -130,6 +166,7 @@ export class MessageLog {
 
   /** A live (unexpired, untrimmed) message with this idempotency key, if any. */
   findById(id: string, now: number): StoredMessage | undefined {
+    if (!this.#hasMessages) return undefined;
     const row = this.sql.exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, id).toArray()[0];
     if (row === undefined) return undefined;
     if (row.expires_at > now && row.seq > this.floor()) return fromRow(row);
@@ -153,6 +190,7 @@ export class MessageLog {
    * where looking the id up first took two.
    */
   tryAppend(m: Omit<StoredMessage, "seq">): StoredMessage | undefined {
+    this.#ensureMessages();
     const seq = this.#head + 1;
     const inserted = this.sql.exec(
       `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING RETURNING seq`,
@@ -194,7 +232,7 @@ export class MessageLog {
    */
   isComplete(since: number, now: number): boolean {
     if (since > this.#head) return false;
-    if (since === this.#head) return true;
+    if (since === this.#head || !this.#hasMessages) return since === this.#head;
     const { n } = this.sql.exec<{ n: number }>(
       "SELECT count(*) AS n FROM messages WHERE seq > ? AND seq > ? AND expires_at > ?",
       since,
@@ -206,6 +244,7 @@ export class MessageLog {
 
   /** Retained messages after `since`, oldest first, at most `limit`. */
   after(since: number, now: number, limit: number): StoredMessage[] {
+    if (!this.#hasMessages) return [];
     return this.sql
       .exec<MessageRow>(
         `SELECT ${COLUMNS} FROM messages WHERE seq > ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
@@ -220,31 +259,32 @@ export class MessageLog {
 
   /** Delete expired and trimmed rows (never the head row). */
   purge(now: number): void {
+    if (this.#hasCursors) {
+      // Cursors of devices silent for longer than any message can live are useless.
+      this.sql.exec("DELETE FROM cursors WHERE updated_at < ?", now - MAX_TTL * 1000);
+      this.sql.exec(
+        "DELETE FROM cursors WHERE device IN (SELECT device FROM cursors ORDER BY updated_at DESC LIMIT -1 OFFSET ?)",
+        MAX_CURSORS,
+      );
+    }
+    if (!this.#hasMessages) return;
     this.sql.exec(
       "DELETE FROM messages WHERE seq < ? AND (expires_at <= ? OR seq <= ?)",
       this.#head,
       now,
       this.floor(),
     );
-    // Cursors of devices silent for longer than any message can live are useless.
-    this.sql.exec("DELETE FROM cursors WHERE updated_at < ?", now - MAX_TTL * 1000);
-    this.sql.exec(
-      "DELETE FROM cursors WHERE device IN (SELECT device FROM cursors ORDER BY updated_at DESC LIMIT -1 OFFSET ?)",
-      MAX_CURSORS,
-    );
-    const row = this.sql.exec<{ low: number | null; next: number | null }>(
-      "SELECT min(seq) AS low, min(expires_at) AS next FROM messages",
-    ).one();
-    this.#low = row.low ?? 0;
-    this.#nextExpiry = row.next ?? Number.POSITIVE_INFINITY;
+    this.#readBounds();
   }
 
   cursor(device: string): number | undefined {
+    if (!this.#hasCursors) return undefined;
     return this.sql.exec<{ acked: number }>("SELECT acked FROM cursors WHERE device = ?", device).toArray()[0]?.acked;
   }
 
   /** Remember a device's starting point the first time it is seen. */
   ensureCursor(device: string, acked: number, now: number): void {
+    this.#ensureCursors();
     this.sql.exec(
       "INSERT INTO cursors (device, acked, updated_at) VALUES (?, ?, ?) ON CONFLICT(device) DO NOTHING",
       device,
@@ -255,6 +295,7 @@ export class MessageLog {
 
   /** Cumulative ack: the cursor only moves forward. */
   ack(device: string, seq: number, now: number): void {
+    this.#ensureCursors();
     this.sql.exec(
       `INSERT INTO cursors (device, acked, updated_at) VALUES (?, ?, ?)
        ON CONFLICT(device) DO UPDATE SET acked = max(acked, excluded.acked), updated_at = excluded.updated_at`,

@@ -29,6 +29,7 @@ export class PresenceReporter {
   #scheduled = false;
   /** A report has reached the shard since this instance was constructed. */
   #reportedSinceStart = false;
+  #hasMeta: boolean;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -40,12 +41,22 @@ export class PresenceReporter {
     // needed for it, so a new user's first connect writes nothing for this.
     this.#userId = ctx.id.name;
     const sql = ctx.storage.sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)");
-    for (const row of sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM meta")) {
+    // `meta` is created by its first write (#setMeta): most objects never need it,
+    // and creating a table is a write a new user's first connect need not pay.
+    this.#hasMeta = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    const rows = this.#hasMeta ? sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM meta").toArray() : [];
+    for (const row of rows) {
       // Objects from before ctx.id.name was relied on stored their userId here.
       if (row.key === "user_id" && typeof row.value === "string") this.#userId ??= row.value;
       if (row.key === "presence_pending" && row.value === 1) this.#retryAt = Date.now();
     }
+  }
+
+  #setMeta(key: string, value: string | number): void {
+    const sql = this.ctx.storage.sql;
+    if (!this.#hasMeta) sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)");
+    this.#hasMeta = true;
+    sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 
   get userId(): string | undefined {
@@ -56,7 +67,7 @@ export class PresenceReporter {
   setUser(userId: string): void {
     if (this.#userId === userId) return;
     this.#userId = userId;
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('user_id', ?)", userId);
+    this.#setMeta("user_id", userId);
   }
 
   /**
@@ -124,7 +135,7 @@ export class PresenceReporter {
       if (this.#retryAt !== undefined && this.#pending === undefined) {
         this.#retryAt = undefined;
         this.#attempt = 0;
-        this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'presence_pending'");
+        if (this.#hasMeta) this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'presence_pending'");
       }
       return true;
     } catch (err) {
@@ -134,7 +145,7 @@ export class PresenceReporter {
       this.#attempt++;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.#attempt, 16));
       this.#retryAt = Date.now() + delay;
-      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('presence_pending', 1)");
+      this.#setMeta("presence_pending", 1);
       this.requestAlarm();
       return false;
     }

@@ -53,6 +53,9 @@ export class StatsShard extends DurableObject<Env> {
   private readonly alarmClock: Alarm;
   /** When the next audit round is due (in memory: a restarted shard audits at its first alarm). */
   private auditDueAt = 0;
+  /** Reports waiting for the next group commit (newest version per user). */
+  private readonly queued = new Map<string, UserRow>();
+  private committing: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -89,22 +92,53 @@ export class StatsShard extends DurableObject<Env> {
     return { ...this.totals };
   }
 
-  /** A user's object says how many sessions it has now. Older versions are ignored. */
+  /**
+   * A user's object says how many sessions it has now. Older versions are ignored.
+   *
+   * Reports are group-committed: those that arrive while one batch waits for
+   * its turn are written together, in one implicit transaction, and every
+   * caller's answer waits for that commit (the output gate), so an answered
+   * report is durable. A write's commit, not the request, was most of what a
+   * report cost; in a reconnect storm a shard takes many reports at once
+   * (docs/benchmark.md, "The cost of a connect").
+   */
   async report(userId: string, sessions: number, version: number): Promise<void> {
+    const queued = this.queued.get(userId);
+    if (queued === undefined || queued.version < version) this.queued.set(userId, { sessions, version });
+    this.committing ??= new Promise<void>((resolve, reject) => {
+      // One macrotask: reports already delivered to this object run first and join the batch.
+      setTimeout(() => {
+        this.committing = undefined;
+        try {
+          this.writeQueued();
+          resolve();
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }, 0);
+    });
+    return this.committing;
+  }
+
+  private writeQueued(): void {
+    const batch = [...this.queued];
+    this.queued.clear();
     const now = Date.now();
-    const sql = this.ctx.storage.sql;
-    const prev = sql.exec<UserRow>("SELECT sessions, version FROM users WHERE user_id = ?", userId).toArray()[0];
-    if (prev !== undefined && prev.version >= version) return;
-    const count = Math.max(0, Math.floor(sessions));
-    sql.exec(
-      `INSERT INTO users (user_id, sessions, version, seen_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(user_id) DO UPDATE SET sessions = excluded.sessions, version = excluded.version, seen_at = excluded.seen_at`,
-      userId,
-      count,
-      version,
-      now,
-    );
-    this.apply(userId, prev?.sessions ?? 0, count, now);
+    const sql = this.sql();
+    for (const [userId, { sessions, version }] of batch) {
+      const prev = sql.exec<UserRow>("SELECT sessions, version FROM users WHERE user_id = ?", userId).toArray()[0];
+      if (prev !== undefined && prev.version >= version) continue;
+      const count = Math.max(0, Math.floor(sessions));
+      sql.exec(
+        `INSERT INTO users (user_id, sessions, version, seen_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(user_id) DO UPDATE SET sessions = excluded.sessions, version = excluded.version, seen_at = excluded.seen_at`,
+        userId,
+        count,
+        version,
+        now,
+      );
+      this.apply(userId, prev?.sessions ?? 0, count, now);
+    }
   }
 
   /** Update totals and webhooks for one user's change from `before` to `after` sessions. */
