@@ -4,6 +4,7 @@
  * arrive as `unknown` and are narrowed by `parseClientFrame`.
  */
 import * as v from "valibot";
+import type { ErrorFrame as ClientErrorFrame, MessageFrame, WelcomeFrame } from "../packages/client/src/protocol.ts";
 
 export const SUBPROTOCOL = "switchboard.v1";
 export const BEARER_PROTOCOL_PREFIX = "bearer.";
@@ -90,27 +91,14 @@ export function parseSeq(raw: string): number | undefined {
 
 // ---- Server → client frames ----
 
-export interface WelcomeFrame {
-  type: "welcome";
-  sessionId: string;
-  userId: string;
-  device: string;
-  head: number;
-  recovered: boolean;
-}
+// The frame shapes are written once, in the client SDK's protocol module (it has
+// no dependencies, so the server takes them without pulling anything in);
+// packages/client/test/transport.test.ts round-trips this module's encoders through its parser.
+export type { MessageFrame, WelcomeFrame };
 
-export interface MessageFrame {
-  type: "message";
-  id: string;
-  seq: number | null;
-  sentAt: number;
-  data: unknown;
-}
-
-export interface ErrorFrame {
-  type: "error";
+/** The server's error frames carry only the codes it defines. */
+export interface ErrorFrame extends ClientErrorFrame {
   code: FrameError;
-  message: string;
 }
 
 export type ServerFrame = WelcomeFrame | MessageFrame | ErrorFrame;

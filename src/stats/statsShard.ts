@@ -69,10 +69,10 @@ export class StatsShard extends DurableObject<Env> {
       version INTEGER NOT NULL,
       seen_at INTEGER NOT NULL
     )`);
-    // No index on seen_at: every lease renewal updates seen_at, and an index on it
-    // doubled the rows written per renewal (the bill's biggest line at scale; see
-    // docs/cost-model.md). The lease sweep reads the whole table instead, once per
-    // REAP_INTERVAL per shard: rows read cost a thousandth of rows written.
+    // No index on seen_at: every report updates seen_at, and an index on it doubled
+    // the rows written per report (docs/cost-model.md). The audit reads the whole
+    // table instead, once per STATS_AUDIT_INTERVAL per shard: rows read cost a
+    // thousandth of rows written.
     sql.exec("DROP INDEX IF EXISTS users_online");
     this.outbox = new Outbox(sql);
     this.totals = this.recount();

@@ -1,8 +1,9 @@
 /**
- * The parts of the wire contract (API.md) the client needs. Duplicated from the
- * server's src/protocol.ts rather than imported, because that module pulls in
- * valibot and the SDK ships with no runtime dependencies; a unit test keeps the
- * two in step.
+ * The parts of the wire contract (API.md) the client needs. The server's
+ * src/protocol.ts takes its frame types from here; the constants are repeated
+ * there rather than imported (the server's carry its own policy notes), and a
+ * unit test keeps the two in step. This module must stay free of dependencies:
+ * the SDK ships with none.
  */
 
 export const SUBPROTOCOL = "switchboard.v1";
