@@ -4,18 +4,29 @@
  * report can never push a counter negative or resurrect an old state: the
  * shard keeps the newest.
  *
- * Reports are coalesced: changes within one turn (a kick closing five
- * sockets) and changes made while a report is in flight (a user's devices
- * reconnecting together after a deploy) become one report of the latest count. Each report is a request to the shard and a row written there, and
- * it was the largest single cost of a connect (docs/benchmark.md, "Connect").
+ * Reports are coalesced. A change waits REPORT_LINGER_MS before it is sent,
+ * and every change in that window, or made while a report is in flight,
+ * goes as one report of the latest count: a kick closing five sockets, a
+ * user's devices coming back together after a deploy, a phone that drops and
+ * reconnects. A count equal to the one the shard last acknowledged is not
+ * sent at all. Each report is a request to the shard and a row written there,
+ * and it was the largest single cost of a reconnect (docs/benchmark.md,
+ * "The cost of a connect").
  *
  * A report that fails is retried from the alarm; the "pending" mark is
  * stored, so eviction between the failure and the retry loses nothing.
  */
 import type { Config } from "../config";
 import { shardIndex, shardName } from "../stats/shardKey";
+import { tableNames } from "../util/tables";
 
 const RETRY_BASE_MS = 1000;
+/**
+ * How long a change waits for more before it is reported. /v1/stats lags a
+ * change by this much; a timer this short does not delay hibernation (an
+ * object hibernates only after ~10 s without events).
+ */
+export const REPORT_LINGER_MS = 100;
 const RETRY_MAX_MS = 60_000;
 
 export class PresenceReporter {
@@ -27,6 +38,8 @@ export class PresenceReporter {
   #pending: number | undefined;
   #inFlight = false;
   #scheduled = false;
+  /** The count the shard last acknowledged from this instance (unknown after a restart). */
+  #acked: number | undefined;
   /** A report has reached the shard since this instance was constructed. */
   #reportedSinceStart = false;
   #hasMeta: boolean;
@@ -36,6 +49,7 @@ export class PresenceReporter {
     private readonly env: Env,
     private readonly config: Config,
     private readonly requestAlarm: () => void,
+    tables: ReadonlySet<string> = tableNames(ctx.storage.sql),
   ) {
     // The object's name is its userId (the Worker reaches it with getByName): no row
     // needed for it, so a new user's first connect writes nothing for this.
@@ -43,7 +57,7 @@ export class PresenceReporter {
     const sql = ctx.storage.sql;
     // `meta` is created by its first write (#setMeta): most objects never need it,
     // and creating a table is a write a new user's first connect need not pay.
-    this.#hasMeta = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    this.#hasMeta = tables.has("meta");
     const rows = this.#hasMeta ? sql.exec<{ key: string; value: string | number | null }>("SELECT key, value FROM meta").toArray() : [];
     for (const row of rows) {
       // Objects from before ctx.id.name was relied on stored their userId here.
@@ -95,13 +109,10 @@ export class PresenceReporter {
     this.#pending = sessions;
     if (this.#inFlight || this.#scheduled) return;
     this.#scheduled = true;
-    // Sent at the end of this turn: the changes a handler makes (a kick closing
-    // five sockets) become one report. (A timer would merge more, e.g. a user's
-    // devices reconnecting together, but timers keep an object from hibernating.)
-    queueMicrotask(() => {
+    setTimeout(() => {
       this.#scheduled = false;
       void this.#drain();
-    });
+    }, REPORT_LINGER_MS);
   }
 
   /** Report `sessions` now and wait for the shard (the alarm's path). */
@@ -117,6 +128,8 @@ export class PresenceReporter {
       while (this.#pending !== undefined) {
         const sessions = this.#pending;
         this.#pending = undefined;
+        // Back where the shard last heard it (a drop and a reconnect within the linger): nothing to say.
+        if (sessions === this.#acked && this.#retryAt === undefined) continue;
         if (!(await this.#send(sessions))) break;
       }
     } finally {
@@ -132,6 +145,7 @@ export class PresenceReporter {
     try {
       await shard.report(userId, sessions, version);
       this.#reportedSinceStart = true;
+      this.#acked = sessions;
       if (this.#retryAt !== undefined && this.#pending === undefined) {
         this.#retryAt = undefined;
         this.#attempt = 0;

@@ -41,6 +41,12 @@ export interface BroadcastResult {
 
 /** Pushes a shard has in flight at once during a broadcast (and audits during an audit). */
 const BROADCAST_CONCURRENCY = 32;
+/**
+ * How long a batch of reports waits for more before it is committed. A busy
+ * shard then commits at most 1000 / SHARD_LINGER_MS times a second, however
+ * many reports arrive; each report's answer waits this much longer.
+ */
+const SHARD_LINGER_MS = 10;
 /** Offline entries are kept this long so a late, older report can't resurrect them. */
 const KEEP_OFFLINE_MS = 24 * 60 * 60_000;
 
@@ -95,8 +101,8 @@ export class StatsShard extends DurableObject<Env> {
   /**
    * A user's object says how many sessions it has now. Older versions are ignored.
    *
-   * Reports are group-committed: those that arrive while one batch waits for
-   * its turn are written together, in one implicit transaction, and every
+   * Reports are group-committed: those that arrive while one batch lingers
+   * (SHARD_LINGER_MS) are written together, in one implicit transaction, and every
    * caller's answer waits for that commit (the output gate), so an answered
    * report is durable. A write's commit, not the request, was most of what a
    * report cost; in a reconnect storm a shard takes many reports at once
@@ -106,7 +112,6 @@ export class StatsShard extends DurableObject<Env> {
     const queued = this.queued.get(userId);
     if (queued === undefined || queued.version < version) this.queued.set(userId, { sessions, version });
     this.committing ??= new Promise<void>((resolve, reject) => {
-      // One macrotask: reports already delivered to this object run first and join the batch.
       setTimeout(() => {
         this.committing = undefined;
         try {
@@ -115,7 +120,7 @@ export class StatsShard extends DurableObject<Env> {
         } catch (err) {
           reject(err instanceof Error ? err : new Error(String(err)));
         }
-      }, 0);
+      }, SHARD_LINGER_MS);
     });
     return this.committing;
   }

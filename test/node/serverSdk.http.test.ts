@@ -63,6 +63,7 @@ async function until(what: string, f: () => boolean, ms = 10_000): Promise<void>
 describe("@switchboard/server over HTTP", () => {
   it("every method against the real Worker", async () => {
     const user = uniqueUser("http");
+    const onlineBefore = (await sb.stats()).onlineUsers;
     const client = await listen(user);
     const pushed = await sb.push(user, { hi: "there" });
     expect(pushed).toMatchObject({ seq: 1, delivered: 1, sessions: 1, stored: true, duplicate: false });
@@ -73,6 +74,11 @@ describe("@switchboard/server over HTTP", () => {
     const batch = await sb.pushMany([user, uniqueUser("other")], { batch: true });
     expect(batch.results).toHaveLength(2);
     expect(batch.results[0]).toMatchObject({ userId: user, id: batch.id, seq: 2 });
+    // Broadcast reaches the users the stats shards know online; a connect reaches them within REPORT_LINGER_MS.
+    for (const deadline = Date.now() + 10_000; (await sb.stats()).onlineUsers <= onlineBefore; ) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the stats shard to count the user");
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const bcast = await sb.broadcast({ all: true });
     expect(bcast).toMatchObject({ id: expect.any(String), failedShards: 0 });
     expect(bcast.users).toBeGreaterThanOrEqual(1);
