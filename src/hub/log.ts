@@ -12,6 +12,7 @@
  */
 import { MAX_TTL } from "../config";
 import type { MessageView } from "./rpc";
+import { tableNames } from "../util/tables";
 
 export interface Targeting {
   device?: string | undefined;
@@ -119,13 +120,8 @@ export class MessageLog {
   constructor(
     private readonly sql: SqlStorage,
     private readonly maxStored: number,
+    tables: ReadonlySet<string> = tableNames(sql),
   ) {
-    const tables = new Set(
-      sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('messages', 'cursors')")
-        .toArray()
-        .map((r) => r.name),
-    );
     this.#hasMessages = tables.has("messages");
     this.#hasCursors = tables.has("cursors");
     this.#head = 0;

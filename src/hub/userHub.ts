@@ -35,6 +35,7 @@ import { deviceTag, LAST_SEEN_WRITE_MS, readAttachment, sessionTag, writeAttachm
 import { isOpen, tryClose, trySend } from "./sockets";
 import { lastSeenAt, sweepSockets, type LiveSession } from "./liveness";
 import { Alarm } from "../util/alarm";
+import { tableNames } from "../util/tables";
 import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
@@ -67,10 +68,11 @@ export class UserHub extends DurableObject<Env> {
     // reaches here without a config; a throw is the right failure otherwise.
     if (!result.ok) throw new Error(`switchboard misconfigured: ${result.problem}`);
     this.config = result.config;
-    this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser);
+    const tables = tableNames(ctx.storage.sql);
+    this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser, tables);
     this.backlog = new SendBacklog(this.config.maxSessionBacklogBytes);
     this.alarmClock = new Alarm(ctx.storage);
-    this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.liveSessions()));
+    this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.liveSessions()), tables);
     // Heartbeats are answered by the runtime without waking the object (one pair, picked by the sockets'
     // dialects: src/pusher/hub.ts); the last one's time is kept for presence (getWebSocketAutoResponseTimestamp).
     pusher.chooseHeartbeat(ctx);

@@ -85,12 +85,17 @@ export function earliestDeadline(ctx: DurableObjectState, sessionOf: (ws: WebSoc
  * docs/pusher.md, "Heartbeats".
  */
 export function chooseHeartbeat(ctx: DurableObjectState): void {
-  const open = ctx.getWebSockets().filter(isOpen).length;
+  // Every connect and close asks, and most users never open a Pusher socket:
+  // with none, the answer is native without listing the others.
   const pusher = ctx.getWebSockets(PUSHER_TAG).filter(isOpen).length;
+  const open = pusher === 0 ? 0 : ctx.getWebSockets().filter(isOpen).length;
   const [request, response] = open > 0 && pusher === open ? [PUSHER_PING, PUSHER_PONG] : [PING, PONG];
-  if (ctx.getWebSocketAutoResponse()?.request === request) return;
-  ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(request, response));
+  // The runtime keeps the pair across hibernation; this instance's memory of it saves the native read.
+  if (heartbeatSet.get(ctx) === request) return;
+  if (ctx.getWebSocketAutoResponse()?.request !== request) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(request, response));
+  heartbeatSet.set(ctx, request);
 }
+const heartbeatSet = new WeakMap<DurableObjectState, string>();
 
 /**
  * pusher-js sends nothing while it keeps receiving (any frame resets its
