@@ -48,3 +48,17 @@ export function machineCpu(): { busy: number; total: number } {
   const total = n.reduce((a, b) => a + b, 0);
   return { busy: total - idle, total };
 }
+
+/**
+ * Pin a process, every thread, to `cpus` (taskset's list syntax, e.g. "0").
+ * Threads it starts later inherit the mask. False when taskset is missing or
+ * refuses; the caller then measures unpinned.
+ */
+export function pinToCpus(pid: number, cpus: string): boolean {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
