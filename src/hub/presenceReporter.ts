@@ -21,13 +21,13 @@ import { shardIndex, shardName } from "../stats/shardKey";
 import { tableNames } from "../util/tables";
 
 const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 60_000;
 /**
  * How long a change waits for more before it is reported. /v1/stats lags a
- * change by this much; a timer this short does not delay hibernation (an
- * object hibernates only after ~10 s without events).
+ * change by this much. The timer can put off hibernation by as much, next to
+ * the ~10 s without events an object waits before it hibernates anyway.
  */
 export const REPORT_LINGER_MS = 100;
-const RETRY_MAX_MS = 60_000;
 
 export class PresenceReporter {
   #version = 0;
