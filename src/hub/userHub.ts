@@ -6,18 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFrom, type Config } from "../config";
-import {
-  CloseCode,
-  encodeError,
-  encodeMessage,
-  encodeWelcome,
-  exceedsFrameLimit,
-  FrameError,
-  MAX_CLIENT_FRAME_BYTES,
-  parseClientFrame,
-  PING,
-  PONG,
-} from "../protocol";
+import { CloseCode, encodeError, encodeMessage, encodeWelcome, FrameError } from "../protocol";
 import { MessageLog, toMessageView } from "./log";
 import { missedFrames, resumePoint } from "./resume";
 import { jsonError } from "../http/errors";
@@ -40,6 +29,7 @@ import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
 import { SendBacklog } from "./sendBacklog";
+import { onNativeMessage } from "./nativeFrames";
 import { deliverTo, type Target } from "./deliver";
 import * as pusher from "../pusher/hub";
 
@@ -54,8 +44,6 @@ export class UserHub extends DurableObject<Env> {
   private readonly recentLive = new RecentIds();
   private readonly budgets = new FrameBudget();
   private readonly backlog: SendBacklog;
-  /** Highest ack seen per session while awake: a repeated ack costs no row write. */
-  private readonly acked = new WeakMap<WebSocket, number>();
   private readonly alarmClock: Alarm;
   private readonly presence: PresenceReporter;
   /** When frames last triggered a sweep (a frame-triggered sweep is rate-limited; see webSocketMessage). */
@@ -327,37 +315,7 @@ export class UserHub extends DurableObject<Env> {
         writeAttachment(ws, session);
       }
       if (session.pusher !== undefined) return await pusher.onPusherMessage(ws, session, message, this.env, () => this.sessionsChanged(this.liveSessions()));
-      if (typeof message !== "string") {
-        if (message.byteLength > MAX_CLIENT_FRAME_BYTES) tryClose(ws, CloseCode.MessageTooBig, "frame too large");
-        else trySend(ws, encodeError(FrameError.Binary, "binary frames are not supported"));
-        return;
-      }
-      if (exceedsFrameLimit(message)) {
-        tryClose(ws, CloseCode.MessageTooBig, "frame too large");
-        return;
-      }
-      // A "ping" that reached us was sent while the object was awake in a way
-      // the auto-response did not catch; answer it the same.
-      if (message === PING) {
-        trySend(ws, PONG);
-        return;
-      }
-      const parsed = parseClientFrame(message);
-      if (!parsed.ok) {
-        trySend(ws, encodeError(parsed.code, parsed.message));
-        return;
-      }
-      // The only client frame today is the cumulative ack.
-      if (parsed.frame.seq > this.log.head) {
-        trySend(ws, encodeError(FrameError.BadAck, `ack.seq is beyond head (${this.log.head})`));
-        return;
-      }
-      // The SDK also acks to say "still reading" while it receives live-only
-      // messages; an ack that moves nothing needs no write.
-      if (parsed.frame.seq > (this.acked.get(ws) ?? -1)) {
-        this.acked.set(ws, parsed.frame.seq);
-        this.log.ack(session.device, parsed.frame.seq, now);
-      }
+      onNativeMessage(ws, session, message, this.log, now);
     } catch (err) {
       console.error("switchboard: webSocketMessage failed", err);
       trySend(ws, encodeError(FrameError.Internal, "internal error"));

@@ -84,6 +84,8 @@ export function earliestDeadline(ctx: DurableObjectState, sessionOf: (ws: WebSoc
  * Pusher ping wakes the object (answered in onPusherMessage). Measured cost:
  * docs/pusher.md, "Heartbeats".
  */
+/** The request this object instance last set (or found) as its auto-response. */
+const heartbeatSet = new WeakMap<DurableObjectState, string>();
 export function chooseHeartbeat(ctx: DurableObjectState): void {
   // Every connect and close asks, and most users never open a Pusher socket:
   // with none, the answer is native without listing the others.
@@ -95,7 +97,6 @@ export function chooseHeartbeat(ctx: DurableObjectState): void {
   if (ctx.getWebSocketAutoResponse()?.request !== request) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(request, response));
   heartbeatSet.set(ctx, request);
 }
-const heartbeatSet = new WeakMap<DurableObjectState, string>();
 
 /**
  * pusher-js sends nothing while it keeps receiving (any frame resets its

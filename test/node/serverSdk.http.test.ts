@@ -52,9 +52,9 @@ async function listen(userId: string): Promise<{ frames: unknown[]; closed: Prom
   return { frames, closed, ws };
 }
 
-async function until(what: string, f: () => boolean, ms = 10_000): Promise<void> {
+async function until(what: string, f: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!f()) {
+  while (!(await f())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -75,10 +75,7 @@ describe("@switchboard/server over HTTP", () => {
     expect(batch.results).toHaveLength(2);
     expect(batch.results[0]).toMatchObject({ userId: user, id: batch.id, seq: 2 });
     // Broadcast reaches the users the stats shards know online; a connect reaches them within REPORT_LINGER_MS.
-    for (const deadline = Date.now() + 10_000; (await sb.stats()).onlineUsers <= onlineBefore; ) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for the stats shard to count the user");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until("the stats shard to count the user", async () => (await sb.stats()).onlineUsers > onlineBefore);
     const bcast = await sb.broadcast({ all: true });
     expect(bcast).toMatchObject({ id: expect.any(String), failedShards: 0 });
     expect(bcast.users).toBeGreaterThanOrEqual(1);
