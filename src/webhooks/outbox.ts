@@ -96,6 +96,11 @@ export class Outbox {
 
   private async sendOne(url: string, secret: string, row: OutboxRow): Promise<void> {
     let ok = false;
+    // A timer we clear ourselves, not AbortSignal.timeout(): a pending timer
+    // keeps the object from going idle (workerd waits for it before evicting),
+    // so every delivery would hold the shard awake for SEND_TIMEOUT_MS.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error("webhook receiver timed out")), SEND_TIMEOUT_MS);
     try {
       const timestamp = Math.floor(Date.now() / 1000);
       const response = await fetch(url, {
@@ -106,12 +111,14 @@ export class Outbox {
           "Switchboard-Signature": await signatureHeader(secret, timestamp, row.body),
         },
         body: row.body,
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+        signal: abort.signal,
       });
       ok = response.ok;
       await response.body?.cancel();
     } catch (err) {
       console.warn("switchboard: webhook delivery failed", row.event_id, err);
+    } finally {
+      clearTimeout(timer);
     }
     if (ok) {
       this.sql.exec("DELETE FROM outbox WHERE event_id = ?", row.event_id);
