@@ -13,6 +13,21 @@ async function errorOf(res: Response): Promise<{ status: number; code?: string; 
 
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
+/**
+ * Every one of the user's sessions is still open: the server lists them all,
+ * and a live-only push reaches each (a closed one would not count as
+ * delivered). Proof without waiting a while for a close that should not come.
+ */
+async function expectStillOpen(user: string, ...clients: TestClient[]): Promise<void> {
+  const presence = (await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] };
+  expect(presence.sessions).toHaveLength(clients.length);
+  expect(await push(user, { data: "still here?", ttl: 0 })).toMatchObject({ delivered: clients.length });
+  for (const client of clients) {
+    await client.nextMessages(1);
+    expect(client.closed).toBeUndefined();
+  }
+}
+
 describe("unknown query parameters", () => {
   it("a typo in a kick query is a 400 naming it, and closes nothing", async () => {
     const user = uniqueUser("kick");
@@ -20,11 +35,7 @@ describe("unknown query parameters", () => {
     const laptop = await connect(user, { device: "laptop" });
     const res = await api(`/users/${user}/sessions?devcie=phone`, { method: "DELETE" });
     expect(await errorOf(res)).toMatchObject({ status: 400, code: "bad_request", field: "devcie", message: expect.stringContaining("unknown query parameter: devcie") });
-    const presence = (await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] };
-    expect(presence.sessions).toHaveLength(2);
-    await settle();
-    expect(phone.closed).toBeUndefined();
-    expect(laptop.closed).toBeUndefined();
+    await expectStillOpen(user, phone, laptop);
     // The correctly spelled kick still works.
     expect(await (await api(`/users/${user}/sessions?device=phone`, { method: "DELETE" })).json()).toEqual({ closed: 1 });
     laptop.close();
@@ -126,11 +137,7 @@ describe("a query parameter given twice", () => {
     const laptop = await connect(user, { device: "b" });
     const res = await api(`/users/${user}/sessions?device=a&device=b`, { method: "DELETE" });
     expect(await errorOf(res)).toMatchObject({ status: 400, code: "bad_request", field: "device", message: expect.stringContaining("more than once") });
-    const presence = (await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] };
-    expect(presence.sessions).toHaveLength(2);
-    await settle();
-    expect(phone.closed).toBeUndefined();
-    expect(laptop.closed).toBeUndefined();
+    await expectStillOpen(user, phone, laptop);
     phone.close();
     laptop.close();
   });
