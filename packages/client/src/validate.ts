@@ -47,6 +47,10 @@ const ms =
     if (typeof value !== "number" || !Number.isFinite(value) || value < min) throw invalidArgument(field, `${field} must be a finite number of ms, at least ${min}`);
   };
 
+const positiveMs: Check = (value, field) => {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw invalidArgument(field, `${field} must be a finite number of ms above 0`);
+};
+
 const seq: Check = (value, field) => {
   if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidArgument(field, `${field} must be an integer from 0 to 2^53-1`);
 };
@@ -81,7 +85,7 @@ function checkShape(value: unknown, field: string, shape: Readonly<Record<string
 const HEARTBEAT_OPTIONS = { intervalMs: ms(1), timeoutMs: ms(1) } satisfies Record<keyof HeartbeatOptions, Check>;
 
 const BACKOFF_OPTIONS = {
-  baseMs: ms(Number.MIN_VALUE),
+  baseMs: positiveMs,
   maxMs: ms(0),
   resetAfterMs: ms(0),
   maxAttempts: (value, field) => {
@@ -90,6 +94,13 @@ const BACKOFF_OPTIONS = {
     }
   },
 } satisfies Record<keyof BackoffOptions, Check>;
+
+/** Backoff options, for connect() and resolveBackoff() alike (defaults as there). */
+export function checkBackoffOptions(value: unknown, field = "backoff"): void {
+  checkShape(value, field, BACKOFF_OPTIONS);
+  const { baseMs = 500, maxMs = 30_000 } = value as BackoffOptions;
+  if (maxMs < baseMs) throw invalidArgument(`${field}.maxMs`, `${field}.maxMs must be at least baseMs (${baseMs})`);
+}
 
 /** The service or its connect URL; relative to the page in a browser, as connectUrl() reads it. */
 const url: Check = (value, field) => {
@@ -122,11 +133,7 @@ const CONNECT_OPTIONS = {
   heartbeat: (value, field) => {
     if (value !== false) checkShape(value, field, HEARTBEAT_OPTIONS);
   },
-  backoff: (value, field) => {
-    checkShape(value, field, BACKOFF_OPTIONS);
-    const { baseMs = 500, maxMs = 30_000 } = value as BackoffOptions;
-    if (maxMs < baseMs) throw invalidArgument(`${field}.maxMs`, `${field}.maxMs must be at least baseMs (${baseMs})`);
-  },
+  backoff: checkBackoffOptions,
   ackDelayMs: ms(0),
   connectTimeoutMs: ms(1),
   storage: withMethods("getItem", "setItem"),
