@@ -7,10 +7,11 @@
  * a SwitchboardError with code `invalid_argument`, status 0 and `field`
  * naming the option (`ttl`, `backoff.baseMs`).
  *
- * Hand-written rather than valibot: the same checks as a valibot strictObject
- * bundle to ~7.8 kB minified (2.4 kB gzipped, measured with esbuild for the
- * client's connect options), more than half the client SDK itself; these are
- * a few hundred bytes, and the packages keep no runtime dependency.
+ * Hand-written rather than valibot (measured with esbuild, 2026-12-02): the
+ * client SDK's connect options alone as a valibot strictObject bundle to
+ * 7.8 kB minified, more than this whole package was without checks (6.7 kB);
+ * with this file and its messages naming each field it is 10.0 kB, and the
+ * package keeps no runtime dependency.
  */
 import { invalidArgument } from "./errors.ts";
 import { checkName } from "./names.ts";
