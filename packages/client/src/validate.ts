@@ -11,7 +11,7 @@
  * connect options as a valibot strictObject bundle to 7.8 kB minified
  * (2.4 kB gzipped) before any message naming a field, against 11.6 kB for
  * the whole SDK (public/sdk.js, 4.3 kB gzipped) without checks; this file,
- * messages included, takes it to 14.3 kB (5.3 kB gzipped).
+ * messages included, takes it to 14.4 kB (5.3 kB gzipped).
  */
 import type { BackoffOptions } from "./backoff.ts";
 import { INVALID_ARGUMENT, SwitchboardError, type ConnectOptions, type HeartbeatOptions, type SwitchboardEvents } from "./types.ts";
