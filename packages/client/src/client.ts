@@ -21,7 +21,6 @@ import {
 import { closeDetails, defaultEnvironment, defaultWebSocketFactory, detach, isNodeLike, OPEN } from "./socket.ts";
 import type { WebSocketFactory, WebSocketLike } from "./socket.ts";
 import {
-  checkOptions,
   SwitchboardError,
   type AuthTransport,
   type ConnectionState,
@@ -30,6 +29,7 @@ import {
   type SwitchboardEvents,
   type TokenRequest,
 } from "./types.ts";
+import { checkCloseReason, checkConnectOptions, CLIENT_EVENTS } from "./validate.ts";
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -77,8 +77,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   readonly #onPageHide = (): void => this.#cursor.flushAck();
 
   constructor(options: ConnectOptions) {
-    super();
-    checkOptions(options);
+    super(CLIENT_EVENTS);
+    checkConnectOptions(options);
     this.#url = options.url;
     this.#staticToken = options.token;
     this.#getToken = options.getToken;
@@ -124,6 +124,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   /** Close for good: flushes the pending ack, closes with 1000, never reconnects. */
   close(reason = "client closed"): void {
+    checkCloseReason(reason);
     if (this.#state === "closed") return;
     this.#cursor.flushAck();
     const ws = this.#ws;

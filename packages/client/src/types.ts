@@ -100,19 +100,33 @@ export interface ResyncEvent {
   since: number | undefined;
 }
 
-export type SwitchboardErrorKind = "transport" | "frame" | "protocol" | "token" | "config";
+export type SwitchboardErrorKind = "transport" | "frame" | "protocol" | "token" | "config" | "argument";
+
+/**
+ * The code of an option or argument the SDK refused (unknown, wrong type, out
+ * of range): thrown by connect(), close(), on()/once()/off(), with kind
+ * "argument" and `field` naming it. Nothing was opened, sent or registered.
+ */
+export const INVALID_ARGUMENT = "invalid_argument";
 
 export class SwitchboardError extends Error {
   override readonly name = "SwitchboardError";
-  /** transport: socket error; frame: an `error` frame; protocol: a frame off contract; token: getToken failed; config: cannot connect at all. */
+  /**
+   * transport: socket error; frame: an `error` frame; protocol: a frame off
+   * contract; token: getToken failed; config: cannot connect at all;
+   * argument: a call refused at once (thrown, never emitted).
+   */
   readonly kind: SwitchboardErrorKind;
-  /** The server's error code for `frame` errors (bad_ack, …). */
+  /** The server's error code for `frame` errors (bad_ack, …); `invalid_argument` for `argument` errors. */
   readonly code: string | undefined;
+  /** For `argument` errors: the option or argument at fault (`device`, `heartbeat.intervalMs`). */
+  readonly field: string | undefined;
 
-  constructor(kind: SwitchboardErrorKind, message: string, options?: { code?: string; cause?: unknown }) {
+  constructor(kind: SwitchboardErrorKind, message: string, options?: { code?: string; field?: string; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.code = options?.code;
+    this.field = options?.field;
   }
 }
 
@@ -122,19 +136,4 @@ export interface SwitchboardEvents {
   close: CloseEvent;
   error: SwitchboardError;
   resync: ResyncEvent;
-}
-
-const DEVICE_RE = /^[A-Za-z0-9._:@-]{1,64}$/;
-
-/** Refuse options no retry could fix, at construction. */
-export function checkOptions(options: ConnectOptions): void {
-  if ((options.token === undefined) === (options.getToken === undefined)) {
-    throw new TypeError("switchboard: pass exactly one of token and getToken");
-  }
-  if (options.device !== undefined && !DEVICE_RE.test(options.device)) {
-    throw new TypeError("switchboard: device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
-  }
-  if (options.since !== undefined && !(Number.isSafeInteger(options.since) && options.since >= 0)) {
-    throw new TypeError("switchboard: since must be an integer from 0 to 2^53-1");
-  }
 }

@@ -112,8 +112,8 @@ describe("connect URL and token transport", () => {
   });
 
   it("refuses options that could never connect", () => {
-    expect(() => connect({ ...base, device: "bad device!" })).toThrow(TypeError);
-    expect(() => connect({ ...base, since: -1 })).toThrow(TypeError);
+    expect(() => connect({ ...base, device: "bad device!" })).toThrow(expect.objectContaining({ code: "invalid_argument", field: "device" }));
+    expect(() => connect({ ...base, since: -1 })).toThrow(expect.objectContaining({ code: "invalid_argument", field: "since" }));
     expect(() => connect({ ...base, token: undefined })).toThrow(/exactly one/);
     expect(() => connect({ ...base, getToken: () => "x" })).toThrow(/exactly one/);
   });
