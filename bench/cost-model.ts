@@ -87,14 +87,28 @@ export function provenanceNote(probe: ProbeResult): string[] {
   return lines;
 }
 
-/** The knobs' defaults, from the code itself (src/config.ts). */
-function defaults(): { heartbeatS: number; auditS: number; heartbeatFromCode: boolean } {
-  const parsed = parseConfig({ JWT_SECRET: "x".repeat(32), API_KEY: "y".repeat(16) });
-  if (!parsed.ok) throw new Error(`src/config.ts refused the model's placeholder secrets: ${parsed.problem}`);
-  // HEARTBEAT_INTERVAL is the cadence the server advertises (CADENCE decision: 90 s).
+/** The [vars] a deployment ships with (wrangler.toml): `KEY = "value"` lines. */
+function wranglerVars(): Record<string, string> {
+  const text = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const section = text.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const vars: Record<string, string> = {};
+  for (const m of section.matchAll(/^([A-Z_]+)\s*=\s*"([^"]*)"/gm)) vars[m[1] as string] = m[2] as string;
+  return vars;
+}
+
+/** The knobs as deployed by default: wrangler.toml's [vars] read by src/config.ts itself. */
+function deployed(): { heartbeatS: number; auditS: number; shards: number; heartbeatFromCode: boolean } {
+  const parsed = parseConfig({ ...wranglerVars(), JWT_SECRET: "x".repeat(32), API_KEY: "y".repeat(16) });
+  if (!parsed.ok) throw new Error(`src/config.ts refused wrangler.toml's [vars]: ${parsed.problem}`);
+  // HEARTBEAT_INTERVAL: the silence the server advertises (cadence decision: 90 s).
   const heartbeatMs = (parsed.config as unknown as Record<string, unknown>).heartbeatIntervalMs;
   const fromCode = typeof heartbeatMs === "number";
-  return { heartbeatS: fromCode ? heartbeatMs / 1000 : 90, auditS: parsed.config.statsAuditIntervalMs / 1000, heartbeatFromCode: fromCode };
+  return {
+    heartbeatS: fromCode ? heartbeatMs / 1000 : 90,
+    auditS: parsed.config.statsAuditIntervalMs / 1000,
+    shards: parsed.config.statsShards,
+    heartbeatFromCode: fromCode,
+  };
 }
 
 export interface Workload {
@@ -115,7 +129,7 @@ export interface Workload {
 }
 
 export function idleWorkload(): Workload {
-  const d = defaults();
+  const d = deployed();
   return { users: 1e6, sessionsPerUser: 2, heartbeatS: d.heartbeatS, auditS: d.auditS, reapS: 0, tokenTtlS: 86_400, reconnectsPerDay: 0, storedPushes: 0, livePushes: 0 };
 }
 
@@ -204,7 +218,7 @@ export function usage(w: Workload, u: ProbeUnits): Usage[] {
 
   // A healthy idle user never reports, so every round audits every online user.
   const audits = w.users * (MONTH_S / w.auditS);
-  const rounds = shards() * (MONTH_S / w.auditS);
+  const rounds = deployed().shards * (MONTH_S / w.auditS);
   out.push({
     group: "audits",
     item: `stats audits (each quiet online user once per ${w.auditS} s) + each shard's alarm`,
@@ -233,10 +247,6 @@ function sum(a: { rowsRead: number; rowsWritten: number }, ...more: Array<{ rows
   return more.reduce((acc, b) => ({ rowsRead: acc.rowsRead + b.rowsRead, rowsWritten: acc.rowsWritten + b.rowsWritten }), a);
 }
 
-function shards(): number {
-  const parsed = parseConfig({ JWT_SECRET: "x".repeat(32), API_KEY: "y".repeat(16) });
-  return parsed.ok ? parsed.config.statsShards : 16;
-}
 
 const over = (q: number, included: number, perMillion: number) => (Math.max(0, q - included) / 1e6) * perMillion;
 
@@ -293,7 +303,7 @@ export function markdown(w: Workload, u: ProbeUnits): string {
 export function assumptions(w: Workload, u: ProbeUnits, heartbeatFromCode = true): string[] {
   return [
     `- users: ${qty(w.users)}; sessions per user: ${w.sessionsPerUser} (${qty(w.users * w.sessionsPerUser)} connections), healthy and idle all month`,
-    `- heartbeat cadence: one text ping per ${w.heartbeatS} s of silence per session (HEARTBEAT_INTERVAL ${heartbeatFromCode ? "default in src/config.ts" : "from the cadence decision — not yet in src/config.ts at this commit"}), billed at 20:1`,
+    `- heartbeat cadence: one text ping per ${w.heartbeatS} s of silence per session (HEARTBEAT_INTERVAL ${heartbeatFromCode ? "as deployed by default" : "from the cadence decision — not yet in src/config.ts at this commit"}), billed at 20:1`,
     `- credential lifetime: ${w.tokenTtlS === 0 ? "outlives the month" : `${w.tokenTtlS / 3600} h, refreshed on the open socket once per lifetime (no reconnect)`}${u.refreshSupported ? "" : " — refresh NOT in the probed code: ASSUMED 1 frame + 1 wake per refresh and 1 expiry alarm (+1 setAlarm) left behind"}`,
     `- reconnects per session per day: ${w.reconnectsPerDay}`,
     `- audit interval: STATS_AUDIT_INTERVAL ${w.auditS} s${w.reapS > 0 ? `; REAP_INTERVAL ${w.reapS} s` : "; no reaper (REAP_INTERVAL off)"}`,
@@ -306,6 +316,7 @@ function variants(base: Workload, u: ProbeUnits): string {
     ["the headline", {}],
     ["STATS_AUDIT_INTERVAL 3600 s (the old default)", { auditS: 3600 }],
     ["STATS_AUDIT_INTERVAL 21600 s", { auditS: 21_600 }],
+    ["STATS_AUDIT_INTERVAL 86400 s", { auditS: 86_400 }],
     ["heartbeat 25 s (the old SDK default)", { heartbeatS: 25 }],
     ["heartbeat 60 s", { heartbeatS: 60 }],
     ["1 reconnect per session per day", { reconnectsPerDay: 1 }],
@@ -336,7 +347,7 @@ export function costModel(argv: string[]): void {
   const probe = readProbe();
   const u = probe.units;
   const w = parseWorkload(argv);
-  const fromCode = defaults().heartbeatFromCode;
+  const fromCode = deployed().heartbeatFromCode;
   console.log("Prices (Workers Paid), with their sources:");
   for (const s of Object.values(SOURCES)) console.log(`- ${s}`);
   console.log("");
