@@ -23,7 +23,7 @@
  * its units from there and warns when src/ has changed since.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import WebSocket from "ws";
 import { applyPatch, bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
@@ -101,7 +101,7 @@ const IDLE_USERS = 4;
 const PUSH_USERS = 2;
 const REFRESH_USERS = 2;
 const DEVICES = 2;
-/** The refreshed sessions' first tokens expire this soon (s), so the alarm they leave falls inside the run. */
+/** The refreshed sessions' first tokens expire this soon (s; device d's 2d s later), so any alarm they leave falls inside the run. */
 const SHORT_TOKEN_S = 12;
 /** Long enough for every object to hibernate (workerd evicts after ~10 s without events) and the short tokens to pass exp. */
 const IDLE_S = 16;
@@ -125,6 +125,7 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
   const measured = provenance();
   const src = scratchSource("metered");
   for (const patch of patches) applyPatch(dirname(src), patch);
+  renameSync(join(src, "index.ts"), join(src, "probedIndex.ts"));
   writeFileSync(join(src, "index.ts"), METERED_INDEX);
   const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir("bench-bundle-metered"), "index.js"));
   const secrets = { apiKey: `probe-${randomBytes(12).toString("hex")}`, jwtSecret: `probe-${randomBytes(24).toString("hex")}` };
@@ -215,16 +216,17 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
     phase = "refresh connect";
     for (const userId of refreshUsers) {
       const list: WebSocket[] = [];
-      for (let d = 0; d < DEVICES; d++) list.push(await open(userId, `dev${d}`, SHORT_TOKEN_S));
+      // Staggered exps, as sessions' are in steady state: each refresh then moves the user's earliest exp.
+      for (let d = 0; d < DEVICES; d++) list.push(await open(userId, `dev${d}`, SHORT_TOKEN_S + 2 * d));
       sockets.set(userId, list);
     }
     await settle();
     // A fresh token for the same user on each open socket (the SDK does this ahead of exp).
     phase = "refresh";
-    for (const userId of refreshUsers) {
-      for (const ws of sockets.get(userId) ?? []) ws.send(JSON.stringify({ type: "refresh", token: clientToken(secrets.jwtSecret, userId, MONTH_S) }));
+    for (let d = 0; d < DEVICES; d++) {
+      for (const userId of refreshUsers) sockets.get(userId)?.[d]?.send(JSON.stringify({ type: "auth", token: clientToken(secrets.jwtSecret, userId, MONTH_S) }));
+      await settle();
     }
-    await settle();
     // Idle: heartbeats only (auto-answered, they never wake an object); every object
     // hibernates, and the alarm the short tokens left fires (early, after a refresh).
     phase = "idle";

@@ -64,6 +64,8 @@ const PURGE_ROWS_WRITTEN = 2;
 /** A stats shard's row for a user (user_id + three integers), bytes: an estimate, the shard's own size being mostly fixed. */
 const SHARD_BYTES_PER_USER = 100;
 const MONTH_S = 30 * 86_400;
+/** The SDK refreshes a token when 75–90 % of its lifetime has passed (packages/client/src/tokenRefresh.ts): 82.5 % on average. */
+const REFRESH_AT = 0.825;
 
 // ---- units: from the probe's output, for the code it ran at ----
 const PROBE_PATH = join(ROOT, "bench/results/billing-probe.json");
@@ -120,7 +122,7 @@ export interface Workload {
   auditS: number;
   /** REAP_INTERVAL, s (0 = off, the default without webhooks). */
   reapS: number;
-  /** Credential lifetime, s; each session refreshes once per lifetime on its open socket (0 = outlives the month). */
+  /** Credential lifetime, s; each session refreshes on its open socket at REFRESH_AT of it (0 = outlives the month). */
   tokenTtlS: number;
   /** Reconnects per session per day (network changes, app restarts, deploys). */
   reconnectsPerDay: number;
@@ -179,11 +181,14 @@ export interface Line extends Usage {
 const rows = (u: HandlerUnits, n: number) => ({ rowsRead: u.rowsRead * n, rowsWritten: (u.rowsWritten + u.setAlarms) * n });
 const busy = (handlers: number) => handlers * ACTIVE_S * PRICE.doGb;
 
-/** Refresh units: measured when this code has refresh, else the conservative reading (marked ASSUMED in the output). */
+/**
+ * Refresh units: measured when the probed code has refresh; else (marked ASSUMED in the output)
+ * what issue 21's refresh does: the frame wakes the object and the alarm moves to the new
+ * earliest exp (one setAlarm), leaving no alarm behind.
+ */
 function refreshUnits(u: ProbeUnits): { refresh: HandlerUnits; alarmsPerRefresh: number; alarm: HandlerUnits } {
   if (u.refreshSupported) return { refresh: u.refresh, alarmsPerRefresh: u.expiryAlarmsPerRefresh, alarm: u.expiryAlarm };
-  // One alarm left behind at the old exp per refresh, firing once and re-arming (a setAlarm).
-  return { refresh: { ...u.refresh, setAlarms: 0 }, alarmsPerRefresh: 1, alarm: { ...u.expiryAlarm, setAlarms: Math.max(1, u.expiryAlarm.setAlarms) } };
+  return { refresh: { ...u.refresh, setAlarms: 1 }, alarmsPerRefresh: 0, alarm: u.expiryAlarm };
 }
 
 export function usage(w: Workload, u: ProbeUnits): Usage[] {
@@ -194,11 +199,11 @@ export function usage(w: Workload, u: ProbeUnits): Usage[] {
 
   if (w.tokenTtlS > 0 && w.tokenTtlS < MONTH_S) {
     const r = refreshUnits(u);
-    const refreshes = sessions * (MONTH_S / w.tokenTtlS);
+    const refreshes = sessions * (MONTH_S / (w.tokenTtlS * REFRESH_AT));
     const alarms = refreshes * r.alarmsPerRefresh;
     // Each refresh frame wakes the object (hibernated in between); so does each alarm.
-    out.push({ group: "credentials", item: `token refresh frames (1 per session per ${w.tokenTtlS} s), ÷ 20`, doRequests: refreshes / PRICE.wsMessagesPerRequest, ...sum(rows(u.wake, refreshes), rows(r.refresh, refreshes)), gbS: busy(refreshes) });
-    out.push({ group: "credentials", item: "expiry alarms a refresh leaves behind (per session), each re-planned", doRequests: alarms, ...sum(rows(u.wake, alarms), rows(r.alarm, alarms)), gbS: busy(alarms) });
+    out.push({ group: "credentials", item: `token refresh frames (1 per session every ${Math.round(w.tokenTtlS * REFRESH_AT)} s), ÷ 20`, doRequests: refreshes / PRICE.wsMessagesPerRequest, ...sum(rows(u.wake, refreshes), rows(r.refresh, refreshes)), gbS: busy(refreshes) });
+    out.push({ group: "credentials", item: "expiry alarms a refresh leaves behind (per session), each re-planning", doRequests: alarms, ...sum(rows(u.wake, alarms), rows(r.alarm, alarms)), gbS: busy(alarms) });
   }
 
   const connects = sessions * w.reconnectsPerDay * 30;
@@ -296,7 +301,7 @@ function quantities(l: Usage): string {
 
 export function markdown(w: Workload, u: ProbeUnits): string {
   const b = bill(w, u);
-  const rowsOut = b.lines.map((l) => `| ${l.item} | ${quantities(l)} | ${money(l.cost)} |`);
+  const rowsOut = b.lines.filter((l) => l.fixed !== undefined || quantities(l) !== "—").map((l) => `| ${l.item} | ${quantities(l)} | ${money(l.cost)} |`);
   return [`| line | quantity / month | cost / month |`, `|---|---|---|`, ...rowsOut, `| **total** | | **${money(b.total)}** |`].join("\n");
 }
 
@@ -304,7 +309,7 @@ export function assumptions(w: Workload, u: ProbeUnits, heartbeatFromCode = true
   return [
     `- users: ${qty(w.users)}; sessions per user: ${w.sessionsPerUser} (${qty(w.users * w.sessionsPerUser)} connections), healthy and idle all month`,
     `- heartbeat cadence: one text ping per ${w.heartbeatS} s of silence per session (HEARTBEAT_INTERVAL ${heartbeatFromCode ? "as deployed by default" : "from the cadence decision — not yet in src/config.ts at this commit"}), billed at 20:1`,
-    `- credential lifetime: ${w.tokenTtlS === 0 ? "outlives the month" : `${w.tokenTtlS / 3600} h, refreshed on the open socket once per lifetime (no reconnect)`}${u.refreshSupported ? "" : " — refresh NOT in the probed code: ASSUMED 1 frame + 1 wake per refresh and 1 expiry alarm (+1 setAlarm) left behind"}`,
+    `- credential lifetime: ${w.tokenTtlS === 0 ? "outlives the month" : `${w.tokenTtlS / 3600} h, refreshed on the open socket at ~${REFRESH_AT * 100} % of it (no reconnect)`}${u.refreshSupported ? "" : " — refresh NOT in the probed code: ASSUMED 1 frame, 1 wake and 1 setAlarm (the alarm moved) per refresh"}`,
     `- reconnects per session per day: ${w.reconnectsPerDay}`,
     `- audit interval: STATS_AUDIT_INTERVAL ${w.auditS} s${w.reapS > 0 ? `; REAP_INTERVAL ${w.reapS} s` : "; no reaper (REAP_INTERVAL off)"}`,
     `- not measured (assumed): ${ACTIVE_S * 1000} ms busy per handler; Worker CPU ${WORKER_CPU_MS.connect} ms/connect, ${WORKER_CPU_MS.push} ms/push; ${SHARD_BYTES_PER_USER} B per user in a shard; ${PURGE_ROWS_WRITTEN} rows written per stored message purged`,

@@ -1,14 +1,13 @@
 /**
  * The metered build the billing probe runs (bench/billing-probe.ts): the
  * Worker's index.ts, replaced in a scratch copy of src/, wrapping both Durable
- * Object classes so that every handler prints one METER line — rows read and
+ * Object classes (imported from the real index.ts, renamed probedIndex.ts, so
+ * that files moving inside src/ don't break it) so that every handler prints one METER line — rows read and
  * written by its `sql.exec` cursors, and its `setAlarm` calls (each billed as
  * one row written) — plus two probe-only hooks: an audit round now
  * (`/__probe/audit`) and a user's database size (`/__probe/size?user=`).
  */
-export const METERED_INDEX = `import { UserHub as BaseHub } from "./hub/userHub";
-import { StatsShard as BaseShard } from "./stats/statsShard";
-import { app } from "./http/app";
+export const METERED_INDEX = `import real, { UserHub as BaseHub, StatsShard as BaseShard } from "./probedIndex";
 
 interface Meter { cursors: Array<{ query: string; cursor: { rowsRead: number; rowsWritten: number } }>; alarms: number }
 
@@ -69,7 +68,7 @@ export class UserHub extends BaseHub {
     try { return await super.push(req); } finally { report("UserHub", req.ttl === 0 ? "push (live)" : "push (stored)", this.meter, this.ctx.id.toString()); }
   }
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    try { await super.webSocketMessage(ws, message); } finally { report("UserHub", typeof message === "string" && message.includes('"refresh"') ? "refresh (incoming message)" : typeof message === "string" && message.includes("ack") ? "ack (incoming message)" : "other incoming message: " + String(message).slice(0, 20), this.meter, this.ctx.id.toString()); }
+    try { await super.webSocketMessage(ws, message); } finally { report("UserHub", typeof message === "string" && message.includes('"auth"') ? "refresh (incoming message)" : typeof message === "string" && message.includes("ack") ? "ack (incoming message)" : "other incoming message: " + String(message).slice(0, 20), this.meter, this.ctx.id.toString()); }
   }
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     try { await super.webSocketClose(ws, code, reason); } finally { report("UserHub", "close (incoming)", this.meter, this.ctx.id.toString()); }
@@ -115,7 +114,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/__probe/audit") return Response.json(await (env.STATS_SHARD.getByName("shard-0") as unknown as { probeAudit(): Promise<number> }).probeAudit());
     if (url.pathname === "/__probe/size") return Response.json(await (env.USER_HUB.getByName(url.searchParams.get("user") ?? "") as unknown as { probeSize(): Promise<number> }).probeSize());
-    return app.fetch(request, env, ctx);
+    return real.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;
 `;
