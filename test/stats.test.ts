@@ -61,6 +61,20 @@ async function heardFrom(user: string, device: string): Promise<void> {
 }
 
 /**
+ * Run `body` with Date.now() (in the test and in every object: one isolate) at
+ * `at(offsetMs)` from now, as `body` moves it; timers stay real.
+ */
+async function onFakeClock(body: (at: (offsetMs: number) => void) => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  vi.useFakeTimers({ toFake: ["Date"] });
+  try {
+    await body((offsetMs) => vi.setSystemTime(t0 + offsetMs));
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+/**
  * The shard last heard from `user` longer ago than an audit interval; and it is
  * evicted, so that its next alarm is its first (an audit is due on the first
  * alarm of a shard's life, then once per interval).
@@ -146,17 +160,15 @@ describe("deployment-wide counts", () => {
     const gone = await connect(user, { device: "gone", token });
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
     await evictDurableObject(shardOf(user)); // its next alarm is its first: an audit round is due
-    const t0 = Date.now();
-    vi.useFakeTimers({ toFake: ["Date"] });
-    try {
-      // "gone" says nothing from t0 on (a half-open socket); "keep" goes on pinging.
-      vi.setSystemTime(t0 + AUDIT_INTERVAL_MS - 60_000);
+    await onFakeClock(async (at) => {
+      // "gone" says nothing from now on (a half-open socket); "keep" goes on pinging.
+      at(AUDIT_INTERVAL_MS - 60_000);
       await heardFrom(user, "keep");
       expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
       // Heard from within the interval: not audited, so the vanished client still counts.
       await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
 
-      vi.setSystemTime(t0 + 2 * AUDIT_INTERVAL_MS - 60_000);
+      at(2 * AUDIT_INTERVAL_MS - 60_000);
       await heardFrom(user, "keep");
       expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
       // The next round audits the quiet user; its object sweeps the silent session (4002).
@@ -166,9 +178,7 @@ describe("deployment-wide counts", () => {
       // Closed on the same clock, so the close's report is newer than what the audit stored.
       keep.close();
       await expectStats(base);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it("on a fake clock: a vanished client is off the counts by its token's exp, whatever the audit interval (the expiry alarm sweeps)", async () => {
@@ -177,19 +187,15 @@ describe("deployment-wide counts", () => {
     const keep = await connect(user, { device: "keep", token: await tokenFor(user, { expiresIn: 30 * 86_400 }) });
     const gone = await connect(user, { device: "gone", token: await tokenFor(user, { expiresIn: 3600 }) });
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
-    const t0 = Date.now();
-    vi.useFakeTimers({ toFake: ["Date"] });
-    try {
-      vi.setSystemTime(t0 + 3600_000 + 1000);
+    await onFakeClock(async (at) => {
+      at(3600_000 + 1000);
       await heardFrom(user, "keep");
       expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
       expect((await gone.waitClosed()).code).toBe(1008);
       await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
       keep.close();
       await expectStats(base);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it("an audit of a user heard from recently wakes nothing; one that finds the count unchanged writes nothing", async () => {
