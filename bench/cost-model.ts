@@ -79,7 +79,7 @@ export function readProbe(path = PROBE_PATH): ProbeResult {
 /** Where the units come from, and a warning when src/ is not what the probe measured. */
 export function provenanceNote(probe: ProbeResult): string[] {
   const p = probe.provenance;
-  const lines = [`Units from bench/results/billing-probe.json: commit ${p.commit.slice(0, 12)}${p.dirty ? " with uncommitted src/ changes" : ""}, measured ${p.at}.`];
+  const lines = [`Units from bench/results/billing-probe.json: commit ${p.commit.slice(0, 12)}${p.dirty ? " with uncommitted src/ changes" : p.treeDirty ? " (src/ clean; other files uncommitted)" : " (clean tree)"}, measured ${p.at}.`];
   if (srcHash() !== p.srcHash) {
     const since = srcCommitsSince(p.commit);
     lines.push(

@@ -15,6 +15,8 @@ export interface Provenance {
   commit: string;
   /** src/ had uncommitted changes when measured (the hash still says exactly what ran). */
   dirty: boolean;
+  /** Anything in the tree besides bench/results/ had uncommitted changes. */
+  treeDirty: boolean;
   /** sha256 of every file under src/, path and content, in path order. */
   srcHash: string;
 }
@@ -52,6 +54,7 @@ export function provenance(): Provenance {
   return {
     commit: git(["rev-parse", "HEAD"]) ?? "unknown",
     dirty: (git(["status", "--porcelain", "--", "src"]) ?? "") !== "",
+    treeDirty: (git(["status", "--porcelain", "--", ".", ":(exclude)bench/results"]) ?? "") !== "",
     srcHash: srcHash(),
   };
 }
