@@ -150,7 +150,7 @@ export function parseConfig(vars: Vars): ConfigResult {
       maxStoredPerUser: int(vars, "MAX_STORED_PER_USER", 1000, 1, 100_000),
       staleAfterMs: int(vars, "STALE_AFTER", 90, 10, 86_400) * 1000,
       reapIntervalMs: reapInterval(vars, webhookUrl !== undefined) * 1000,
-      statsAuditIntervalMs: int(vars, "STATS_AUDIT_INTERVAL", 3600, 60, 86_400) * 1000,
+      statsAuditIntervalMs: int(vars, "STATS_AUDIT_INTERVAL", 43_200, 60, 86_400) * 1000,
       statsShards: int(vars, "STATS_SHARDS", 16, 1, 1024),
       maxFramesPerSecond: int(vars, "MAX_FRAMES_PER_SECOND", 20, 1, 10_000),
       maxSessionBacklogBytes: int(vars, "MAX_SESSION_BACKLOG", 1_048_576, 0, 1_073_741_824),
