@@ -94,6 +94,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       getToken: async () => (getToken === undefined ? Promise.reject(new Error("no getToken")) : getToken({ reason: "refresh" })),
       send: (text) => this.#welcome !== undefined && this.#send(text),
       accepted: (token) => (this.#token = token),
+      // Reconnect now; the next attempt asks getToken again and connects as the new user.
+      userChanged: () => this.#abandon("getToken returned a token for another user"),
       error: (err) => this.emit("error", err),
       random: () => this.#random(),
     });

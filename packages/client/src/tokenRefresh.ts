@@ -8,7 +8,7 @@
  *
  * `exp` is read from the token without verifying it (the server verifies).
  */
-import { jwtExpiry } from "./jwt.ts";
+import { jwtExpiry, jwtSubject } from "./jwt.ts";
 import { encodeAuth, MAX_CLIENT_FRAME_BYTES } from "./protocol.ts";
 import { SwitchboardError } from "./types.ts";
 
@@ -26,6 +26,8 @@ export interface RefreshLink {
   send(text: string): boolean;
   /** The server accepted `token`: it is the session's token from now on. */
   accepted(token: string): void;
+  /** getToken returned another user's token: this session cannot continue as that user. */
+  userChanged(): void;
   error(err: SwitchboardError): void;
   random(): number;
 }
@@ -43,6 +45,8 @@ export class TokenRefresher {
   #generation = 0;
   /** This server answered `auth` with unknown_type (it predates the frame): wait for 1008 instead. */
   #unsupported = false;
+  /** The session's user, as its token says. */
+  #subject: string | undefined;
 
   constructor(link: RefreshLink) {
     this.#link = link;
@@ -57,6 +61,7 @@ export class TokenRefresher {
   start(token: string): void {
     this.stop();
     this.#unsupported = false;
+    this.#subject = jwtSubject(token);
     this.#expiresAt = jwtExpiry(token);
     this.#plan();
   }
@@ -118,6 +123,13 @@ export class TokenRefresher {
       return;
     }
     if (generation !== this.#generation) return;
+    const subject = typeof token === "string" ? jwtSubject(token) : undefined;
+    if (subject !== undefined && this.#subject !== undefined && subject !== this.#subject) {
+      // The app signed in as someone else: the server would refuse this token
+      // on this session (4003), and a reconnect would then avoid it as refused.
+      this.#link.userChanged();
+      return;
+    }
     const expiresAt = typeof token === "string" ? jwtExpiry(token) : undefined;
     if (expiresAt === undefined || this.#expiresAt === undefined || expiresAt <= this.#expiresAt) {
       // A token cache may hand out the same token until shortly before exp:

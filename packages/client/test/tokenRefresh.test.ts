@@ -121,8 +121,9 @@ describe("the SDK refreshes its token on the open session, ahead of exp", () => 
   });
 
   it("4003 (refused) reconnects through getToken with the refused token named, never with it", async () => {
-    const refused = tokenUntil(NOW + 2 * HOUR, "mallory");
-    const t = tokens(tokenUntil(NOW + HOUR), refused, tokenUntil(NOW + 2 * HOUR));
+    // Same user, refused anyway (say, the server's keys rotated): the server's word decides.
+    const refused = tokenUntil(NOW + 2 * HOUR);
+    const t = tokens(tokenUntil(NOW + HOUR), refused, tokenUntil(NOW + 3 * HOUR));
     const h = await start({ getToken: t.getToken, heartbeat: false, backoff: { baseMs: 100, maxMs: 100 } });
     const ws = FakeSocket.last().accept();
     await vi.advanceTimersByTimeAsync(0.9 * HOUR);
@@ -132,6 +133,20 @@ describe("the SDK refreshes its token on the open session, ahead of exp", () => 
     await vi.advanceTimersByTimeAsync(50);
     expect(t.requests.at(-1)).toEqual({ reason: "expired", rejected: refused });
     expect(sockets()).toHaveLength(2);
+  });
+
+  it("a refresh that returns another user's token reconnects as that user instead of sending it", async () => {
+    const bob = tokenUntil(NOW + 2 * HOUR, "bob");
+    const t = tokens(tokenUntil(NOW + HOUR, "alice"), bob);
+    const h = await start({ getToken: t.getToken, heartbeat: false, backoff: { baseMs: 100, maxMs: 100 } });
+    const ws = FakeSocket.last().accept();
+    await vi.advanceTimersByTimeAsync(0.825 * HOUR);
+    expect(authFrames(ws)).toEqual([]);
+    expect(ws.closedByClient).toEqual({ code: 4000, reason: "getToken returned a token for another user" });
+    expect(h.of("close")).toEqual([{ code: 1006, reason: "getToken returned a token for another user", wasClean: false, willReconnect: true, retryInMs: 50 }]);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(t.requests.at(-1)).toEqual({ reason: "reconnect" });
+    expect(FakeSocket.last().bearer).toBe(bob);
   });
 
   it("a server that predates the auth frame (unknown_type) is left to close at exp; no more refreshes", async () => {
