@@ -22,7 +22,7 @@ import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
 import { ROOT } from "../../scripts/lib/workerd.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
 
-/** Seconds: short, so that ten intervals pass in a test; STALE_AFTER is then derived (10 s). */
+/** Seconds: short, so that several intervals pass in a test; STALE_AFTER is then derived (10 s). */
 const HEARTBEAT_INTERVAL = 2;
 
 interface Runtime {
