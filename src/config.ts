@@ -91,9 +91,9 @@ function reapInterval(vars: Vars, webhooks: boolean): number {
 
 /**
  * The heartbeat cadence the server advertises (s). 90 by default: Cloudflare
- * is reported to close proxied WebSockets silent for 100 s, and every text
- * frame a client sends is billed (docs/cost-model.md); /work/shared's cadence
- * research is summarised in docs/operations.md.
+ * is reported to close WebSockets silent for 100 s in both directions, and
+ * every text frame a client sends is a billed request, so the longest silence
+ * that stays under that limit is the cheapest safe one (docs/operations.md).
  */
 export const DEFAULT_HEARTBEAT_INTERVAL = 90;
 
