@@ -24,7 +24,7 @@ describe("pusher: handshake", () => {
     const raw = JSON.parse(a.raw[0] ?? "") as { event: string; data: unknown };
     expect(raw.event).toBe("pusher:connection_established");
     expect(typeof raw.data).toBe("string");
-    expect(a.frames[0]?.data).toEqual({ socket_id: expect.stringMatching(/^\d+\.\d+$/), activity_timeout: 30 });
+    expect(a.frames[0]?.data).toEqual({ socket_id: expect.stringMatching(/^\d+\.\d+$/), activity_timeout: 90 });
     expect(a.socketId).not.toBe(b.socketId);
     a.close();
     b.close();
@@ -160,7 +160,7 @@ describe("pusher: subscriptions", () => {
     await c.subscribePrivate(`private-user-${user}`);
     c.send({ event: "pusher:unsubscribe", data: { channel: `private-user-${user}` } });
     await runInDurableObject(hubOf(user), async (instance) => {
-      await instance.pusherEvents(user, [{ event: "e", channel: `private-user-${user}`, data: "{}" }]);
+      await instance.channelEvents(user, [{ event: "e", channel: `private-user-${user}`, data: "{}" }]);
     });
     c.send(PUSHER_PING);
     await c.next("pusher:pong");
