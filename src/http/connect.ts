@@ -16,13 +16,13 @@ import { queryProblem } from "./query";
 export const CONNECT_QUERY = ["device", "since", "token"] as const;
 
 /** `Authorization: Bearer <x>` → x. The scheme is case-insensitive (RFC 9110 §11.1). */
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   return /^Bearer +(\S+) *$/i.exec(header)?.[1];
 }
 
 /** Sec-WebSocket-Protocol is a comma-separated token list (RFC 6455 §4.1). */
-function offeredProtocols(header: string | undefined): string[] {
+export function offeredProtocols(header: string | undefined): string[] {
   return (header ?? "")
     .split(",")
     .map((p) => p.trim())

@@ -1,0 +1,52 @@
+/**
+ * The STOMP frames the server sends (MESSAGE, ERROR) and the constants the
+ * dialect and its frame handler share.
+ */
+import type { Outgoing } from "../hub/dialect";
+import type { Session } from "../hub/session";
+import { tryClose, trySend } from "../hub/sockets";
+import { encodeFrame } from "./frame";
+import { destinationFor, type StompState, type Subscription } from "./state";
+
+export type StompSession = Session<StompState>;
+
+/** A socket that sends no CONNECT within this is closed (1008) and never counted. */
+export const STOMP_CONNECT_DEADLINE_MS = 10_000;
+/** The server's `server` header in CONNECTED. */
+export const SERVER_NAME = "switchboard/1";
+/** A bare EOL: the heart-beat stompjs and Spring send (stompjs: `webSocket.send("\n")`). */
+export const HEARTBEAT = "\n";
+
+/** Header values of a MESSAGE, for one subscription. */
+export function messageFrame(message: Pick<Outgoing, "id" | "seq" | "dataJson" | "event">, sub: Subscription, state: StompState): string {
+  const headers: [string, string][] = [
+    ["destination", sub.destination],
+    ["subscription", sub.id],
+    ["message-id", message.id],
+    ["content-type", "application/json"],
+  ];
+  if (message.seq !== null) headers.push(["seq", String(message.seq)]);
+  if (sub.ack !== "auto") headers.push(["ack", ackValue(message)]);
+  return encodeFrame("MESSAGE", headers, state.version, message.dataJson);
+}
+
+/** The `ack` header: a stored message's seq (ACK moves the cursor to it); a live-only one's id (its ACK moves nothing). */
+function ackValue(message: Pick<Outgoing, "id" | "seq">): string {
+  return message.seq === null ? `live:${message.id}` : String(message.seq);
+}
+
+export function subscriptionFor(state: StompState, message: Pick<Outgoing, "event">): Subscription | undefined {
+  const destination = destinationFor(message.event);
+  return state.subs.find((s) => s.destination === destination);
+}
+
+export function errorFrame(message: string, state: StompState | undefined, extra: [string, string][] = []): string {
+  return encodeFrame("ERROR", [["message", message.slice(0, 200)], ...extra], state?.connected ? state.version : undefined);
+}
+
+/** ERROR, then close: a STOMP server MUST close after an ERROR (spec "ERROR"). */
+export function refuse(ws: WebSocket, state: StompState | undefined, code: number, message: string): void {
+  trySend(ws, errorFrame(message, state));
+  tryClose(ws, code, message);
+}
+
