@@ -206,6 +206,17 @@ describe("STOMP: framing", () => {
     c.close();
   });
 
+  it("a binary CONNECT through the relay (token in the frame) is read like a text one", async () => {
+    const user = uniqueUser();
+    const c = await openStomp();
+    const connect = frame("CONNECT", { "accept-version": "1.2", Authorization: `Bearer ${await tokenFor(user)}` });
+    c.send(new TextEncoder().encode(connect).buffer as ArrayBuffer);
+    c.send(new TextEncoder().encode(subscribe("s", "/user/queue/messages", { receipt: "r" })).buffer as ArrayBuffer);
+    await c.next("RECEIPT");
+    expect(c.of("CONNECTED")[0]?.headers["user-name"]).toBe(user);
+    c.close();
+  });
+
   it("a session survives eviction: subscriptions and acks still work", async () => {
     const user = uniqueUser();
     const c = await stompSession(user, { device: "e" });

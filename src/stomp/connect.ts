@@ -104,9 +104,26 @@ function connectToken(frame: ClientFrame): string | undefined {
   return bearerToken(auth) ?? frame.headers.get("passcode");
 }
 
+/**
+ * Binary messages reach a Worker's own socket as Blob under the standard
+ * binaryType default (the hibernation API hands a Durable Object ArrayBuffers):
+ * ask for ArrayBuffers, and still convert a Blob should one come.
+ */
+function arrayBuffers(ws: WebSocket): void {
+  (ws as WebSocket & { binaryType?: "blob" | "arraybuffer" }).binaryType = "arraybuffer";
+}
+async function asSendable(data: unknown): Promise<string | ArrayBuffer> {
+  if (typeof data === "string" || data instanceof ArrayBuffer) return data;
+  if (data instanceof Blob) return data.arrayBuffer();
+  return "";
+}
+
 function relay(env: Env, config: Config, subprotocol: string | undefined, queryDevice: string | undefined): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
+  arrayBuffers(server);
+  // Messages are handled one after another even when one must be converted (Blob) first.
+  let inOrder: Promise<void> = Promise.resolve();
   let phase: "waiting" | "linking" | "linked" | "closed" = "waiting";
   let upstream: WebSocket | undefined;
   const early: (string | ArrayBuffer)[] = [];
@@ -135,10 +152,11 @@ function relay(env: Env, config: Config, subprotocol: string | undefined, queryD
       return fail(response.status === 429 ? 1013 : CloseCode.InternalError, why);
     }
     ws.accept();
+    arrayBuffers(ws);
     upstream = ws;
     ws.addEventListener("message", (ev) => {
       try {
-        server.send(ev.data);
+        server.send(typeof ev.data === "string" ? ev.data : (ev.data as ArrayBuffer));
       } catch {
         // The client is gone; its close event closes upstream.
       }
@@ -157,8 +175,7 @@ function relay(env: Env, config: Config, subprotocol: string | undefined, queryD
     for (const m of early.splice(0)) ws.send(m);
   };
 
-  server.addEventListener("message", (ev) => {
-    const data = ev.data;
+  const onMessage = (data: string | ArrayBuffer): void => {
     if (phase === "linked") {
       try {
         upstream?.send(data);
@@ -186,6 +203,10 @@ function relay(env: Env, config: Config, subprotocol: string | undefined, queryD
       console.error("switchboard: stomp relay failed", err);
       fail(CloseCode.InternalError, "internal error");
     });
+  };
+  server.addEventListener("message", (ev) => {
+    const data: unknown = ev.data;
+    inOrder = inOrder.then(async () => onMessage(await asSendable(data))).catch((err: unknown) => console.error("switchboard: stomp relay message failed", err));
   });
   server.addEventListener("close", (ev) => {
     phase = "closed";
