@@ -1,4 +1,4 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { api, connect, hubOf, push, tokenFor, uniqueUser } from "./helpers";
 import { frame, openStomp, stompSession } from "./stompHelpers";
@@ -232,5 +232,43 @@ describe("STOMP: framing", () => {
     const page = await (await api(`/users/${user}/presence`)).json<{ sessions: unknown[] }>();
     expect(page.sessions).toHaveLength(1);
     c.close();
+  });
+});
+
+describe("STOMP: heart-beats", () => {
+  const autoResponse = (user: string) =>
+    runInDurableObject(hubOf(user), (_instance, state) => state.getWebSocketAutoResponse()?.request);
+
+  it("with only STOMP sockets the runtime echoes a bare EOL; with a native one too, native pings keep the pair and an EOL is answered awake", async () => {
+    const user = uniqueUser();
+    const c = await stompSession(user);
+    expect(await autoResponse(user)).toBe("\n");
+    const native = await connect(user);
+    expect(await autoResponse(user)).toBe("ping");
+    const before = c.raw.length;
+    c.send("\n");
+    await c.until(() => c.raw.length > before, "echo");
+    expect(c.raw.at(-1)).toBe("\n");
+    native.close();
+    await native.waitClosed();
+    // The pair returns to STOMP's once the native socket's close reaches the object.
+    let pair = await autoResponse(user);
+    for (let i = 0; i < 100 && pair !== "\n"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      pair = await autoResponse(user);
+    }
+    expect(pair).toBe("\n");
+    c.close();
+  });
+
+  it("a socket that has not sent CONNECT counts nowhere", async () => {
+    const user = uniqueUser();
+    const waiting = await openStomp({ query: { token: await tokenFor(user) } });
+    waiting.send("\n");
+    await waiting.until(() => waiting.raw.length > 0, "echo");
+    const presence = await (await api(`/users/${user}/presence`)).json<{ online: boolean }>();
+    expect(presence.online).toBe(false);
+    expect(await push(user, { data: 1, ttl: 0 })).toMatchObject({ delivered: 0, sessions: 0 });
+    waiting.close();
   });
 });

@@ -173,6 +173,16 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
     await bad.client.deactivate();
   });
 
+  it("token expiry is an ERROR and close 1008", async () => {
+    const user = uniqueUser();
+    const s = stomp(rt(), await token(user, 2));
+    await until("CONNECTED", () => s.connected);
+    await until("expiry close", () => s.closes.length > 0);
+    expect(s.closes[0]).toBe(1008);
+    expect(s.errors[0]?.headers.message).toBe("token expired");
+    await s.client.deactivate();
+  });
+
   it("binary frames (forceBinaryWSFrames) connect, subscribe and receive", async () => {
     const user = uniqueUser();
     const s = stomp(rt(), await token(user), { forceBinaryWSFrames: true });
@@ -184,4 +194,30 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
     expect(JSON.parse(s.messages[0]?.body ?? "")).toEqual({ bin: true });
     await s.client.deactivate();
   });
+});
+
+describe("STOMP CONNECT deadline on standalone workerd", () => {
+  it("a socket that sends no CONNECT is closed 1008 after the deadline, whether its token came in the URL or not", async () => {
+    const rt = runtimes.get("standalone workerd") as Runtime;
+    const user = uniqueUser();
+    const ws = rt.base.replace(/^http/, "ws");
+    const tokenQuery = `?token=${await hs256(claimsFor(user, 3600), rt.secret)}`;
+    const closes = await Promise.all(
+      [tokenQuery, ""].map(
+        (query) =>
+          new Promise<{ code: number; frames: string[] }>((resolve) => {
+            const frames: string[] = [];
+            const sock = new WebSocket(`${ws}/v1/stomp${query}`);
+            // One frame first: the local runtime holds a server-started close while the client has sent none.
+            sock.on("open", () => sock.send("\n"));
+            sock.on("message", (d) => frames.push(String(d)));
+            sock.on("close", (code) => resolve({ code, frames }));
+          }),
+      ),
+    );
+    for (const { code, frames } of closes) {
+      expect(code).toBe(1008);
+      expect(frames.some((f) => f.startsWith("ERROR\n") && f.includes("message:no CONNECT in time"))).toBe(true);
+    }
+  }, 60_000);
 });
