@@ -17,10 +17,9 @@
 import type { Context } from "hono";
 import { verifyClientToken } from "../auth/jwt";
 import type { Config } from "../config";
-import { bearerToken, offeredProtocols, originAllowed } from "../http/connect";
+import { bearerToken, offeredProtocols, upgradeRefusal } from "../http/connect";
 import type { AppEnv } from "../http/env";
 import { jsonError } from "../http/errors";
-import { queryProblem } from "../http/query";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { echoableCode, tryClose, trySend } from "../hub/sockets";
 import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "../protocol";
@@ -35,17 +34,8 @@ export const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"] as con
 const DEVICE_RULE = "device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -";
 
 export async function stompConnect(c: Context<AppEnv>, config: Config): Promise<Response> {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return new Response(
-      JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }),
-      { status: 426, headers: { Upgrade: "websocket", "Content-Type": "application/json" } },
-    );
-  }
-  const badQuery = queryProblem(c.req.url, STOMP_QUERY);
-  if (badQuery !== undefined) return badQuery;
-  if (!originAllowed(c.req.header("Origin"), c.req.url, config)) {
-    return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
-  }
+  const refused = upgradeRefusal(c, config, STOMP_QUERY);
+  if (refused !== undefined) return refused;
   // A browser fails the connection when it offered subprotocols and none is answered (WHATWG WebSockets);
   // Spring's Java client offers none, and gets none.
   const offered = offeredProtocols(c.req.header("Sec-WebSocket-Protocol"));

@@ -6,6 +6,7 @@
  * src/stomp/frames.ts.
  */
 import type { Dialect } from "../hub/dialect";
+import { newSession } from "../hub/session";
 import { onStompMessage } from "./frames";
 import { HEARTBEAT, messageFrame, refuse, STOMP_CONNECT_DEADLINE_MS, subscriptionFor } from "./messages";
 import { readStompState, STOMP_DIALECT, type StompState } from "./state";
@@ -16,18 +17,9 @@ export const stompDialect: Dialect<StompState> = {
   deadlineReason: "no CONNECT in time",
   heartbeat: { request: HEARTBEAT, response: HEARTBEAT },
 
-  newSession(params, now) {
-    return {
-      sessionId: crypto.randomUUID(),
-      userId: params.userId,
-      device: params.device,
-      connectedAt: now,
-      expiresAt: now + STOMP_CONNECT_DEADLINE_MS,
-      lastFrameAt: now,
-      dialect: STOMP_DIALECT,
-      state: { connected: false, version: "1.2", tokenExpiresAt: params.expiresAt, from: 0, subs: [] },
-    };
-  },
+  // Until CONNECTED, expiresAt is the CONNECT deadline; the token's own expiry waits in the state.
+  newSession: (params, now) =>
+    newSession(params, now, STOMP_DIALECT, { connected: false, version: "1.2", tokenExpiresAt: params.expiresAt, from: 0, subs: [] }, now + STOMP_CONNECT_DEADLINE_MS),
 
   // The client speaks first (CONNECT).
   opened() {},

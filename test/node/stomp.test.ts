@@ -3,7 +3,9 @@
  * WebSocket), configured as a Spring app's frontend is (docs/stomp.md), against
  * standalone workerd and `wrangler dev`. Each test uses its own users.
  */
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { Client, type IFrame, type IMessage, type StompConfig } from "@stomp/stompjs";
 import WebSocket from "ws";
@@ -11,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
 import { pickPort, Service } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
+import { until } from "./pusherHarness.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const JWT = "stomp-node-jwt-secret-0123456789abcdef";
@@ -42,15 +45,6 @@ afterAll(async () => {
 let counter = 0;
 const uniqueUser = () => `st-${Date.now().toString(36)}-${++counter}`;
 
-async function until<T>(what: string, f: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Stomp {
   client: Client;
@@ -219,5 +213,26 @@ describe("STOMP CONNECT deadline on standalone workerd", () => {
       expect(code).toBe(1008);
       expect(frames.some((f) => f.startsWith("ERROR\n") && f.includes("message:no CONNECT in time"))).toBe(true);
     }
+  }, 60_000);
+});
+
+// docs/stomp.md's Java backend snippet, run as it is (java's single-file source launch), when a JDK is here.
+const hasJava = await promisify(execFile)("java", ["-version"]).then(
+  () => true,
+  () => false,
+);
+describe.skipIf(!hasJava)("docs/examples/PushToUser.java", () => {
+  it("pushes by event to a stompjs subscription on /user/queue/{event}", async () => {
+    const rt = runtimes.get("standalone workerd") as Runtime;
+    const user = uniqueUser();
+    const s = stomp(rt, await hs256(claimsFor(user, 3600), rt.secret));
+    await until("CONNECTED", () => s.connected);
+    s.client.subscribe("/user/queue/notify", (m) => s.messages.push(m), { receipt: "r" });
+    await new Promise<void>((resolve) => s.client.watchForReceipt("r", () => resolve()));
+    const { stdout } = await promisify(execFile)("java", [join(ROOT, "docs/examples/PushToUser.java"), rt.base, rt.apiKey, user, "notify", '{"text":"from java"}']);
+    expect(stdout).toMatch(/^200 /);
+    await until("message", () => s.messages.length >= 1);
+    expect(JSON.parse(s.messages[0]?.body ?? "")).toEqual({ text: "from java" });
+    await s.client.deactivate();
   }, 60_000);
 });
