@@ -23,6 +23,10 @@ describe("push event", () => {
 
     const page = await (await api(`/users/${user}/messages?since=0`)).json<{ messages: { event?: string }[] }>();
     expect(page.messages.map((s) => s.event)).toEqual(["order.paid"]);
+    // A replay carries it too.
+    const late = await connect(user, { device: "late", since: 0 });
+    expect((await late.nextMessages(1))[0]).toMatchObject({ id: answer.id, event: "order.paid" });
+    late.close();
     // Without an event: no field in native frames, today's Pusher event name.
     await push(user, { data: 2 });
     expect((await native.nextMessages(2))[1]).not.toHaveProperty("event");

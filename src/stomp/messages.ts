@@ -41,7 +41,10 @@ export function subscriptionFor(state: StompState, message: Pick<Outgoing, "even
 }
 
 export function errorFrame(message: string, state: StompState | undefined, extra: [string, string][] = []): string {
-  return encodeFrame("ERROR", [["message", message.slice(0, 200)], ...extra], state?.connected ? state.version : undefined);
+  const version = state?.connected ? state.version : undefined;
+  // Before CONNECTED nothing is escaped (the client's version is not known yet): a line break would end the header.
+  const text = version === undefined || version === "1.0" ? message.replace(/[\r\n]/g, " ") : message;
+  return encodeFrame("ERROR", [["message", text.slice(0, 200)], ...extra], version);
 }
 
 /** ERROR, then close: a STOMP server MUST close after an ERROR (spec "ERROR"). */
