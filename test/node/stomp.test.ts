@@ -236,3 +236,39 @@ describe.skipIf(!hasJava)("docs/examples/PushToUser.java", () => {
     await s.client.deactivate();
   }, 60_000);
 });
+
+describe("STOMP heart-beats on standalone workerd (STALE_AFTER=10)", () => {
+  let quick: Service | undefined;
+  afterAll(async () => {
+    await quick?.stop();
+  });
+
+  it("an idle stompjs client beats at the advertised period, the runtime echoes each beat, and the session outlives STALE_AFTER", async () => {
+    quick = await Service.start({ port: await pickPort(9260), knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0", STALE_AFTER: "10" } });
+    const rt: Runtime = { base: quick.base, apiKey: KEY, secret: JWT };
+    const user = uniqueUser();
+    let pings = 0;
+    let pongs = 0;
+    const s = stomp(rt, await hs256(claimsFor(user, 3600), JWT), {
+      heartbeatIncoming: 1000,
+      heartbeatOutgoing: 1000,
+      debug: (line) => {
+        if (line === ">>> PING") pings++;
+        if (line === "<<< PONG") pongs++;
+      },
+    });
+    const connected = await until("CONNECTED", () => s.connected);
+    // A third of STALE_AFTER: the client's 1 s wish is raised to it (max of both), never lowered to 10 s.
+    expect(connected.headers["heart-beat"]).toBe("3000,3000");
+    // Four echoed beats: 12 s, past STALE_AFTER, with no frame but the beats.
+    await until("4 echoed beats", () => pongs >= 4 && pings >= 4, 30_000);
+    expect(s.closes).toEqual([]);
+    const res = await fetch(`${rt.base}/v1/users/${user}/presence`, { headers: { Authorization: `Bearer ${KEY}` } });
+    const presence = (await res.json()) as { sessions: { connectedAt: number; lastSeenAt: number }[] };
+    expect(presence.sessions).toHaveLength(1);
+    const [session] = presence.sessions;
+    // The runtime's record of the last echoed beat is what presence shows.
+    expect((session?.lastSeenAt ?? 0) - (session?.connectedAt ?? 0)).toBeGreaterThanOrEqual(9000);
+    await s.client.deactivate();
+  }, 60_000);
+});
