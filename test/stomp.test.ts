@@ -154,6 +154,15 @@ describe("STOMP: refusals, kick, receipts", () => {
     }
   });
 
+  it("32 subscriptions per connection; the 33rd is ERROR naming the limit, then close 1002", async () => {
+    const c = await stompSession(uniqueUser());
+    c.send(Array.from({ length: 32 }, (_, i) => subscribe(`s${i}`, `/user/queue/q${i}`)).join("") + subscribe("last", "/user/queue/ok", { receipt: "r" }));
+    const [error] = await c.next("ERROR");
+    expect(error?.headers.message).toBe("at most 32 subscriptions per connection");
+    expect(c.of("RECEIPT")).toEqual([]);
+    expect((await c.waitClosed()).code).toBe(1002);
+  });
+
   it("a kick sends ERROR and closes 4001; DISCONNECT with a receipt gets its RECEIPT, then close", async () => {
     const user = uniqueUser();
     const kicked = await stompSession(user, { device: "k" });
