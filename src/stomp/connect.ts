@@ -24,8 +24,7 @@ import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { echoableCode, tryClose, trySend } from "../hub/sockets";
 import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "../protocol";
 import { parseFrames, toBytes, type ClientFrame } from "./frame";
-import { StompClose } from "./frames";
-import { errorFrame, STOMP_CONNECT_DEADLINE_MS } from "./messages";
+import { errorFrame, STOMP_CONNECT_DEADLINE_MS, StompClose } from "./messages";
 import { STOMP_DIALECT } from "./state";
 
 export const STOMP_QUERY = ["device", "token"] as const;
@@ -138,8 +137,7 @@ function relay(env: Env, config: Config, subprotocol: string | undefined, queryD
     const ws = response.webSocket;
     if (response.status !== 101 || ws === null) {
       const why = await errorMessage(response);
-      // 429: the user's object is at MAX_SESSIONS_PER_USER; RFC 6455 1013 "try again later".
-      return fail(response.status === 429 ? 1013 : CloseCode.InternalError, why);
+      return fail(response.status === 429 ? StompClose.TryAgainLater : CloseCode.InternalError, why);
     }
     ws.accept();
     arrayBuffers(ws);

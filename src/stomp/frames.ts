@@ -10,12 +10,9 @@ import { writeAttachment } from "../hub/session";
 import { tryClose, trySend } from "../hub/sockets";
 import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "../protocol";
 import { encodeFrame, parseFrames, STOMP_VERSIONS, toBytes, type ClientFrame, type StompVersion } from "./frame";
-import { HEARTBEAT, messageFrame, refuse, SERVER_NAME, type StompSession } from "./messages";
+import { HEARTBEAT, messageFrame, refuse, SERVER_NAME, StompClose, type StompSession } from "./messages";
 import { ACK_MODES, destinationFor, isUserQueue, MAX_SUB_ID, MAX_SUBSCRIPTIONS } from "./state";
 import { stompHeartbeatMs } from "./heartbeat";
-
-/** STOMP's own close codes: RFC 6455 §7.4.1 "protocol error" for a frame the spec does not allow. */
-export const StompClose = { ProtocolError: 1002 } as const;
 
 /**
  * What is left of an unfinished frame, per socket. Memory only: a frame split

@@ -10,6 +10,18 @@ import { destinationFor, type StompState, type Subscription } from "./state";
 
 export type StompSession = Session<StompState>;
 
+/**
+ * The close codes only STOMP sockets get (the hub's own, CloseCode, apply too;
+ * docs/stomp.md has the table, with which ones stompjs apps should not
+ * reconnect after: it reconnects after any close). RFC 6455 §7.4.1 names both.
+ */
+export const StompClose = {
+  /** 1002 protocol error: a frame the spec or this server refuses. A client bug: do not reconnect as is. */
+  ProtocolError: 1002,
+  /** 1013 try again later: the user is at MAX_SESSIONS_PER_USER (relayed connects; a direct one gets HTTP 429). */
+  TryAgainLater: 1013,
+} as const;
+
 /** A socket that sends no CONNECT within this is closed (1008) and never counted. */
 export const STOMP_CONNECT_DEADLINE_MS = 10_000;
 /** The server's `server` header in CONNECTED. */
