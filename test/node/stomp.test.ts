@@ -29,7 +29,7 @@ let svc: Service | undefined;
 let dev: DevServer | undefined;
 
 beforeAll(async () => {
-  svc = await Service.start({ port: await pickPort(9250), knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0" } });
+  svc = await Service.start({ port: await pickPort(9286), knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0" } });
   runtimes.set("standalone workerd", { base: svc.base, apiKey: KEY, secret: JWT });
   dev = await startWrangler(ROOT, 90_000);
   const vars = readFileSync(join(ROOT, ".dev.vars"), "utf8");
@@ -244,7 +244,7 @@ describe("STOMP heart-beats on standalone workerd (STALE_AFTER=10)", () => {
   });
 
   it("an idle stompjs client beats at the advertised period, the runtime echoes each beat, and the session outlives STALE_AFTER", async () => {
-    quick = await Service.start({ port: await pickPort(9260), knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0", STALE_AFTER: "10" } });
+    quick = await Service.start({ port: await pickPort(9293), knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0", STALE_AFTER: "10" } });
     const rt: Runtime = { base: quick.base, apiKey: KEY, secret: JWT };
     const user = uniqueUser();
     let pings = 0;
