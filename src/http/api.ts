@@ -52,12 +52,13 @@ api.post("/users/:userId/messages", async (c) => {
   if (!parsed.ok) return parsed.response;
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
-  const { id, ttl, device, exceptDevice, exceptSession } = parsed.value;
+  const { id, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
   const req: PushRequest = {
     userId,
     id: id ?? crypto.randomUUID(),
     dataJson,
     ttl: ttl ?? c.var.config.defaultTtl,
+    event,
     device,
     exceptDevice,
     exceptSession,
@@ -122,7 +123,7 @@ api.post("/messages", async (c) => {
   if (!parsed.ok) return parsed.response;
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
-  const { userIds, id: givenId, ttl, device, exceptDevice, exceptSession } = parsed.value;
+  const { userIds, id: givenId, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
   // One id for every user: a retried batch is then a duplicate in each user's log.
   const id = givenId ?? crypto.randomUUID();
   const results = await mapLimit(userIds, BATCH_CONCURRENCY, async (userId): Promise<BatchEntry> => {
@@ -133,7 +134,7 @@ api.post("/messages", async (c) => {
       };
     }
     try {
-      const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, device, exceptDevice, exceptSession };
+      const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, event, device, exceptDevice, exceptSession };
       return { userId, ...(await c.env.USER_HUB.getByName(userId).push(req)) };
     } catch (err) {
       console.error("switchboard: batch push failed", userId, err);
@@ -155,7 +156,7 @@ api.post("/broadcast", async (c) => {
   const results = await Promise.all(
     shards.map(async (i) => {
       try {
-        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl });
+        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: parsed.value.event });
       } catch (err) {
         console.error("switchboard: broadcast shard failed", i, err);
         return undefined;

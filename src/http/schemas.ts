@@ -15,6 +15,7 @@ const name = (max: number, what: string) =>
 const deliveryFields = {
   data: v.unknown(),
   id: v.optional(name(MESSAGE_ID_MAX, "id")),
+  event: v.optional(name(DEVICE_MAX, "event")),
   ttl: v.optional(
     v.pipe(
       v.number("ttl must be a number"),

@@ -7,6 +7,8 @@ export interface PushRequest {
   dataJson: string;
   /** Seconds to keep for offline devices; 0 = live-only. */
   ttl: number;
+  /** What the message is (PushBody.event). */
+  event?: string | undefined;
   device?: string | undefined;
   exceptDevice?: string | undefined;
   exceptSession?: string | undefined;

@@ -31,6 +31,7 @@ export interface BroadcastRequest {
   id: string;
   dataJson: string;
   ttl: number;
+  event?: string | undefined;
 }
 
 export interface BroadcastResult {
@@ -168,7 +169,7 @@ export class StatsShard extends DurableObject<Env> {
       .map((row) => row.user_id);
     const results = await mapLimit(users, BROADCAST_CONCURRENCY, async (userId): Promise<PushResult | undefined> => {
       try {
-        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl });
+        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl, event: req.event });
       } catch (err) {
         console.warn("switchboard: broadcast push failed", userId, err);
         return undefined;

@@ -84,7 +84,8 @@ const BACKOFF_OPTIONS = {
   maxRetryAfterMs: ms(0),
   random: func,
 } satisfies Record<keyof NonNullable<SwitchboardOptions["backoff"]>, Check>;
-const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL) } satisfies Record<keyof BroadcastOptions, Check>;
+/** `event` follows the device name rules (the server's src/http/schemas.ts). */
+const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), event: name(DEVICE_MAX) } satisfies Record<keyof BroadcastOptions, Check>;
 const PUSH_OPTIONS = {
   ...BROADCAST_OPTIONS,
   device: name(DEVICE_MAX),
