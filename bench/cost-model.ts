@@ -260,4 +260,4 @@ export function costModel(argv: string[]): void {
   console.log(`\nidle: ${money(idle)} per 1M connected users per month`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) costModel(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) costModel((await import("./lib/options.ts")).costArgs(process.argv.slice(2)));

@@ -29,7 +29,7 @@ import { LoadGenerator } from "./lib/driver.ts";
 import { idlePhase, type IdleContext } from "./lib/idle.ts";
 import { checkConnect, KINDS, type Kind, machineBusy, type PushSummary, STOP_GRACE_MS, summarize, targetOf } from "./lib/measure.ts";
 import type { PushArgs } from "./lib/messages.ts";
-import { FULL, parseArgs, SMOKE, type Sizes } from "./lib/options.ts";
+import { benchCommandLine, FULL, parseArgs, SMOKE, type Sizes } from "./lib/options.ts";
 import { BASELINE_SCRIPT, buildProduct, hookCleanup, type Server, startServer } from "./lib/servers.ts";
 import { fmt } from "./lib/stats.ts";
 import { summarizeRun, type RawResults } from "./lib/summary.ts";
@@ -42,33 +42,33 @@ function log(msg: string): void {
 // ---- the run ----
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--profile")) {
+  const { mode, args } = benchCommandLine(process.argv.slice(2));
+  if (mode === "profile") {
     const { profile } = await import("./profile.ts");
-    await profile(argv.filter((a) => a !== "--profile"));
+    await profile(args);
     return;
   }
-  if (argv.includes("--billing-probe")) {
+  if (mode === "billing-probe") {
     const { probe } = await import("./billing-probe.ts");
-    await probe(argv.filter((a) => a !== "--billing-probe"));
+    await probe(args);
     return;
   }
-  if (argv.includes("--connect")) {
+  if (mode === "connect") {
     const { connectBench, printConnect } = await import("./connect.ts");
-    printConnect(await connectBench(argv.filter((a) => a !== "--connect")));
+    printConnect(await connectBench(args));
     return;
   }
-  if (argv.includes("--storm")) {
+  if (mode === "storm") {
     const { storm, printStorm } = await import("./storm.ts");
-    printStorm(await storm(argv.filter((a) => a !== "--storm")));
+    printStorm(await storm(args));
     return;
   }
-  if (argv.includes("--cost-model")) {
+  if (mode === "cost-model") {
     const { costModel } = await import("./cost-model.ts");
-    costModel(argv.filter((a) => a !== "--cost-model"));
+    costModel(args);
     return;
   }
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseArgs(args);
   const sizes: Sizes = { ...(opts.smoke ? SMOKE : FULL) };
   if (opts.rounds !== undefined && Number.isInteger(opts.rounds) && opts.rounds > 0) sizes.rounds = opts.rounds;
   const out = resolve(opts.out ?? (opts.smoke ? join(tmpdir(), `switchboard-bench-smoke-${process.pid}.json`) : join(ROOT, "bench/results/latest.json")));
