@@ -95,12 +95,16 @@ async function main(): Promise<void> {
 
   const P = await startProduct("product");
   const B = await startBaseline("baseline");
+  // The price of durability: the baseline that also INSERTs each push as one SQLite row
+  // (STORE=1), against which a stored push is compared too.
+  const BS = await startServer({ name: "baseline-store", kind: "baseline", script: BASELINE_SCRIPT, text: { STORE: "1" }, nofile: sizes.nofile, echo: opts.echo });
   const lg = LoadGenerator.start(sizes.nofile);
-  const servers: Server[] = [P, B];
+  const servers: Server[] = [P, B, BS];
   const limits = { product: P.limits(), baseline: B.limits(), loadGenerator: undefined as { soft: number; hard: number } | undefined };
   log(`product pid ${P.pid} on ${P.base}, baseline pid ${B.pid} on ${B.base}; open-file limits ${JSON.stringify(limits.product)}`);
 
-  const T = { product: targetOf(P, secrets), baseline: targetOf(B, secrets) };
+  const T = { product: targetOf(P, secrets), baseline: targetOf(B, secrets), baselineStore: targetOf(BS, secrets) };
+  type Measured = keyof typeof T;
   const kinds = KINDS;
   /** Round r runs product first when r is even, baseline first when odd: drift cancels in the median. */
   const order = (r: number): Kind[] => (r % 2 === 0 ? ["product", "baseline"] : ["baseline", "product"]);
@@ -110,12 +114,13 @@ async function main(): Promise<void> {
     scaleSmall: { product: [], baseline: [] },
     live: { product: [], baseline: [] },
     stored: { product: [], baseline: [] },
+    storedRow: [],
     latency: { product: [], baseline: [] },
     fanout: { product: [], baseline: [] },
     memory: {},
   };
 
-  const connect = async (kind: Kind, label: string, group: string, prefix: string, first: number, users: number, spu: number) => {
+  const connect = async (kind: Measured, label: string, group: string, prefix: string, first: number, users: number, spu: number) => {
     const r = await lg.connect({ target: T[kind], group, userPrefix: prefix, firstUser: first, users, sessionsPerUser: spu, concurrency: sizes.connectConcurrency });
     groupUsers.set(group, (groupUsers.get(group) ?? 0) + users);
     checkConnect(`${kind} ${label}`, r, problems);
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
    * last event; waking costs ~3 ms of CPU, which must not land in the window)
    * and (2) a short warm-up.
    */
-  const measure = async (kind: Kind, a: Omit<PushArgs, "target">): Promise<PushSummary> => {
+  const measure = async (kind: Measured, a: Omit<PushArgs, "target">): Promise<PushSummary> => {
     const from = a.fromUser ?? 0;
     const to = a.toUser ?? groupUsers.get(a.group) ?? 0;
     const key = `${a.group}:${from}:${to}`;
@@ -153,7 +158,7 @@ async function main(): Promise<void> {
 
   const idle: IdleContext = { lg, sizes, secrets, problems, notes, log, start: (kind, name) => (kind === "product" ? startProduct(name) : startBaseline(name)), servers };
 
-  const groupOf = (kind: Kind, name: string) => `${kind}:${name}`;
+  const groupOf = (kind: Measured, name: string) => `${kind}:${name}`;
   const common = { payloadBytes: sizes.payloadBytes, connections: sizes.connections };
 
   try {
@@ -171,14 +176,18 @@ async function main(): Promise<void> {
     for (const kind of kinds) {
       await connect(kind, "large", groupOf(kind, "users"), "user-", sizes.usersSmall, sizes.usersLarge - sizes.usersSmall, sizes.sessionsPerUser);
     }
+    await connect("baselineStore", "large", groupOf("baselineStore", "users"), "user-", 0, sizes.usersLarge, sizes.sessionsPerUser);
     for (const [name, ttl, concurrency] of [
       ["live", 0, sizes.liveConcurrency],
       ["stored", undefined, sizes.storedConcurrency],
     ] as const) {
       for (let r = 0; r < sizes.rounds; r++) {
-        for (const kind of order(r)) {
+        // Stored rounds also measure the storing baseline, in a rotating place.
+        const round: Measured[] = name === "stored" ? [...order(r), "baselineStore"] : order(r);
+        for (const kind of name === "stored" ? [...round.slice(r % 3), ...round.slice(0, r % 3)] : round) {
           const s = await measure(kind, { group: groupOf(kind, "users"), ttl, mode: "closed", concurrency, durationMs: sizes.windowMs, ...common });
-          raw[name][kind].push(s);
+          if (kind === "baselineStore") raw.storedRow.push(s);
+          else raw[name][kind].push(s);
           log(`round ${r + 1} ${kind} ${name} @${sizes.usersLarge} users: ${fmt(s.cpuPerPushUs)} µs CPU/push, ${fmt(s.pushesPerS)} pushes/s, ${fmt(s.deliveriesPerS)} deliveries/s, lost ${s.lost}`);
         }
       }
@@ -213,7 +222,8 @@ async function main(): Promise<void> {
     const groups = await lg.groups();
     if (groups.unexpectedCloses > 0) problems.push(`${groups.unexpectedCloses} sessions closed unexpectedly`);
     // Servers first, at once (a graceful close of every session measures nothing and took ~10 s).
-    await Promise.all([P.stop(STOP_GRACE_MS), B.stop(STOP_GRACE_MS)]);
+    await Promise.all([P.stop(STOP_GRACE_MS), B.stop(STOP_GRACE_MS), BS.stop(STOP_GRACE_MS)]);
+    log(`baseline-store: stopped; dropped ${(await lg.close(groupOf("baselineStore", "users"))).closed} client sessions`);
     for (const kind of kinds) {
       const c1 = await lg.close(groupOf(kind, "fanout"));
       const c2 = await lg.close(groupOf(kind, "users"));
