@@ -86,6 +86,9 @@ async function main(): Promise<void> {
     DEV_MODE: "0",
     // The fan-out user has fanoutSessions sessions; the default cap is 100.
     MAX_SESSIONS_PER_USER: String(Math.max(100, sizes.fanoutSessions + 16)),
+    // The load generator's sessions send no frames, so after STALE_AFTER (90 s) the first ones
+    // were closed as stale (4002) mid-run on a busy machine, where connecting alone took that long.
+    STALE_AFTER: "3600",
   };
 
   log(`building the Worker with wrangler${opts.patches.length > 0 ? ` with ${opts.patches.join(", ")} applied to a scratch copy of src/` : ""}…`);
