@@ -3,9 +3,9 @@
  * quickstart.test.ts): the webhook `verify()` snippet of docs/http-api.md,
  * extracted from the page and imported as a module, on genuine signatures
  * and on malformed headers (hand-picked and
- * generated): `false`, never a throw; and the development endpoints' curl
- * examples, run with curl against standalone workerd with DEV_MODE=1 (only
- * the address substituted), each `# ` line what the command printed.
+ * generated): `false`, never a throw; and every curl example of the page,
+ * run with curl against standalone workerd with DEV_MODE=1 (only the address
+ * substituted, $API_KEY in the environment), each `# ` line what it printed.
  */
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
@@ -119,29 +119,85 @@ describe("docs/http-api.md: the webhook verify() snippet", () => {
   });
 });
 
-describe("docs/http-api.md: the development endpoints' examples", () => {
+/** One curl command of a doc block (continued lines joined as written) and the `# ` lines after it. */
+interface Example {
+  command: string;
+  shows: string | undefined;
+}
+
+/** Every ```sh block of the page, split into its commands. */
+function curlExamples(page: string): Example[] {
+  const examples: Example[] = [];
+  for (const m of page.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    const lines = (m[1] ?? "").split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      if (!(lines[i] ?? "").startsWith("curl ")) continue;
+      let command = lines[i] as string;
+      while (command.endsWith("\\") && i + 1 < lines.length) command += `\n${lines[++i]}`;
+      const shown: string[] = [];
+      while ((lines[i + 1] ?? "").startsWith("#")) shown.push((lines[++i] as string).replace(/^#\s*/, ""));
+      examples.push({ command, shows: shown.length > 0 ? shown.join("") : undefined });
+    }
+  }
+  return examples;
+}
+
+/**
+ * What a `# ` line promises: the same JSON text, with `…` standing for
+ * anything and each number standing for any number (ids, seqs and counts
+ * depend on what ran before; the keys, their order and the strings do not).
+ */
+function shownPattern(shows: string): RegExp {
+  const NUMBER = "\u0000";
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const parts = shows.split("…").map((part) => escape(part.replace(/(?<=[:,[])-?\d+(?:\.\d+)?(?=[,}\]])/g, NUMBER)).replaceAll(NUMBER, "-?\\d+(?:\\.\\d+)?"));
+  return new RegExp(`^${parts.join("[^\\n]*?")}$`);
+}
+
+describe("docs/http-api.md: every curl example", () => {
+  const API_KEY = "doc-examples-api-key-0123";
   let svc: Service | undefined;
+  const sockets: WebSocket[] = [];
 
   beforeAll(async () => {
     const [port] = await freePorts(1, 9380, 9399);
-    svc = await Service.start({ port: port as number, knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY: "doc-examples-api-key-0123", DEV_MODE: "1" } });
+    svc = await Service.start({ port: port as number, knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY, DEV_MODE: "1" } });
+    // The world the examples show: alice on her laptop and on the phone the kick example closes,
+    // with a few stored messages already (the stored-messages example reads from seq 6).
+    const { token } = (await (await fetch(`${svc.base}/dev/token?user=alice`)).json()) as { token: string };
+    for (const device of ["laptop", "stolen-phone"]) {
+      const ws = new WebSocket(`${svc.wsBase}/v1/connect?device=${device}`, ["switchboard.v1", `bearer.${token}`]);
+      await new Promise<void>((resolve, reject) => {
+        ws.onmessage = () => resolve();
+        ws.onerror = () => reject(new Error(`connect ${device} failed`));
+      });
+      ws.send("ping");
+      sockets.push(ws);
+    }
+    for (let i = 0; i < 8; i++) {
+      const res = await fetch(`${svc.base}/v1/users/alice/messages`, { method: "POST", headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" }, body: JSON.stringify({ data: i }) });
+      expect(res.status).toBe(200);
+    }
   }, 120_000);
   afterAll(async () => {
+    for (const ws of sockets) ws.close();
     await svc?.stop();
   });
 
-  it("print what their # lines show, with curl", async () => {
-    const [block] = blocks(HTTP_API, "## Development endpoints", "sh");
-    const lines = (block ?? "").split("\n").filter((l) => l.trim() !== "");
-    const pairs: Array<{ command: string; shows: string }> = [];
-    for (const [i, line] of lines.entries()) if (line.startsWith("curl ")) pairs.push({ command: line, shows: (lines[i + 1] ?? "").replace(/^# /, "") });
-    expect(pairs.length).toBeGreaterThanOrEqual(2);
-    const user = `doc-${process.pid}-${Date.now().toString(36)}`;
-    for (const { command, shows } of pairs) {
-      const written = command.replaceAll("http://localhost:8787", (svc as Service).base).replaceAll("user=alice", `user=${user}`);
-      const { stdout } = await run("bash", ["--norc", "--noprofile", "-c", written], { timeout: 30_000 });
-      const pattern = new RegExp(`^${shows.split("…").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[^\\n]*?")}$`);
-      expect(stdout.trim(), command).toMatch(pattern);
+  it("runs each with curl, as written but for the address, and it prints what its # lines show", async () => {
+    const examples = curlExamples(HTTP_API);
+    // Push, presence, kick, stored messages, stats, batch, broadcast, and the two dev pushes.
+    expect(examples.length).toBeGreaterThanOrEqual(9);
+    const base = (svc as Service).base;
+    for (const { command, shows } of examples) {
+      const written = command.replaceAll("https://switchboard.example.com", base).replaceAll("http://localhost:8787", base);
+      const { stdout } = await run("bash", ["--norc", "--noprofile", "-c", written], { env: { PATH: process.env.PATH, API_KEY }, timeout: 30_000 });
+      if (shows === undefined) {
+        // No # line: an answer that is not a refusal.
+        expect(JSON.parse(stdout), command).not.toHaveProperty("error");
+      } else {
+        expect(stdout.trim(), command).toMatch(shownPattern(shows));
+      }
     }
   });
 });
