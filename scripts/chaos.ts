@@ -22,15 +22,15 @@
 import { runMass, runSlow } from "./lib/chaosExtras.ts";
 import { chaosFailures, printChaos, runChaos } from "./lib/chaosRun.ts";
 import { printCrashCounts, runCrashCounts } from "./lib/crashCounts.ts";
-import { type CliSpec, parseCommandLine, usageError } from "./lib/cli.ts";
-import { seedFrom } from "./lib/random.ts";
+import { type CliSpec, parseCommandLine } from "./lib/cli.ts";
+import { SEED_OPTION, seedFrom } from "./lib/random.ts";
 
 const CHAOS_CLI = {
   command: "npm run chaos --",
   summary:
     "Standalone workerd with on-disk storage under connection churn and SIGKILLs, with a loss / duplicate / order checker; then counts after a crash, a mass disconnect and a slow consumer. Exits 1 on any loss, reorder or failed check.",
   options: {
-    seed: { type: "string", value: "N|random", help: "the generator's seed (default 20261123, or SB_SEED)" },
+    seed: SEED_OPTION,
     users: { type: "string", value: "N", int: { min: 1 }, help: "users in the main run (default 16)" },
     devices: { type: "string", value: "N", int: { min: 1 }, help: "devices per user (default 3)" },
     seconds: { type: "string", value: "S", number: { min: 1 }, help: "length of the main run (default 75)" },
@@ -47,7 +47,6 @@ const CHAOS_CLI = {
 } satisfies CliSpec;
 const argv = process.argv.slice(2);
 const { values } = parseCommandLine(CHAOS_CLI, argv);
-if (values.seed !== undefined && values.seed !== "random" && !/^-?\d+$/.test(values.seed)) usageError(CHAOS_CLI, `--seed must be a whole number or "random" (got ${JSON.stringify(values.seed)})`);
 const num = (flag: keyof typeof values, fallback: number): number => {
   const raw = values[flag];
   return typeof raw === "string" ? Number(raw) : fallback;

@@ -24,13 +24,13 @@
  */
 import { failures, printReport, runFuzz } from "./lib/fuzz/run.ts";
 import { type CliSpec, parseCommandLine, usageError } from "./lib/cli.ts";
-import { seedFrom } from "./lib/random.ts";
+import { SEED_OPTION, seedFrom } from "./lib/random.ts";
 
 const FUZZ_CLI = {
   command: "npm run fuzz --",
   summary: "The abuse suite: ≥ 10,000 generated bad inputs against standalone workerd, each answer checked against the contract (docs/guarantees.md). Exits 1 on any violation.",
   options: {
-    seed: { type: "string", value: "N|random", help: "the generator's seed (default 20261123, or SB_SEED)" },
+    seed: SEED_OPTION,
     scale: { type: "string", value: "X", number: { min: 0 }, help: "multiply the number of inputs (default 1, or SB_FUZZ_SCALE)" },
     only: { type: "string", value: "LANE[,LANE…]", help: "run only these lanes" },
     path: { type: "string", value: "P", help: "replay one shrunk input (with --seed and one --only lane, as printed on a failure)" },
@@ -39,7 +39,6 @@ const FUZZ_CLI = {
 } satisfies CliSpec;
 const argv = process.argv.slice(2);
 const { values } = parseCommandLine(FUZZ_CLI, argv);
-if (values.seed !== undefined && values.seed !== "random" && !/^-?\d+$/.test(values.seed)) usageError(FUZZ_CLI, `--seed must be a whole number or "random" (got ${JSON.stringify(values.seed)})`);
 const scale = Number(values.scale ?? process.env.SB_FUZZ_SCALE ?? 1);
 const only = values.only;
 const log = (line: string) => console.log(line);

@@ -76,16 +76,17 @@ export const SMOKE: Sizes = {
 
 export type BenchOptions = ReturnType<typeof parseArgs>;
 
-/** `npm run cost`'s workload options (bench/cost-model.ts reads them; `npm run bench -- --cost-model` too). */
+/** A workload number of `npm run cost` (bench/cost-model.ts reads them; `npm run bench -- --cost-model` too). */
+const costOption = (value: "N" | "S", help: string) => ({ type: "string", value, number: { min: 0 }, help: `${help} (--cost-model)` }) as const;
 const COST_OPTIONS = {
-  users: { type: "string", value: "N", number: { min: 0 }, help: "connected users (--cost-model)" },
-  sessions: { type: "string", value: "N", number: { min: 0 }, help: "sessions per user (--cost-model)" },
-  heartbeat: { type: "string", value: "S", number: { min: 0 }, help: "client heartbeat interval, seconds (--cost-model)" },
-  audit: { type: "string", value: "S", number: { min: 0 }, help: "AUDIT_INTERVAL, seconds (--cost-model)" },
-  reap: { type: "string", value: "S", number: { min: 0 }, help: "REAP_INTERVAL, seconds (--cost-model)" },
-  "token-ttl": { type: "string", value: "S", number: { min: 0 }, help: "client token lifetime, seconds (--cost-model)" },
-  reconnects: { type: "string", value: "N", number: { min: 0 }, help: "reconnects per session per day (--cost-model)" },
-} as const satisfies Record<string, OptionSpec>;
+  users: costOption("N", "connected users"),
+  sessions: costOption("N", "sessions per user"),
+  heartbeat: costOption("S", "client heartbeat interval, seconds"),
+  audit: costOption("S", "AUDIT_INTERVAL, seconds"),
+  reap: costOption("S", "REAP_INTERVAL, seconds"),
+  "token-ttl": costOption("S", "client token lifetime, seconds"),
+  reconnects: costOption("N", "reconnects per session per day"),
+} satisfies Record<string, OptionSpec>;
 
 export const COST_CLI = {
   command: "npm run cost --",

@@ -17,6 +17,8 @@ export interface OptionSpec {
   int?: { min: number };
   /** A number at least `min` (not necessarily whole). */
   number?: { min: number };
+  /** The whole value must match `re`; `what` says what it must be, for the usage error. */
+  pattern?: { re: RegExp; what: string };
   help: string;
 }
 
@@ -87,6 +89,7 @@ export function parseCommandLine<O extends Record<string, OptionSpec>>(
   for (const [name, o] of Object.entries(spec.options)) {
     const raw = parsed.values[name];
     if (typeof raw !== "string") continue;
+    if (o.pattern !== undefined && !o.pattern.re.test(raw)) usageError(spec, `--${name} must be ${o.pattern.what} (got ${JSON.stringify(raw)})`);
     const bound = o.int ?? o.number;
     if (bound === undefined) continue;
     const n = raw.trim() === "" ? Number.NaN : Number(raw);
