@@ -16,7 +16,7 @@ export const MAX_BATCH = 1000;
 export const MAX_FRAME_BYTES = 4096;
 
 /** Every HTTP status the service documents. */
-export const DOCUMENTED_STATUS = new Set([101, 200, 400, 401, 403, 404, 413, 415, 426, 429, 503]);
+export const DOCUMENTED_STATUS = new Set([101, 200, 400, 401, 403, 404, 405, 413, 415, 426, 429, 503]);
 /** Close codes the service documents, plus the RFC 6455 codes the runtime itself uses for protocol errors. */
 export const DOCUMENTED_CLOSE = new Set([1000, 1008, 1009, 1011, 4001, 4002, 4003, 4029]);
 export const RUNTIME_CLOSE = new Set([1002, 1006, 1007]);
@@ -83,11 +83,11 @@ const SAFE_DEPTH = 1000;
 
 /** The answer to a push body (already past auth, size and content type), from its bytes. */
 export function pushExpect(body: Buffer, extraFields: readonly string[] = []): Expect {
-  // The Fetch API's UTF-8 decode: invalid sequences become U+FFFD, a leading BOM is dropped.
-  const text = new TextDecoder().decode(body);
+  // JSON text is UTF-8 (RFC 8259 §8.1): invalid sequences are refused, never
+  // replaced with U+FFFD; a leading BOM is dropped (docs/http-api.md).
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch {
     return { statuses: [400], fields: ["body"], codes: ["bad_json"] };
   }

@@ -117,6 +117,8 @@ function messagesQueryArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
       const lv = l === null ? 100 : seqValue(l);
       const lOk = lv !== undefined && lv >= 1 && lv <= 1000;
       const fields = [...(sOk ? [] : ["since"]), ...(lOk ? [] : ["limit"])];
+      // A single-valued key given twice is refused, naming it (docs/http-api.md).
+      if (since !== undefined && again !== undefined) fields.push("since");
       return {
         category: "query",
         name: `messages?${query.slice(0, 40)}`,
