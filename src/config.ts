@@ -4,6 +4,8 @@
  * then answers 500 naming it (fail closed), rather than running half-configured.
  */
 
+import { parsePusherConfig } from "./pusher/config.ts";
+
 /**
  * Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode.
  * They meet the length rules below themselves, so dev mode runs the same checks.
@@ -48,6 +50,12 @@ export interface Config {
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   webhookGraceMs: number;
+  /**
+   * Open WebSockets the process may hold before upgrades are refused 503 (0 = no cap). Only
+   * meaningful where one process holds every socket (`npm run serve` sets it from its open-file
+   * limit; src/http/overload.ts); on Cloudflare each isolate would count only its own.
+   */
+  maxConnections: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
@@ -113,6 +121,18 @@ export function secretProblem(jwtSecret: string | undefined, apiKey: string | un
   return undefined;
 }
 
+/** A webhook target must be an absolute http(s) URL: fetch() refuses anything else at delivery time. */
+function webhookUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "WEBHOOK_URL is not a URL";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `WEBHOOK_URL must be http: or https:, not ${url.protocol}`;
+  return undefined;
+}
+
 export function parseConfig(vars: Vars): ConfigResult {
   try {
     const devMode = text(vars, "DEV_MODE") === "1";
@@ -157,14 +177,14 @@ export function parseConfig(vars: Vars): ConfigResult {
       webhookUrl,
       webhookSecret,
       webhookGraceMs: int(vars, "WEBHOOK_OFFLINE_GRACE", 10, 0, 3600) * 1000,
+      maxConnections: int(vars, "MAX_CONNECTIONS", 0, 0, 10_000_000),
     };
-    if (webhookUrl !== undefined) {
-      try {
-        new URL(webhookUrl);
-      } catch {
-        return { ok: false, problem: "WEBHOOK_URL is not a URL" };
-      }
-    }
+    const webhookProblem = webhookUrl === undefined ? undefined : webhookUrlProblem(webhookUrl);
+    if (webhookProblem !== undefined) return { ok: false, problem: webhookProblem };
+    // The Pusher dialect's knobs are part of the one check: a half-set dialect refuses every
+    // request (and `npm run serve` refuses to start) rather than 500 on its routes only.
+    const pusher = parsePusherConfig(vars);
+    if (!pusher.ok) return { ok: false, problem: pusher.problem };
     return { ok: true, config };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, problem: err.message };
