@@ -19,11 +19,15 @@
  * 0.1 s, 1 s, then 5 s; clients reconnect and resume with ?since=. After more
  * than 5 exits within a minute it gives up and exits 1. SIGINT/SIGTERM/SIGHUP,
  * or its parent going away (npm's shell, killed), stop workerd (SIGKILL after
- * 3 s) and exit 0, never restart. `--no-supervise` (for an outer
+ * SWITCHBOARD_DRAIN_MS) and exit 0, never restart. `--no-supervise` (for an outer
  * supervisor such as systemd's Restart=) exits with workerd.
  *
  * Other environment:
- *   SWITCHBOARD_NOFILE=N   raise workerd's open-file limit to N (within the hard limit unless privileged)
+ *   SWITCHBOARD_NOFILE=N   workerd's open-file limit (within the hard limit unless privileged);
+ *                          the session cap is derived from it (scripts/lib/serveConfig.ts)
+ *   MAX_CONNECTIONS=N      the session cap itself (0 = none); refused above what the limit allows
+ *   SWITCHBOARD_EGRESS=public|private   may webhooks reach private/loopback addresses (scripts/lib/egress.ts)
+ *   SWITCHBOARD_DRAIN_MS=N how long workerd may drain after SIGTERM before SIGKILL (default 3000)
  *   SWITCHBOARD_DIST=dir   where the bundle and config.capnp go (default dist/)
  */
 import type { ChildProcess } from "node:child_process";
@@ -32,7 +36,8 @@ import { Supervisor, type ExitRecord, type Supervised } from "./lib/supervisor.t
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "./lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "./lib/wranglerConfig.ts";
 import { watchParent } from "./lib/processTree.ts";
-import { configRefusal } from "./lib/serveConfig.ts";
+import { configRefusal, FD_RESERVE, FDS_PER_SESSION, serveSettings } from "./lib/serveConfig.ts";
+import { webhookEgress } from "./lib/egress.ts";
 
 const argv = process.argv.slice(2);
 const supervise = !argv.includes("--no-supervise");
@@ -45,8 +50,6 @@ if (unknown.length > 0) {
 const address = process.env.SWITCHBOARD_ADDRESS ?? "127.0.0.1:8788";
 const dataDir = process.env.SWITCHBOARD_DATA ?? join(ROOT, ".serve-data");
 const distDir = resolve(process.env.SWITCHBOARD_DIST ?? join(ROOT, "dist"));
-const nofileRaw = process.env.SWITCHBOARD_NOFILE;
-const nofile = nofileRaw === undefined || nofileRaw === "" ? undefined : Number(nofileRaw);
 
 const missing: string[] = [];
 if (!process.env.JWT_SECRET && !process.env.JWT_PUBLIC_KEYS) missing.push("JWT_SECRET (or JWT_PUBLIC_KEYS)");
@@ -56,22 +59,26 @@ if (missing.length > 0) {
   process.exit(1);
 }
 const refusal = configRefusal(process.env);
-if (refusal !== undefined) {
-  console.error(`switchboard serve: refusing to start: ${refusal}.`);
+const settingsResult = serveSettings(process.env);
+const egressCheck = settingsResult.ok ? await webhookEgress(process.env.WEBHOOK_URL, settingsResult.settings.egress) : {};
+const problem = refusal ?? (settingsResult.ok ? egressCheck.refuse : settingsResult.problem);
+if (problem !== undefined || !settingsResult.ok) {
+  console.error(`switchboard serve: refusing to start: ${problem ?? "bad settings"}.`);
   process.exit(1);
 }
-if (nofile !== undefined && !(Number.isSafeInteger(nofile) && nofile > 0)) {
-  console.error(`switchboard serve: SWITCHBOARD_NOFILE must be a positive integer, not ${JSON.stringify(nofileRaw)}`);
-  process.exit(1);
-}
+const settings = settingsResult.settings;
+if (egressCheck.warn !== undefined) console.error(`switchboard serve: warning: ${egressCheck.warn}`);
+const nofile = settings.nofileAsked;
+/** What workerd sees: the environment, with the session cap serve derived (src/http/overload.ts). */
+const workerdEnv: NodeJS.ProcessEnv = { ...process.env, MAX_CONNECTIONS: String(settings.maxConnections) };
 
 /**
- * How long workerd may take to stop after SIGTERM before it is SIGKILLed. It
- * drains connections on SIGTERM and does not exit while a client holds a
- * hibernatable WebSocket (observed: >10 s), so the grace has to be short; a
- * client reconnects and resumes with ?since= either way.
+ * How long workerd may take to stop after SIGTERM before it is SIGKILLed
+ * (SWITCHBOARD_DRAIN_MS). It drains connections on SIGTERM and does not exit
+ * while a client holds a hibernatable WebSocket (observed: >10 s), so the
+ * grace has to be short; a client reconnects and resumes with ?since= either way.
  */
-const STOP_GRACE_MS = 3000;
+const STOP_GRACE_MS = settings.drainMs;
 
 /** Exits a supervisor must not undo: someone stopped workerd on purpose. */
 const STOP_SIGNALS: ReadonlyArray<NodeJS.Signals | null> = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -100,7 +107,7 @@ class Workerd implements Supervised {
 
   async start(): Promise<void> {
     if (this.#stopping) throw new Error("stopping");
-    await startWorkerd(this.config, address, process.env, "pipe", { nofile, onSpawn: (child) => this.#adopt(child) });
+    await startWorkerd(this.config, address, workerdEnv, "pipe", { nofile, onSpawn: (child) => this.#adopt(child) });
   }
 
   restart(): Promise<void> {
@@ -148,6 +155,7 @@ const config = writeConfig({
   fromEnvironment: KNOBS,
   compatibilityDate: COMPATIBILITY_DATE,
   configDir: join(distDir, "serve"),
+  egress: settings.egress,
 });
 const workerd = new Workerd(config);
 let stopping = false;
@@ -186,10 +194,19 @@ try {
 
 const limits = workerd.pid === undefined ? undefined : openFileLimits(workerd.pid);
 console.log(`switchboard: listening on http://${address} (data in ${dataDir}; workerd pid ${String(workerd.pid)})`);
-if (limits !== undefined && Number.isFinite(limits.soft)) {
-  // docs/guarantees.md, "Mass disconnect": up to 2 fds per session and 3 per awake user object.
-  const cap = Math.max(0, Math.floor((limits.soft - 1000) / 5));
-  console.log(`switchboard: workerd open-file limit ${limits.soft}: plan for at most ~${cap} sessions (one per user; SWITCHBOARD_NOFILE raises it)`);
+console.log(
+  `switchboard: egress ${settings.egress}: webhooks may reach ${settings.egress === "private" ? "public, private and loopback" : "public"} addresses (SWITCHBOARD_EGRESS); client-supplied URLs public only`,
+);
+const soft = limits?.soft ?? settings.nofile;
+if (settings.maxConnections > 0) {
+  console.log(
+    `switchboard: session cap ${settings.maxConnections} (from ${settings.capSource}; workerd open-file limit ${String(soft)}, ${FDS_PER_SESSION} per session + ${FD_RESERVE}): upgrades beyond it get 503 with Retry-After`,
+  );
+} else {
+  console.log(`switchboard: no session cap (MAX_CONNECTIONS=0): workerd aborts if sockets exhaust its open-file limit ${String(soft)}`);
+}
+if (limits !== undefined && settings.nofile !== undefined && limits.soft < settings.nofile) {
+  console.error(`switchboard: warning: workerd got open-file limit ${limits.soft}, not the ${settings.nofile} the cap was derived from`);
 }
 console.log(
   supervise

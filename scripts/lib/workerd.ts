@@ -39,6 +39,8 @@ export const KNOBS = [
   "WEBHOOK_URL",
   "WEBHOOK_SECRET",
   "WEBHOOK_OFFLINE_GRACE",
+  // The session cap (src/http/overload.ts); `npm run serve` derives it from the open-file limit.
+  "MAX_CONNECTIONS",
   // The Pusher dialect (src/pusher/config.ts): unset = its routes answer 404.
   "PUSHER_APP_ID",
   "PUSHER_KEY",
@@ -94,6 +96,12 @@ export interface WorkerdOptions {
   compatibilityDate: string;
   /** Where to write config.capnp. */
   configDir: string;
+  /**
+   * Where the Worker's global fetch() may connect (scripts/lib/egress.ts): "public" only, or
+   * "private" (and loopback) too. Either way a `PUBLIC_EGRESS` service binding reaches public
+   * addresses only, for URLs a client supplies. Undefined: workerd's implicit "internet" (public).
+   */
+  egress?: "public" | "private";
 }
 
 const q = (s: string) => JSON.stringify(s); // capnp text strings share JSON's escaping
@@ -109,6 +117,13 @@ export function writeConfig(o: WorkerdOptions): string {
   const namespaces = o.classes.map((cls) => `(className = ${q(cls)}, uniqueKey = ${q(`switchboard-${cls}`)}, enableSql = true)`);
   const storage = o.dataDir === undefined ? "(inMemory = void)" : "(localDisk = \"do-storage\")";
   const services = [`(name = "main", worker = .mainWorker)`];
+  if (o.egress !== undefined) {
+    // Explicit definitions replace workerd's implicit "internet" (which trusts the browser CAs too).
+    const tls = "tlsOptions = (trustBrowserCas = true)";
+    services.push(`(name = "internet", network = (allow = ${o.egress === "private" ? '["public", "private"]' : '["public"]'}, ${tls}))`);
+    services.push(`(name = "public-internet", network = (allow = ["public"], ${tls}))`);
+    bindings.push(`(name = "PUBLIC_EGRESS", service = "public-internet")`);
+  }
   if (o.dataDir !== undefined) services.push(`(name = "do-storage", disk = (path = ${q(resolve(o.dataDir))}, writable = true))`);
   // `embed` paths are resolved relative to the config file.
   const config = `using Workerd = import "/workerd/workerd.capnp";
