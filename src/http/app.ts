@@ -16,6 +16,7 @@ import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
 import { queryProblem } from "./query";
 import { pusherRoutes } from "../pusher/http";
+import { sessionCap } from "./overload";
 
 const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API key");
 
@@ -63,6 +64,7 @@ app.use("*", async (c, next) => {
   c.set("config", result.config);
   await next();
 });
+app.use("*", sessionCap);
 
 app.get("/healthz", (c) => queryProblem(c.req.url, []) ?? c.json({ ok: true }));
 app.get("/openapi.json", (c) => queryProblem(c.req.url, []) ?? c.body(openApiJson(), 200, { "Content-Type": "application/json" }));

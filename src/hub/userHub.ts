@@ -32,6 +32,7 @@ import { SendBacklog } from "./sendBacklog";
 import { onNativeMessage } from "./nativeFrames";
 import { deliverTo, type Target } from "./deliver";
 import * as pusher from "../pusher/hub";
+import { reportSockets } from "../util/socketCensus";
 
 /** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
 const FRAME_SWEEP_MS = 10_000;
@@ -112,9 +113,15 @@ export class UserHub extends DurableObject<Env> {
 
   /** The set of open sessions changed: tell the stats shard and re-plan the alarm. */
   private sessionsChanged(live: readonly LiveSession[]): void {
+    this.census();
     pusher.chooseHeartbeat(this.ctx);
     this.presence.report(live.length);
     this.planAlarm(Date.now(), live);
+  }
+
+  /** Every open socket (any dialect, signed in or not) holds descriptors: the process's session cap counts them. */
+  private census(): void {
+    reportSockets(this.ctx.id.toString(), this.openSockets().length);
   }
 
   /**
@@ -147,6 +154,7 @@ export class UserHub extends DurableObject<Env> {
     }
     if (pusher.isPusherConnect(request)) {
       const response = pusher.acceptPusher(this.ctx, params.userId, now, this.config, (ws, s) => this.sessions.set(ws, s));
+      this.census();
       this.planAlarm(now, live);
       return response;
     }

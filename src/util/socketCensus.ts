@@ -1,0 +1,40 @@
+/**
+ * How many WebSockets this process holds, for the session cap
+ * (src/http/overload.ts). Each user's object reports its own count of open
+ * sockets whenever that changes (connect, close, sweep, kick); the total is a
+ * sum kept up to date on each report, so the Worker reads it on an upgrade for
+ * free: no hop, nothing on the push path.
+ *
+ * It is module state, so it is per isolate. On standalone workerd the Worker
+ * and all its Durable Objects run in one isolate (workerd.capnp: derived
+ * workers and actors share the base worker's isolate), which makes it the
+ * process's count: exactly what the open-file limit is about. The module
+ * outlives a hibernated object (the isolate stays; the object's sockets stay
+ * counted, as they still hold their descriptors), and a workerd restart
+ * starts it at zero along with the sockets. On Cloudflare an isolate sees a
+ * fraction of the objects, so MAX_CONNECTIONS is left unset there.
+ *
+ * Reports are absolute counts, so a lost or repeated report is corrected by
+ * the object's next one.
+ */
+const counts = new Map<string, number>();
+let total = 0;
+
+/** Object `key` (its id) now holds `open` sockets. */
+export function reportSockets(key: string, open: number): void {
+  const before = counts.get(key) ?? 0;
+  if (open === before) return;
+  total += open - before;
+  if (open === 0) counts.delete(key);
+  else counts.set(key, open);
+}
+
+/** Sockets held by this isolate's objects, as last reported. */
+export function openSocketTotal(): number {
+  return total;
+}
+
+/** Objects holding at least one socket. */
+export function objectsWithSockets(): number {
+  return counts.size;
+}
