@@ -15,6 +15,7 @@
  *   npm run bench -- --cost-model      # the monthly bill for a workload (bench/cost-model.ts)
  *   npm run bench -- --connect         # CPU per connect and connect rate, paired rounds (bench/connect.ts)
  *   npm run bench -- --storm [--users U --devices K]   # a reconnect storm through the SDK (bench/storm.ts)
+ *   npm run bench -- --overload [--cap C]               # a storm at 1.5× serve's session cap (bench/overload.ts)
  *
  * See docs/benchmark.md for what each figure means and how to read it.
  */
@@ -56,6 +57,11 @@ async function main(): Promise<void> {
   if (argv.includes("--connect")) {
     const { connectBench, printConnect } = await import("./connect.ts");
     printConnect(await connectBench(argv.filter((a) => a !== "--connect")));
+    return;
+  }
+  if (argv.includes("--overload")) {
+    const { overload, printOverload } = await import("./overload.ts");
+    printOverload(await overload(argv.filter((a) => a !== "--overload")));
     return;
   }
   if (argv.includes("--storm")) {
