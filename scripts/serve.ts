@@ -31,6 +31,8 @@
  *   SWITCHBOARD_DIST=dir   where the bundle and config.capnp go (default dist/)
  */
 import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import { request } from "node:http";
 import { join, resolve } from "node:path";
 import { Supervisor, type ExitRecord, type Supervised } from "./lib/supervisor.ts";
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "./lib/workerd.ts";
@@ -80,6 +82,23 @@ const workerdEnv: NodeJS.ProcessEnv = { ...process.env, MAX_CONNECTIONS: String(
  */
 const STOP_GRACE_MS = settings.drainMs;
 
+/** POST /drain on the admin socket; resolves with what it did, never rejects. */
+function drainSockets(timeoutMs: number): Promise<string> {
+  return new Promise((done) => {
+    const req = request({ socketPath: adminSocket, path: "/drain", method: "POST", timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => {
+        const m = /"objects":(\d+),"closed":(\d+)/.exec(body);
+        done(m === null ? `drain answered ${res.statusCode ?? "?"}` : `closed ${m[2]} WebSocket(s) of ${m[1]} user(s) with 1001`);
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (err) => done(`drain failed (${err.message})`));
+    req.end();
+  });
+}
+
 /** Exits a supervisor must not undo: someone stopped workerd on purpose. */
 const STOP_SIGNALS: ReadonlyArray<NodeJS.Signals | null> = ["SIGINT", "SIGTERM", "SIGHUP"];
 const stoppedOnPurpose = (exit: ExitRecord): boolean => exit.code === 0 || STOP_SIGNALS.includes(exit.signal);
@@ -107,6 +126,8 @@ class Workerd implements Supervised {
 
   async start(): Promise<void> {
     if (this.#stopping) throw new Error("stopping");
+    // A crashed workerd leaves its Unix socket file behind; binding it again would fail.
+    rmSync(adminSocket, { force: true });
     await startWorkerd(this.config, address, workerdEnv, "pipe", { nofile, onSpawn: (child) => this.#adopt(child) });
   }
 
@@ -135,17 +156,24 @@ class Workerd implements Supervised {
     const child = this.child;
     if (child === undefined || !this.running) return;
     const gone = new Promise<void>((done) => child.once("exit", () => done()));
-    child.kill("SIGTERM");
+    const started = Date.now();
     const timer = setTimeout(() => {
-      console.error(`switchboard: workerd still running ${STOP_GRACE_MS} ms after SIGTERM (draining sockets); SIGKILL`);
+      console.error(`switchboard: workerd still running ${STOP_GRACE_MS} ms after the stop began (draining sockets); SIGKILL`);
       child.kill("SIGKILL");
     }, STOP_GRACE_MS);
+    // Close every socket 1001 first (workerd itself would hold them until the SIGKILL), then SIGTERM.
+    const drained = await drainSockets(STOP_GRACE_MS);
+    console.log(`switchboard: ${drained} in ${Date.now() - started} ms`);
+    if (this.running) child.kill("SIGTERM");
     await gone;
     clearTimeout(timer);
   }
 }
 
 const script = buildWorker(join(distDir, "worker"));
+/** The admin entrypoint's socket (src/http/admin.ts): reachable by this user on this box only. */
+const adminSocket = join(distDir, "serve", "admin.sock");
+rmSync(adminSocket, { force: true });
 const config = writeConfig({
   script,
   address,
@@ -156,6 +184,7 @@ const config = writeConfig({
   compatibilityDate: COMPATIBILITY_DATE,
   configDir: join(distDir, "serve"),
   egress: settings.egress,
+  adminSocket,
 });
 const workerd = new Workerd(config);
 let stopping = false;

@@ -102,6 +102,8 @@ export interface WorkerdOptions {
    * addresses only, for URLs a client supplies. Undefined: workerd's implicit "internet" (public).
    */
   egress?: "public" | "private";
+  /** A Unix socket path for the Worker's `admin` entrypoint (src/http/admin.ts); none when undefined. */
+  adminSocket?: string;
 }
 
 const q = (s: string) => JSON.stringify(s); // capnp text strings share JSON's escaping
@@ -125,12 +127,16 @@ export function writeConfig(o: WorkerdOptions): string {
     bindings.push(`(name = "PUBLIC_EGRESS", service = "public-internet")`);
   }
   if (o.dataDir !== undefined) services.push(`(name = "do-storage", disk = (path = ${q(resolve(o.dataDir))}, writable = true))`);
+  const sockets = [`(name = "http", address = ${q(o.address)}, http = (), service = "main")`];
+  if (o.adminSocket !== undefined) {
+    sockets.push(`(name = "admin", address = ${q(`unix:${resolve(o.adminSocket)}`)}, http = (), service = (name = "main", entrypoint = "admin"))`);
+  }
   // `embed` paths are resolved relative to the config file.
   const config = `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [${services.join(", ")}],
-  sockets = [(name = "http", address = ${q(o.address)}, http = (), service = "main")],
+  sockets = [${sockets.join(", ")}],
 );
 
 const mainWorker :Workerd.Worker = (

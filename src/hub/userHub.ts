@@ -280,6 +280,17 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /**
+   * The process is stopping (`npm run serve` on SIGTERM, src/http/admin.ts): close every socket
+   * 1001 so clients reconnect and resume at once, rather than wait out a dead TCP connection.
+   */
+  async goingAway(): Promise<{ closed: number }> {
+    const open = this.openSockets();
+    for (const ws of open) pusher.closeFor(ws, this.sessionOf(ws), CloseCode.GoingAway, "server going away");
+    this.census();
+    return { closed: open.length };
+  }
+
+  /**
    * A stats shard asks for this user's live count (its audit of users it has
    * not heard from for STATS_AUDIT_INTERVAL): sweep, and answer with a version
    * newer than any report already sent, so the shard orders it with them.

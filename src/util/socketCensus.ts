@@ -38,3 +38,8 @@ export function openSocketTotal(): number {
 export function objectsWithSockets(): number {
   return counts.size;
 }
+
+/** The ids of the objects holding sockets (to tell each to close them: src/http/admin.ts). */
+export function socketHolders(): string[] {
+  return [...counts.keys()];
+}
