@@ -16,6 +16,7 @@
  *   npm run bench -- --connect         # CPU per connect and connect rate, paired rounds (bench/connect.ts)
  *   npm run bench -- --storm [--users U --devices K]   # a reconnect storm through the SDK (bench/storm.ts)
  *   npm run bench -- --overload [--cap C]               # a storm at 1.5× serve's session cap (bench/overload.ts)
+ *   npm run bench -- --drain [--sessions N]             # SIGTERM with N sessions open: the 1001s and the exit (bench/drain.ts)
  *
  * See docs/benchmark.md for what each figure means and how to read it.
  */
@@ -57,6 +58,11 @@ async function main(): Promise<void> {
   if (argv.includes("--connect")) {
     const { connectBench, printConnect } = await import("./connect.ts");
     printConnect(await connectBench(argv.filter((a) => a !== "--connect")));
+    return;
+  }
+  if (argv.includes("--drain")) {
+    const { drainBench } = await import("./drain.ts");
+    await drainBench(argv.filter((a) => a !== "--drain"));
     return;
   }
   if (argv.includes("--overload")) {

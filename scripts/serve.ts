@@ -18,8 +18,9 @@
  * disconnect"), it is started again on the same config and data dir after
  * 0.1 s, 1 s, then 5 s; clients reconnect and resume with ?since=. After more
  * than 5 exits within a minute it gives up and exits 1. SIGINT/SIGTERM/SIGHUP,
- * or its parent going away (npm's shell, killed), stop workerd (SIGKILL after
- * SWITCHBOARD_DRAIN_MS) and exit 0, never restart. `--no-supervise` (for an outer
+ * or its parent going away (npm's shell, killed), stop workerd (every socket
+ * closed 1001 first, within SWITCHBOARD_DRAIN_MS; then SIGTERM, SIGKILL 1 s
+ * later) and exit 0, never restart. `--no-supervise` (for an outer
  * supervisor such as systemd's Restart=) exits with workerd.
  *
  * Other environment:
@@ -27,7 +28,8 @@
  *                          the session cap is derived from it (scripts/lib/serveConfig.ts)
  *   MAX_CONNECTIONS=N      the session cap itself (0 = none); refused above what the limit allows
  *   SWITCHBOARD_EGRESS=public|private   may webhooks reach private/loopback addresses (scripts/lib/egress.ts)
- *   SWITCHBOARD_DRAIN_MS=N how long workerd may drain after SIGTERM before SIGKILL (default 3000)
+ *   SWITCHBOARD_DRAIN_MS=N how long a stop may spend closing sockets 1001 (default 10000); then
+ *                          SIGTERM, and SIGKILL 1 s later
  *   SWITCHBOARD_DIST=dir   where the bundle and config.capnp go (default dist/)
  */
 import type { ChildProcess } from "node:child_process";
@@ -75,12 +77,14 @@ const nofile = settings.nofileAsked;
 const workerdEnv: NodeJS.ProcessEnv = { ...process.env, MAX_CONNECTIONS: String(settings.maxConnections) };
 
 /**
- * How long workerd may take to stop after SIGTERM before it is SIGKILLed
- * (SWITCHBOARD_DRAIN_MS). It drains connections on SIGTERM and does not exit
- * while a client holds a hibernatable WebSocket (observed: >10 s), so the
- * grace has to be short; a client reconnects and resumes with ?since= either way.
+ * How long closing every socket 1001 may take on a stop (SWITCHBOARD_DRAIN_MS):
+ * each user's object with sockets is woken and closes them (bench/drain.ts).
+ * Sockets not closed by then drop with workerd's SIGKILL; a client reconnects
+ * and resumes with ?since= either way.
  */
 const STOP_GRACE_MS = settings.drainMs;
+/** After the drain and SIGTERM, how long workerd may take to exit before SIGKILL. */
+const AFTER_DRAIN_MS = 1000;
 
 /** POST /drain on the admin socket; resolves with what it did, never rejects. */
 function drainSockets(timeoutMs: number): Promise<string> {
@@ -157,14 +161,17 @@ class Workerd implements Supervised {
     if (child === undefined || !this.running) return;
     const gone = new Promise<void>((done) => child.once("exit", () => done()));
     const started = Date.now();
-    const timer = setTimeout(() => {
-      console.error(`switchboard: workerd still running ${STOP_GRACE_MS} ms after the stop began (draining sockets); SIGKILL`);
-      child.kill("SIGKILL");
-    }, STOP_GRACE_MS);
-    // Close every socket 1001 first (workerd itself would hold them until the SIGKILL), then SIGTERM.
+    // Close every socket 1001 first: workerd itself would hold them until it is killed, and
+    // clients would learn of it only from their heartbeat. Bounded by SWITCHBOARD_DRAIN_MS.
     const drained = await drainSockets(STOP_GRACE_MS);
     console.log(`switchboard: ${drained} in ${Date.now() - started} ms`);
     if (this.running) child.kill("SIGTERM");
+    // workerd then waits ~10 s for its objects to go idle before it exits (measured, bench/drain.ts);
+    // everything it stores is already committed to SQLite, so a short grace, then SIGKILL.
+    const timer = setTimeout(() => {
+      console.log(`switchboard: workerd still running ${AFTER_DRAIN_MS} ms after SIGTERM; SIGKILL (its storage is committed)`);
+      child.kill("SIGKILL");
+    }, AFTER_DRAIN_MS);
     await gone;
     clearTimeout(timer);
   }

@@ -34,11 +34,12 @@ export const FDS_PER_SESSION = 5;
 export const FD_RESERVE = 1000;
 
 /**
- * SIGTERM → SIGKILL grace: how long workerd may take to stop. workerd drains
- * on SIGTERM but does not exit while a client holds a hibernatable WebSocket,
- * so after this it is SIGKILLed and clients see the TCP connection drop.
+ * How long serve's stop may spend closing sockets 1001 before workerd is
+ * stopped anyway (SWITCHBOARD_DRAIN_MS). Measured on the 2-core box of
+ * docs/operations.md ("Stopping"): 1,000 sessions closed in ~1.9 s; 10 s
+ * covers ~5,000 with room for a busy box.
  */
-export const DEFAULT_DRAIN_MS = 3000;
+export const DEFAULT_DRAIN_MS = 10_000;
 
 export interface ServeSettings {
   egress: Egress;
