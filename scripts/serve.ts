@@ -132,7 +132,7 @@ class Workerd implements Supervised {
     if (this.#stopping) throw new Error("stopping");
     // A crashed workerd leaves its Unix socket file behind; binding it again would fail.
     rmSync(adminSocket, { force: true });
-    await startWorkerd(this.config, address, workerdEnv, "pipe", { nofile, onSpawn: (child) => this.#adopt(child) });
+    await startWorkerd(this.config, address, workerdEnv, "pipe", { nofile, onSpawn: (child) => this.#adopt(child), ownProcessGroup: true });
   }
 
   restart(): Promise<void> {

@@ -183,6 +183,12 @@ export interface StartOptions {
   nofile?: number;
   /** Called with the child as soon as it is spawned (before it answers): to attach output or exit listeners early. */
   onSpawn?: (child: ChildProcess) => void;
+  /**
+   * Its own process group, so a terminal's Ctrl+C (SIGINT to the foreground group) reaches only
+   * the parent, which stops it in order (`npm run serve` drains sockets first; workerd signalled
+   * directly stops listening, its admin socket included).
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** Start workerd on a config; resolves once it answers HTTP on `address`. */
@@ -195,7 +201,7 @@ export async function startWorkerd(
 ): Promise<ChildProcess> {
   const argv = ["serve", configPath, "--experimental"];
   const [command, args] = options.nofile === undefined ? [WORKERD, argv] : withOpenFileLimit(options.nofile, WORKERD, argv);
-  const child = spawn(command, args, { env, stdio });
+  const child = spawn(command, args, { env, stdio, detached: options.ownProcessGroup ?? false });
   options.onSpawn?.(child);
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { connect as sdkConnect } from "../../packages/client/src/index.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
+import { alive } from "../../scripts/lib/processTree.ts";
 import { startNpm, type NpmRun } from "./npmScript.ts";
 
 const SECRETS = {
@@ -32,8 +33,15 @@ async function eventually<T>(what: string, f: () => T | undefined, ms = 60_000):
   }
 }
 
-describe("npm run serve on SIGTERM", () => {
-  it("closes every client 1001 going away, then exits 0", async () => {
+describe("npm run serve on SIGTERM, and on Ctrl+C", () => {
+  for (const how of ["SIGTERM to serve", "SIGINT to the process group (Ctrl+C)"] as const) {
+    it(`closes every client 1001 going away, then exits 0: ${how}`, () => stopWith(how));
+  }
+});
+
+async function stopWith(how: "SIGTERM to serve" | "SIGINT to the process group (Ctrl+C)"): Promise<void> {
+  {
+    run?.cleanup();
     run = await startNpm("serve", { env: SECRETS, portRange: [9380, 9389] });
     const r = run;
     const ws = r.base.replace("http", "ws");
@@ -51,10 +59,15 @@ describe("npm run serve on SIGTERM", () => {
     sdk.on("error", () => undefined);
     await new Promise<void>((done) => sdk.on("open", () => done()));
 
-    // `kill -TERM` of serve itself (the node process, workerd's parent), as systemd or an operator does.
-    const workerdPid = Number(await eventually("workerd's pid", () => /workerd pid (\d+)/.exec(r.output())?.[1]));
-    const servePid = Number(readFileSync(`/proc/${workerdPid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
-    process.kill(servePid, "SIGTERM");
+    if (how === "SIGTERM to serve") {
+      // `kill -TERM` of serve itself (the node process, workerd's parent), as systemd or an operator does.
+      const workerdPid = Number(await eventually("workerd's pid", () => /workerd pid (\d+)/.exec(r.output())?.[1]));
+      const servePid = Number(readFileSync(`/proc/${workerdPid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+      process.kill(servePid, "SIGTERM");
+    } else {
+      // A terminal's Ctrl+C signals the whole foreground group (npm, its shell, serve; workerd has its own).
+      process.kill(-r.pid, "SIGINT");
+    }
     for (const s of natives) {
       expect(await s.waitClosed(30_000)).toMatchObject({ code: 1001, reason: "server going away" });
     }
@@ -62,7 +75,10 @@ describe("npm run serve on SIGTERM", () => {
     const closed = await eventually("the SDK's close", () => closes[0]);
     expect(closed).toEqual({ code: 1001, willReconnect: true });
     sdk.close();
-    expect(await r.exited).toBe(0);
+    // npm itself dies of a SIGINT sent to it (no exit code); serve, under it, exits 0 either way.
+    expect(await r.exited).toBe(how === "SIGTERM to serve" ? 0 : null);
     expect(r.output()).toMatch(/closed 5 WebSocket\(s\) of 5 user\(s\) with 1001/);
-  });
-});
+    const workerdPid = Number(/workerd pid (\d+)/.exec(r.output())?.[1]);
+    await eventually("workerd to be gone", () => (alive(workerdPid) ? undefined : true));
+  }
+}
