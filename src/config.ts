@@ -56,6 +56,10 @@ export interface Config {
    * limit; src/http/overload.ts); on Cloudflare each isolate would count only its own.
    */
   maxConnections: number;
+  /** EVENT_LOG=json: one JSON log line per operational event (src/metrics/events.ts). */
+  eventLog: boolean;
+  /** A second Bearer token GET /metrics accepts besides API_KEY (for a scraper that must not push). */
+  metricsToken: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
@@ -121,6 +125,12 @@ export function secretProblem(jwtSecret: string | undefined, apiKey: string | un
   return undefined;
 }
 
+function eventLog(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "off") return false;
+  if (raw === "json") return true;
+  throw new ConfigError("EVENT_LOG must be json or off");
+}
+
 /** A webhook target must be an absolute http(s) URL: fetch() refuses anything else at delivery time. */
 function webhookUrlProblem(raw: string): string | undefined {
   let url: URL;
@@ -178,7 +188,12 @@ export function parseConfig(vars: Vars): ConfigResult {
       webhookSecret,
       webhookGraceMs: int(vars, "WEBHOOK_OFFLINE_GRACE", 10, 0, 3600) * 1000,
       maxConnections: int(vars, "MAX_CONNECTIONS", 0, 0, 10_000_000),
+      eventLog: eventLog(text(vars, "EVENT_LOG")),
+      metricsToken: text(vars, "METRICS_TOKEN"),
     };
+    if (config.metricsToken !== undefined && config.metricsToken.length < MIN_API_KEY_CHARS) {
+      return { ok: false, problem: `METRICS_TOKEN is ${config.metricsToken.length} characters; use at least ${MIN_API_KEY_CHARS}` };
+    }
     const webhookProblem = webhookUrl === undefined ? undefined : webhookUrlProblem(webhookUrl);
     if (webhookProblem !== undefined) return { ok: false, problem: webhookProblem };
     // The Pusher dialect's knobs are part of the one check: a half-set dialect refuses every

@@ -41,6 +41,9 @@ export const KNOBS = [
   "WEBHOOK_OFFLINE_GRACE",
   // The session cap (src/http/overload.ts); `npm run serve` derives it from the open-file limit.
   "MAX_CONNECTIONS",
+  // GET /metrics and the event log lines (src/metrics/).
+  "METRICS_TOKEN",
+  "EVENT_LOG",
   // The Pusher dialect (src/pusher/config.ts): unset = its routes answer 404.
   "PUSHER_APP_ID",
   "PUSHER_KEY",

@@ -33,6 +33,7 @@ import { deliverTo, type Target } from "./deliver";
 import { dialectTag, type Dialects, type HubServices, type Outgoing } from "./dialect";
 import { chooseHeartbeat } from "./heartbeat";
 import { reportSockets } from "../util/socketCensus";
+import { count, setEventLog } from "../metrics/events";
 
 /** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
 const FRAME_SWEEP_MS = 10_000;
@@ -63,6 +64,7 @@ export class UserHubCore extends DurableObject<Env> {
     // reaches here without a config; a throw is the right failure otherwise.
     if (!result.ok) throw new Error(`switchboard misconfigured: ${result.problem}`);
     this.config = result.config;
+    setEventLog(this.config.eventLog);
     const tables = tableNames(ctx.storage.sql);
     this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser, tables);
     this.backlog = new SendBacklog(this.config.maxSessionBacklogBytes);
@@ -128,7 +130,13 @@ export class UserHubCore extends DurableObject<Env> {
 
   /** Every open socket (any dialect, signed in or not) holds descriptors: the process's session cap counts them. */
   private census(): void {
-    reportSockets(this.ctx.id.toString(), this.openSockets().length);
+    const byDialect: Record<string, number> = {};
+    for (const ws of this.openSockets()) {
+      const session = this.sessionOf(ws);
+      const name = session === undefined ? "unknown" : this.dialects.of(session).name;
+      byDialect[name] = (byDialect[name] ?? 0) + 1;
+    }
+    reportSockets(this.ctx.id.toString(), byDialect);
   }
 
   /**
@@ -192,6 +200,7 @@ export class UserHubCore extends DurableObject<Env> {
     writeAttachment(server, session);
     this.sessions.set(server, session);
     dialect.opened(server, session, params, this.services(now));
+    count("switchboard_connects_total", { dialect: dialect.name });
     if (dialect.isCounted(session)) {
       live.push({ ws: server, session });
       this.sessionsChanged(live);
@@ -242,6 +251,7 @@ export class UserHubCore extends DurableObject<Env> {
     const { delivered, sessions } = this.deliver(req, { id: message.id, seq: message.seq, sentAt: message.sentAt, dataJson: req.dataJson }, now, live);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
+    count("switchboard_pushes_total", { kind: "stored" }, 1, { delivered });
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
   }
 
@@ -252,6 +262,7 @@ export class UserHubCore extends DurableObject<Env> {
     if (seen !== undefined) return { ...seen, delivered: 0, sessions: live.length, duplicate: true };
     const { delivered, sessions } = this.deliver(req, { id: req.id, seq: null, sentAt: now, dataJson: req.dataJson }, now, live);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
+    count("switchboard_pushes_total", { kind: "live" }, 1, { delivered });
     this.recentLive.set(req.id, result, now);
     return result;
   }
@@ -274,6 +285,7 @@ export class UserHubCore extends DurableObject<Env> {
       };
       return this.deliver({ exceptSession: e.exceptSession }, message, now, live);
     });
+    count("switchboard_pushes_total", { kind: "channel_event" }, events.length);
     return { delivered: sent.reduce((n, r) => n + r.delivered, 0) };
   }
 
@@ -286,6 +298,7 @@ export class UserHubCore extends DurableObject<Env> {
       maxBacklogBytes: this.config.maxSessionBacklogBytes,
     });
     if (tooSlow > 0) this.sessionsChanged(this.liveSessions());
+    if (delivered > 0) count("switchboard_deliveries_total", {}, delivered);
     return { delivered, sessions: live.length };
   }
 
@@ -383,6 +396,7 @@ export class UserHubCore extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     try {
+      count("switchboard_closes_total", { code: String(code) });
       // The hibernation API does not complete the closing handshake for us.
       tryClose(ws, code, reason);
       const session = this.sessionOf(ws);
@@ -396,6 +410,7 @@ export class UserHubCore extends DurableObject<Env> {
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     try {
       console.warn("switchboard: socket error", error);
+      count("switchboard_closes_total", { code: "1006" });
       tryClose(ws, CloseCode.InternalError, "socket error");
       this.sessionsChanged(this.liveSessions().filter((other) => other.ws !== ws));
     } catch (err) {
@@ -406,6 +421,7 @@ export class UserHubCore extends DurableObject<Env> {
   // ---- alarm: token expiry, retention, presence retries, (optional) reaping ----
 
   override async alarm(): Promise<void> {
+    count("switchboard_alarms_total", { object: "user" });
     const now = Date.now();
     this.alarmClock.fired();
     const live = this.sweep(now);

@@ -14,19 +14,26 @@
  * starts it at zero along with the sockets. On Cloudflare an isolate sees a
  * fraction of the objects, so MAX_CONNECTIONS is left unset there.
  *
- * Reports are absolute counts, so a lost or repeated report is corrected by
- * the object's next one.
+ * Reports are absolute counts (by dialect, for GET /metrics), so a lost or
+ * repeated report is corrected by the object's next one.
  */
-const counts = new Map<string, number>();
+/** Object id → its open sockets by dialect (only non-zero entries). */
+const counts = new Map<string, Readonly<Record<string, number>>>();
 let total = 0;
 
-/** Object `key` (its id) now holds `open` sockets. */
-export function reportSockets(key: string, open: number): void {
-  const before = counts.get(key) ?? 0;
-  if (open === before) return;
-  total += open - before;
+function sum(byDialect: Readonly<Record<string, number>>): number {
+  let n = 0;
+  for (const v of Object.values(byDialect)) n += v;
+  return n;
+}
+
+/** Object `key` (its id) now holds these open sockets, by dialect. */
+export function reportSockets(key: string, byDialect: Readonly<Record<string, number>>): void {
+  const before = counts.get(key);
+  const open = sum(byDialect);
+  total += open - (before === undefined ? 0 : sum(before));
   if (open === 0) counts.delete(key);
-  else counts.set(key, open);
+  else counts.set(key, byDialect);
 }
 
 /** Sockets held by this isolate's objects, as last reported. */
@@ -37,6 +44,21 @@ export function openSocketTotal(): number {
 /** Objects holding at least one socket. */
 export function objectsWithSockets(): number {
   return counts.size;
+}
+
+/** Per dialect: open sockets, and users (objects) with at least one. For GET /metrics; O(objects). */
+export function socketsByDialect(): Map<string, { sockets: number; users: number }> {
+  const out = new Map<string, { sockets: number; users: number }>();
+  for (const byDialect of counts.values()) {
+    for (const [dialect, n] of Object.entries(byDialect)) {
+      if (n === 0) continue;
+      const entry = out.get(dialect) ?? { sockets: 0, users: 0 };
+      entry.sockets += n;
+      entry.users += 1;
+      out.set(dialect, entry);
+    }
+  }
+  return out;
 }
 
 /** The ids of the objects holding sockets (to tell each to close them: src/http/admin.ts). */

@@ -12,6 +12,7 @@
  *   (about a day), then the event is logged and dropped.
  */
 import { signatureHeader } from "./sign";
+import { count } from "../metrics/events";
 
 export type WebhookType = "user.online" | "user.offline";
 
@@ -114,10 +115,12 @@ export class Outbox {
       console.warn("switchboard: webhook delivery failed", row.event_id, err);
     }
     if (ok) {
+      count("switchboard_webhooks_total", { outcome: "delivered" });
       this.sql.exec("DELETE FROM outbox WHERE event_id = ?", row.event_id);
       return;
     }
     const attempts = row.attempts + 1;
+    count("switchboard_webhooks_total", { outcome: attempts >= MAX_ATTEMPTS ? "dropped" : "retry" }, 1, { eventId: row.event_id, attempts });
     if (attempts >= MAX_ATTEMPTS) {
       console.error("switchboard: webhook dropped after retries", row.event_id, row.body);
       this.sql.exec("DELETE FROM outbox WHERE event_id = ?", row.event_id);
