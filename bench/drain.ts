@@ -4,15 +4,13 @@
  * every client has its 1001 and until serve has exited. This is what
  * SWITCHBOARD_DRAIN_MS must cover (docs/operations.md, "Stopping").
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { freePorts, tempDir, track } from "../scripts/lib/janitor.ts";
+import { freePorts } from "../scripts/lib/janitor.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
-import { ROOT } from "../scripts/lib/workerd.ts";
 import { isOpen, openSession, type Session } from "../scripts/lib/wsSession.ts";
 import { mapLimit } from "../src/util/mapLimit.ts";
 import { intOption } from "./lib/options.ts";
+import { startServe } from "./lib/serve.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,28 +19,12 @@ export async function drainBench(argv: string[]): Promise<void> {
   const drainMs = intOption(argv, "--drain-ms", 3000);
   const secret = `drain-jwt-${randomBytes(24).toString("hex")}`;
   const [port] = await freePorts(1, 9100, 9199, 9185);
-  const temp = tempDir("sb-drain");
-  const serve = spawn(process.execPath, [join(ROOT, "scripts/serve.ts")], {
-    cwd: ROOT,
-    env: {
-      PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
-      HOME: process.env.HOME,
-      JWT_SECRET: secret,
-      API_KEY: `drain-api-${randomBytes(12).toString("hex")}`,
-      SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`,
-      SWITCHBOARD_DATA: join(temp, "data"),
-      SWITCHBOARD_DIST: join(temp, "dist"),
-      SWITCHBOARD_NOFILE: String(sessions * 5 + 1000),
-      SWITCHBOARD_DRAIN_MS: String(drainMs),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const serve = await startServe(port as number, {
+    JWT_SECRET: secret,
+    API_KEY: `drain-api-${randomBytes(12).toString("hex")}`,
+    SWITCHBOARD_NOFILE: String(sessions * 5 + 1000),
+    SWITCHBOARD_DRAIN_MS: String(drainMs),
   });
-  track(serve);
-  let out = "";
-  serve.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-  serve.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((done) => serve.once("exit", (code) => done(code)));
-  while (!out.includes("supervised")) await sleep(50);
   const open = await mapLimit(Array.from({ length: sessions }, (_, i) => i), 50, async (i) => {
     const s = await openSession(`ws://127.0.0.1:${port}/v1/connect?token=${clientToken(secret, `drain-${i}`)}`, { light: true });
     if (!isOpen(s)) throw new Error(`session ${i}: ${JSON.stringify(s)}`);
@@ -51,8 +33,8 @@ export async function drainBench(argv: string[]): Promise<void> {
   });
   await sleep(2000);
   const t0 = Date.now();
-  serve.kill("SIGTERM");
-  const code = await exited;
+  serve.child.kill("SIGTERM");
+  const code = await serve.exited;
   const exitMs = Date.now() - t0;
   await Promise.all(open.map((s: Session) => s.waitClosed(5000)));
   const codes = new Map<number, number>();
@@ -63,7 +45,7 @@ export async function drainBench(argv: string[]): Promise<void> {
   }
   process.stdout.write(
     `drain: ${sessions} sessions, SWITCHBOARD_DRAIN_MS=${drainMs}; serve exited ${code} after ${exitMs} ms; last client close ${lastClose} ms after SIGTERM; close codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
-      `${out.split("\n").filter((l) => /closed \d+ WebSocket|SIGKILL|stopping/.test(l)).join("\n")}\n`,
+      `${serve.output().split("\n").filter((l) => /closed \d+ WebSocket|SIGKILL|stopping/.test(l)).join("\n")}\n`,
   );
 }
 

@@ -20,19 +20,20 @@
  * open whether it holds its user's whole log exactly once and in order
  * (lost / duplicated / reordered); for those that left, duplicates and order.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { connect, type SwitchboardClient } from "../packages/client/src/index.ts";
 import type { WebSocketLike } from "../packages/client/src/socket.ts";
-import { freePorts, tempDir, track } from "../scripts/lib/janitor.ts";
+import { freePorts } from "../scripts/lib/janitor.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { ROOT } from "../scripts/lib/workerd.ts";
 import { FD_RESERVE, FDS_PER_SESSION } from "../scripts/lib/serveConfig.ts";
 import { intOption } from "./lib/options.ts";
 import { table } from "./lib/stats.ts";
+import { storedPushes, type StoredPushes } from "./lib/storedPushes.ts";
+import { startServe } from "./lib/serve.ts";
 
 export interface OverloadResult {
   cap: number;
@@ -95,35 +96,17 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
   const apiKey = `overload-api-${randomBytes(12).toString("hex")}`;
   const [port] = await freePorts(1, 9100, 9199, 9180);
   const base = `http://127.0.0.1:${port}`;
-  const temp = tempDir("sb-overload");
   const log = (m: string) => process.stderr.write(`overload: ${m}\n`);
-
-  const serve = spawn(process.execPath, [join(ROOT, "scripts/serve.ts")], {
-    cwd: ROOT,
-    env: {
-      PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
-      HOME: process.env.HOME,
-      JWT_SECRET: secret,
-      API_KEY: apiKey,
-      SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`,
-      SWITCHBOARD_DATA: join(temp, "data"),
-      SWITCHBOARD_DIST: join(temp, "dist"),
-      SWITCHBOARD_NOFILE: String(nofile),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  track(serve);
-  let out = "";
-  serve.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-  serve.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  const serve = await startServe(port as number, { JWT_SECRET: secret, API_KEY: apiKey, SWITCHBOARD_NOFILE: String(nofile) });
+  const out = () => serve.output();
   const all: Client[] = [];
   let stop = false;
+  let pushing: StoredPushes | undefined;
   try {
-    await waitFor("serve to listen", () => /workerd pid (\d+)/.test(out) && out.includes("supervised"), 120_000);
-    const workerdPidStart = Number(/workerd pid (\d+)/.exec(out)?.[1]);
+    const workerdPidStart = serve.workerdPid;
     // A restart by serve's supervisor prints "workerd back after … (pid N)".
-    const pidNow = () => Number([...out.matchAll(/workerd back after \d+ ms \(pid (\d+)\)/g)].at(-1)?.[1] ?? workerdPidStart);
-    log(`serve on ${base}, workerd pid ${workerdPidStart}, open-file limit ${nofile}: ${out.match(/session cap .*/)?.[0] ?? "no cap line"}`);
+    const pidNow = () => Number([...out().matchAll(/workerd back after \d+ ms \(pid (\d+)\)/g)].at(-1)?.[1] ?? workerdPidStart);
+    log(`serve on ${base}, workerd pid ${workerdPidStart}, open-file limit ${nofile}: ${out().match(/session cap .*/)?.[0] ?? "no cap line"}`);
 
     // Background: /healthz every 100 ms, workerd's fds, stored pushes round-robin.
     let healthOk = 0;
@@ -150,33 +133,8 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
         await sleep(100);
       }
     })();
-    const answered = new Map<string, number[]>();
-    let pushes = 0;
-    const pusher = (async () => {
-      for (let n = 0; !stop; n++) {
-        const user = `ov-${n % clients}`;
-        for (;;) {
-          try {
-            const res = await fetch(`${base}/v1/users/${user}/messages`, {
-              method: "POST",
-              headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
-              body: JSON.stringify({ id: `p-${n}`, data: { n } }),
-            });
-            if (res.ok) {
-              const body = (await res.json()) as { seq: number | null };
-              if (typeof body.seq === "number") answered.set(user, [...(answered.get(user) ?? []), body.seq]);
-              pushes++;
-              break;
-            }
-            await res.body?.cancel();
-          } catch {
-            // retry the same id
-          }
-          await sleep(50);
-        }
-        await sleep(5);
-      }
-    })();
+    pushing = storedPushes(base, apiKey, clients, (i) => `ov-${i}`, 5);
+    const answered = pushing.answered;
 
     let peakOpen = 0;
     let refusedAttempts = 0;
@@ -235,8 +193,8 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
     const drainAllMs = await waitFor("every remaining client to be open", () => staying.every((c) => c.open), 180_000);
     log(`drain: ${leaving.length} left, all ${staying.length} others open ${drainAllMs} ms later (${Date.now() - tStorm} ms after the cut)`);
 
+    await pushing.stop();
     stop = true;
-    await pusher;
     // Every answered push reaches every remaining client (delivered live or replayed), or the check below says what is missing.
     await waitFor("the last deliveries", () => staying.every((c) => (c.seqs.at(-1) ?? 0) >= (answered.get(c.user)?.at(-1) ?? 0)), 30_000).catch(() => 0);
     await prober;
@@ -267,7 +225,7 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
       nofile,
       workerdPidStart,
       workerdPidEnd,
-      workerdRestarts: out.match(/workerd back after/g)?.length ?? 0,
+      workerdRestarts: out().match(/workerd back after/g)?.length ?? 0,
       peakFds,
       peakOpen,
       refusedAttempts,
@@ -279,20 +237,21 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
       burstFullMs,
       stormFullMs,
       drainAllMs,
-      pushes,
+      pushes: pushing.count(),
       endedOpen: staying.filter((c) => c.open).length,
       lost,
       duplicated,
       reordered,
       leftDuplicated,
       leftReordered,
-      emfileLines: out.match(/EMFILE|Too many open files/g)?.length ?? 0,
+      emfileLines: out().match(/EMFILE|Too many open files/g)?.length ?? 0,
     };
   } finally {
     stop = true;
     for (const c of all) c.sdk.close();
-    serve.kill("SIGTERM");
-    await new Promise((r) => serve.once("exit", r));
+    pushing?.stop().catch(() => undefined);
+    serve.child.kill("SIGTERM");
+    await serve.exited;
   }
 }
 

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { connect as sdkConnect } from "../../packages/client/src/index.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
 import { alive } from "../../scripts/lib/processTree.ts";
@@ -23,15 +24,6 @@ const SECRETS = {
 let run: NpmRun | undefined;
 afterAll(() => run?.cleanup());
 
-async function eventually<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("npm run serve on SIGTERM, and on Ctrl+C", () => {
   for (const how of ["SIGTERM to serve", "SIGINT to the process group (Ctrl+C)"] as const) {

@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePorts, tempDir, track } from "../../scripts/lib/janitor.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { startWorkerd, writeConfig } from "../../scripts/lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
@@ -45,15 +46,6 @@ async function receiver(): Promise<{ port: number; received: Received[] }> {
   return { port: port as number, received };
 }
 
-async function eventually<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("egress on standalone workerd", () => {
   it("SWITCHBOARD_EGRESS=private: a webhook receiver on 127.0.0.1 gets user.online, signed", async () => {

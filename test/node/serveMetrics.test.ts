@@ -8,6 +8,7 @@
  */
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
 import { startNpm, type NpmRun } from "./npmScript.ts";
@@ -49,15 +50,6 @@ function value(families: ParsedFamily[], name: string, labels: Record<string, st
   return sample?.value === undefined ? undefined : Number(sample.value);
 }
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const ws = () => run.base.replace("http", "ws");
 async function open(url: string): Promise<Session> {

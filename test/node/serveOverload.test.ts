@@ -7,6 +7,7 @@
  * with the client SDK is in docs/operations.md ("Overload").
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type OpenResult, type Session } from "../../scripts/lib/wsSession.ts";
 import { startNpm, type NpmRun } from "./npmScript.ts";
@@ -27,15 +28,6 @@ afterAll(() => {
 const connectAs = (user: string): Promise<OpenResult> =>
   openSession(`${run.base.replace("http", "ws")}/v1/connect?token=${clientToken(SECRETS.JWT_SECRET, user)}`);
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("npm run serve under more connections than its open-file limit allows", () => {
   it("says the cap it derived at start", async () => {
