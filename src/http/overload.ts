@@ -9,9 +9,9 @@
  *
  * Every dialect's upgrade passes here (it keys on the Upgrade header, not a
  * path). A refused client backs off on its own: the browser WebSocket API
- * reports a failed handshake as an error and a close 1006, and the client SDK
- * and pusher-js retry those with jittered backoff; Retry-After is for clients
- * that can read it.
+ * reports a failed handshake as an error and a close 1006; the client SDK
+ * retries those with full-jitter backoff and pusher-js on its own schedule
+ * (test/node/pusherOverload.test.ts); Retry-After is for clients that can read it.
  */
 import type { MiddlewareHandler } from "hono";
 import { openSocketTotal } from "../util/socketCensus";
