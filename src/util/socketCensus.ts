@@ -6,9 +6,10 @@
  * free: no hop, nothing on the push path.
  *
  * It is module state, so it is per isolate. On standalone workerd the Worker
- * and all its Durable Objects run in one isolate (workerd.capnp: derived
- * workers and actors share the base worker's isolate), which makes it the
- * process's count: exactly what the open-file limit is about. The module
+ * and all its Durable Objects run in one isolate, which makes it the
+ * process's count: exactly what the open-file limit is about. (Checked, not
+ * assumed: test/node/serveOverload.test.ts refuses at the cap only because the
+ * Worker reads what the objects reported.) The module
  * outlives a hibernated object (the isolate stays; the object's sockets stay
  * counted, as they still hold their descriptors), and a workerd restart
  * starts it at zero along with the sockets. On Cloudflare an isolate sees a
