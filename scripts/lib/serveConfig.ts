@@ -45,12 +45,12 @@ export interface ServeSettings {
   egress: Egress;
   /** The open-file limit workerd will run with (undefined: unknown, e.g. not Linux). */
   nofile: number | undefined;
-  /** The value to ask the shell for (SWITCHBOARD_NOFILE), if any. */
+  /** The value to ask the shell for (SWITCHBOARD_NOFILE, else the hard limit when above the soft one), if any. */
   nofileAsked: number | undefined;
   /** Open WebSockets allowed before upgrades get 503 (0 = no cap); passed to workerd as MAX_CONNECTIONS. */
   maxConnections: number;
   /** Where the cap came from, for the start-up line. */
-  capSource: "MAX_CONNECTIONS" | "SWITCHBOARD_NOFILE" | "the shell's open-file limit" | "none";
+  capSource: "MAX_CONNECTIONS" | "SWITCHBOARD_NOFILE" | "the hard open-file limit" | "the shell's open-file limit" | "none";
   drainMs: number;
 }
 
@@ -65,6 +65,16 @@ export function ownOpenFileLimits(): { soft: number; hard: number } | undefined 
     return { soft: value(line[1]), hard: value(line[2]) };
   } catch {
     return undefined;
+  }
+}
+
+/** The most descriptors the kernel lets one process have (Linux fs.nr_open; 1048576 by default). */
+function kernelNrOpen(): number {
+  try {
+    const n = Number(readFileSync("/proc/sys/fs/nr_open", "utf8").trim());
+    return Number.isSafeInteger(n) && n > 0 ? n : 1_048_576;
+  } catch {
+    return 1_048_576;
   }
 }
 
@@ -89,6 +99,7 @@ export function serveSettings(
   env: NodeJS.ProcessEnv,
   limits: { soft: number; hard: number } | undefined = ownOpenFileLimits(),
   privileged: boolean = process.getuid?.() === 0,
+  nrOpen: number = kernelNrOpen(),
 ): SettingsResult {
   const egressRaw = (env.SWITCHBOARD_EGRESS ?? "").trim();
   if (egressRaw !== "" && egressRaw !== "public" && egressRaw !== "private") {
@@ -103,7 +114,11 @@ export function serveSettings(
   if (asked !== undefined && limits !== undefined && asked > limits.hard && !privileged) {
     return { ok: false, problem: `SWITCHBOARD_NOFILE=${asked} is above the hard open-file limit ${limits.hard} (raise it with ulimit -Hn or LimitNOFILE=, or run as root)` };
   }
-  const nofile = asked ?? limits?.soft;
+  // Unasked, workerd gets the hard limit (the shell's soft one is often 1024: a cap of 4), clamped to
+  // what the kernel allows one process (fs.nr_open), as servers that raise their own limit do.
+  const raised = asked === undefined && limits !== undefined && Number.isFinite(limits.hard) && limits.hard > limits.soft ? Math.min(limits.hard, nrOpen) : undefined;
+  const nofileToAsk = asked ?? raised;
+  const nofile = nofileToAsk ?? limits?.soft;
 
   const drain = positiveInt(env.SWITCHBOARD_DRAIN_MS, "SWITCHBOARD_DRAIN_MS", 0, 600_000);
   if (typeof drain === "string") return { ok: false, problem: drain };
@@ -129,7 +144,7 @@ export function serveSettings(
       return { ok: false, problem: `workerd's open-file limit ${nofile} leaves no room for sessions (at least ${FD_RESERVE + FDS_PER_SESSION}; set SWITCHBOARD_NOFILE)` };
     }
     maxConnections = budget;
-    capSource = budget === 0 ? "none" : asked !== undefined ? "SWITCHBOARD_NOFILE" : "the shell's open-file limit";
+    capSource = budget === 0 ? "none" : asked !== undefined ? "SWITCHBOARD_NOFILE" : raised !== undefined ? "the hard open-file limit" : "the shell's open-file limit";
   }
-  return { ok: true, settings: { egress, nofile, nofileAsked: asked, maxConnections, capSource, drainMs: drain ?? DEFAULT_DRAIN_MS } };
+  return { ok: true, settings: { egress, nofile, nofileAsked: nofileToAsk, maxConnections, capSource, drainMs: drain ?? DEFAULT_DRAIN_MS } };
 }
