@@ -40,7 +40,7 @@ import { Supervisor, type ExitRecord, type Supervised } from "./lib/supervisor.t
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "./lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "./lib/wranglerConfig.ts";
 import { watchParent } from "./lib/processTree.ts";
-import { configRefusal, FD_RESERVE, FDS_PER_SESSION, serveSettings } from "./lib/serveConfig.ts";
+import { configRefusal, FD_RESERVE, FDS_PER_SESSION, serveSettings, sessionCap } from "./lib/serveConfig.ts";
 import { webhookEgress } from "./lib/egress.ts";
 
 const argv = process.argv.slice(2);
@@ -241,8 +241,13 @@ if (settings.maxConnections > 0) {
 } else {
   console.log(`switchboard: no session cap (MAX_CONNECTIONS=0): workerd aborts if sockets exhaust its open-file limit ${String(soft)}`);
 }
-if (limits !== undefined && settings.nofile !== undefined && limits.soft < settings.nofile) {
-  console.error(`switchboard: warning: workerd got open-file limit ${limits.soft}, not the ${settings.nofile} the cap was derived from`);
+if (limits !== undefined && settings.nofile !== undefined && limits.soft < settings.nofile && settings.maxConnections > sessionCap(limits.soft)) {
+  // The shell could not raise the limit as planned (a container's own ceiling): a cap above what workerd
+  // can hold would let it reach EMFILE, the one thing the cap is for. Stop rather than serve overcommitted.
+  console.error(
+    `switchboard serve: refusing to run: workerd got open-file limit ${limits.soft}, not the ${settings.nofile} the session cap ${settings.maxConnections} was derived from; set SWITCHBOARD_NOFILE=${limits.soft} (or lower)`,
+  );
+  await shutdown("open-file limit below plan", 1);
 }
 console.log(
   supervise

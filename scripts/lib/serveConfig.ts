@@ -114,6 +114,9 @@ export function serveSettings(
   if (asked !== undefined && limits !== undefined && asked > limits.hard && !privileged) {
     return { ok: false, problem: `SWITCHBOARD_NOFILE=${asked} is above the hard open-file limit ${limits.hard} (raise it with ulimit -Hn or LimitNOFILE=, or run as root)` };
   }
+  if (asked !== undefined && asked > nrOpen) {
+    return { ok: false, problem: `SWITCHBOARD_NOFILE=${asked} is above the kernel's per-process maximum (fs.nr_open = ${nrOpen})` };
+  }
   // Unasked, workerd gets the hard limit (the shell's soft one is often 1024: a cap of 4), clamped to
   // what the kernel allows one process (fs.nr_open), as servers that raise their own limit do.
   const raised = asked === undefined && limits !== undefined && Number.isFinite(limits.hard) && limits.hard > limits.soft ? Math.min(limits.hard, nrOpen) : undefined;

@@ -26,6 +26,8 @@ describe("serve's session cap", () => {
     expect(serveSettings({ SWITCHBOARD_NOFILE: "3000" }, user, false)).toMatchObject({ ok: true, settings: { maxConnections: 400, capSource: "SWITCHBOARD_NOFILE" } });
     expect(serveSettings({ SWITCHBOARD_NOFILE: "600000" }, user, false)).toMatchObject({ ok: false, problem: expect.stringContaining("above the hard open-file limit 524288") });
     expect(serveSettings({ SWITCHBOARD_NOFILE: "600000" }, user, true)).toMatchObject({ ok: true, settings: { nofile: 600_000 } });
+    // Not even root gets past fs.nr_open: the shell's ulimit would fail and workerd run with less.
+    expect(serveSettings({ SWITCHBOARD_NOFILE: "2000000" }, user, true, 1_048_576)).toMatchObject({ ok: false, problem: expect.stringContaining("fs.nr_open = 1048576") });
   });
 
   it("keeps the soft limit when it already is the hard one", () => {
