@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { DEV_API_KEY, DEV_JWT_SECRET, parseConfig } from "../../src/config.ts";
-import { KNOBS } from "./workerd.ts";
+import { KNOBS, openFileLimits } from "./workerd.ts";
 
 /** Why serve must not start on this environment, or undefined when it may. */
 export function configRefusal(env: NodeJS.ProcessEnv): string | undefined {
@@ -36,8 +36,8 @@ export const FD_RESERVE = 1000;
 /**
  * How long serve's stop may spend closing sockets 1001 before workerd is
  * stopped anyway (SWITCHBOARD_DRAIN_MS). Measured on the 2-core box of
- * docs/operations.md ("Stopping"): 1,000 sessions closed in ~1.9 s; 10 s
- * covers ~5,000 with room for a busy box.
+ * docs/operations.md ("Stopping"): 1,000 sessions closed in 1.8-5.6 s (a
+ * busy box), so 10 s covers ~1,500 at worst and ~5,000 on a quiet box.
  */
 export const DEFAULT_DRAIN_MS = 10_000;
 
@@ -58,14 +58,7 @@ export type SettingsResult = { ok: true; settings: ServeSettings } | { ok: false
 
 /** This process's open-file limits (Linux /proc); a child started without SWITCHBOARD_NOFILE inherits them. */
 export function ownOpenFileLimits(): { soft: number; hard: number } | undefined {
-  try {
-    const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
-    if (line?.[1] === undefined || line[2] === undefined) return undefined;
-    const value = (s: string) => (s === "unlimited" ? Number.POSITIVE_INFINITY : Number(s));
-    return { soft: value(line[1]), hard: value(line[2]) };
-  } catch {
-    return undefined;
-  }
+  return openFileLimits("self");
 }
 
 /** The most descriptors the kernel lets one process have (Linux fs.nr_open; 1048576 by default). */

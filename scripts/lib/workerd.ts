@@ -170,7 +170,7 @@ export function withOpenFileLimit(nofile: number, command: string, args: readonl
 }
 
 /** The open-file limits (soft, hard) of a running process, from /proc; undefined if unreadable. */
-export function openFileLimits(pid: number): { soft: number; hard: number } | undefined {
+export function openFileLimits(pid: number | "self"): { soft: number; hard: number } | undefined {
   try {
     const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
     if (line?.[1] === undefined || line[2] === undefined) return undefined;
