@@ -15,6 +15,8 @@
  *   npm run bench -- --cost-model      # the monthly bill for a workload (bench/cost-model.ts)
  *   npm run bench -- --connect         # CPU per connect and connect rate, paired rounds (bench/connect.ts)
  *   npm run bench -- --storm [--users U --devices K]   # a reconnect storm through the SDK (bench/storm.ts)
+ *   npm run bench -- --overload [--cap C]               # a storm at 1.5× serve's session cap (bench/overload.ts)
+ *   npm run bench -- --drain [--sessions N]             # SIGTERM with N sessions open: the 1001s and the exit (bench/drain.ts)
  *
  * See docs/benchmark.md for what each figure means and how to read it.
  */
@@ -56,6 +58,16 @@ async function main(): Promise<void> {
   if (mode === "connect") {
     const { connectBench, printConnect } = await import("./connect.ts");
     printConnect(await connectBench(args));
+    return;
+  }
+  if (mode === "drain") {
+    const { drainBench } = await import("./drain.ts");
+    await drainBench(args);
+    return;
+  }
+  if (mode === "overload") {
+    const { overload, printOverload } = await import("./overload.ts");
+    printOverload(await overload(args));
     return;
   }
   if (mode === "storm") {

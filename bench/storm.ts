@@ -22,6 +22,7 @@ import { claimsFor, hs256 } from "../scripts/lib/tokens.ts";
 import { ROOT } from "../scripts/lib/workerd.ts";
 import { intOption } from "./lib/options.ts";
 import { table } from "./lib/stats.ts";
+import { storedPushes } from "./lib/storedPushes.ts";
 
 export interface StormResult {
   users: number;
@@ -111,35 +112,8 @@ export async function storm(argv: string[]): Promise<StormResult> {
     failedAttempts = 0;
 
     // Stored pushes, retried with the same id until answered, all through the storm.
-    const answered = new Map<string, number[]>();
-    let pushing = true;
-    let pushes = 0;
-    const pusher = (async () => {
-      for (let n = 0; pushing; n++) {
-        const user = `storm-${n % users}`;
-        const id = `p-${n}`;
-        for (;;) {
-          try {
-            const res = await fetch(`${svc.base}/v1/users/${user}/messages`, {
-              method: "POST",
-              headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
-              body: JSON.stringify({ id, data: { n } }),
-            });
-            if (res.ok) {
-              const body = (await res.json()) as { seq: number | null };
-              if (typeof body.seq === "number") answered.set(user, [...(answered.get(user) ?? []), body.seq]);
-              pushes++;
-              break;
-            }
-            await res.body?.cancel();
-          } catch {
-            // workerd is down: retry the same id.
-          }
-          await sleep(50);
-        }
-        await sleep(10);
-      }
-    })();
+    const pushing = storedPushes(svc.base, apiKey, users, (i) => `storm-${i}`);
+    const answered = pushing.answered;
     await sleep(1000);
 
     log("killing workerd with every session open, and starting it again");
@@ -175,8 +149,8 @@ export async function storm(argv: string[]): Promise<StormResult> {
       await sleep(100);
     }
     await sleep(1000);
-    pushing = false;
-    await pusher;
+    await pushing.stop();
+    const pushes = pushing.count();
     await sleep(2000); // the last deliveries
 
     const buckets = new Map<number, number>();

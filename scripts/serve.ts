@@ -18,21 +18,30 @@
  * disconnect"), it is started again on the same config and data dir after
  * 0.1 s, 1 s, then 5 s; clients reconnect and resume with ?since=. After more
  * than 5 exits within a minute it gives up and exits 1. SIGINT/SIGTERM/SIGHUP,
- * or its parent going away (npm's shell, killed), stop workerd (SIGKILL after
- * 3 s) and exit 0, never restart. `--no-supervise` (for an outer
+ * or its parent going away (npm's shell, killed), stop workerd (every socket
+ * closed 1001 first, within SWITCHBOARD_DRAIN_MS; then SIGTERM, SIGKILL 1 s
+ * later) and exit 0, never restart. `--no-supervise` (for an outer
  * supervisor such as systemd's Restart=) exits with workerd.
  *
  * Other environment:
- *   SWITCHBOARD_NOFILE=N   raise workerd's open-file limit to N (within the hard limit unless privileged)
+ *   SWITCHBOARD_NOFILE=N   workerd's open-file limit (within the hard limit unless privileged);
+ *                          the session cap is derived from it (scripts/lib/serveConfig.ts)
+ *   MAX_CONNECTIONS=N      the session cap itself (0 = none); refused above what the limit allows
+ *   SWITCHBOARD_EGRESS=public|private   may webhooks reach private/loopback addresses (scripts/lib/egress.ts)
+ *   SWITCHBOARD_DRAIN_MS=N how long a stop may spend closing sockets 1001 (default 10000); then
+ *                          SIGTERM, and SIGKILL 1 s later
  *   SWITCHBOARD_DIST=dir   where the bundle and config.capnp go (default dist/)
  */
 import type { ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import { request } from "node:http";
 import { join, resolve } from "node:path";
 import { Supervisor, type ExitRecord, type Supervised } from "./lib/supervisor.ts";
 import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "./lib/workerd.ts";
 import { COMPATIBILITY_DATE } from "./lib/wranglerConfig.ts";
 import { watchParent } from "./lib/processTree.ts";
-import { configRefusal } from "./lib/serveConfig.ts";
+import { configRefusal, FD_RESERVE, FDS_PER_SESSION, serveSettings, sessionCap } from "./lib/serveConfig.ts";
+import { webhookEgress } from "./lib/egress.ts";
 import { parseCommandLine } from "./lib/cli.ts";
 import { SERVE_CLI } from "./lib/serveCli.ts";
 
@@ -41,8 +50,6 @@ const supervise = parseCommandLine(SERVE_CLI).values["no-supervise"] !== true;
 const address = process.env.SWITCHBOARD_ADDRESS ?? "127.0.0.1:8788";
 const dataDir = process.env.SWITCHBOARD_DATA ?? join(ROOT, ".serve-data");
 const distDir = resolve(process.env.SWITCHBOARD_DIST ?? join(ROOT, "dist"));
-const nofileRaw = process.env.SWITCHBOARD_NOFILE;
-const nofile = nofileRaw === undefined || nofileRaw === "" ? undefined : Number(nofileRaw);
 
 const missing: string[] = [];
 if (!process.env.JWT_SECRET && !process.env.JWT_PUBLIC_KEYS) missing.push("JWT_SECRET (or JWT_PUBLIC_KEYS)");
@@ -52,22 +59,45 @@ if (missing.length > 0) {
   process.exit(1);
 }
 const refusal = configRefusal(process.env);
-if (refusal !== undefined) {
-  console.error(`switchboard serve: refusing to start: ${refusal}.`);
+const settingsResult = serveSettings(process.env);
+const egressCheck = settingsResult.ok ? await webhookEgress(process.env.WEBHOOK_URL, settingsResult.settings.egress) : {};
+const problem = refusal ?? (settingsResult.ok ? egressCheck.refuse : settingsResult.problem);
+if (problem !== undefined || !settingsResult.ok) {
+  console.error(`switchboard serve: refusing to start: ${problem ?? "bad settings"}.`);
   process.exit(1);
 }
-if (nofile !== undefined && !(Number.isSafeInteger(nofile) && nofile > 0)) {
-  console.error(`switchboard serve: SWITCHBOARD_NOFILE must be a positive integer, not ${JSON.stringify(nofileRaw)}`);
-  process.exit(1);
-}
+const settings = settingsResult.settings;
+if (egressCheck.warn !== undefined) console.error(`switchboard serve: warning: ${egressCheck.warn}`);
+const nofile = settings.nofileAsked;
+/** What workerd sees: the environment, with the session cap serve derived (src/http/overload.ts). */
+const workerdEnv: NodeJS.ProcessEnv = { ...process.env, MAX_CONNECTIONS: String(settings.maxConnections) };
 
 /**
- * How long workerd may take to stop after SIGTERM before it is SIGKILLed. It
- * drains connections on SIGTERM and does not exit while a client holds a
- * hibernatable WebSocket (observed: >10 s), so the grace has to be short; a
- * client reconnects and resumes with ?since= either way.
+ * How long closing every socket 1001 may take on a stop (SWITCHBOARD_DRAIN_MS):
+ * each user's object with sockets is woken and closes them (bench/drain.ts).
+ * Sockets not closed by then drop with workerd's SIGKILL; a client reconnects
+ * and resumes with ?since= either way.
  */
-const STOP_GRACE_MS = 3000;
+const STOP_GRACE_MS = settings.drainMs;
+/** After the drain and SIGTERM, how long workerd may take to exit before SIGKILL. */
+const AFTER_DRAIN_MS = 1000;
+
+/** POST /drain on the admin socket; resolves with what it did, never rejects. */
+function drainSockets(timeoutMs: number): Promise<string> {
+  return new Promise((done) => {
+    const req = request({ socketPath: adminSocket, path: "/drain", method: "POST", timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => {
+        const m = /"objects":(\d+),"closed":(\d+)/.exec(body);
+        done(m === null ? `drain answered ${res.statusCode ?? "?"}` : `closed ${m[2]} WebSocket(s) of ${m[1]} user(s) with 1001`);
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (err) => done(`drain failed (${err.message})`));
+    req.end();
+  });
+}
 
 /** Exits a supervisor must not undo: someone stopped workerd on purpose. */
 const STOP_SIGNALS: ReadonlyArray<NodeJS.Signals | null> = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -96,7 +126,9 @@ class Workerd implements Supervised {
 
   async start(): Promise<void> {
     if (this.#stopping) throw new Error("stopping");
-    await startWorkerd(this.config, address, process.env, "pipe", { nofile, onSpawn: (child) => this.#adopt(child) });
+    // A crashed workerd leaves its Unix socket file behind; binding it again would fail.
+    rmSync(adminSocket, { force: true });
+    await startWorkerd(this.config, address, workerdEnv, "pipe", { nofile, onSpawn: (child) => this.#adopt(child), ownProcessGroup: true });
   }
 
   restart(): Promise<void> {
@@ -124,17 +156,27 @@ class Workerd implements Supervised {
     const child = this.child;
     if (child === undefined || !this.running) return;
     const gone = new Promise<void>((done) => child.once("exit", () => done()));
-    child.kill("SIGTERM");
+    const started = Date.now();
+    // Close every socket 1001 first: workerd itself would hold them until it is killed, and
+    // clients would learn of it only from their heartbeat. Bounded by SWITCHBOARD_DRAIN_MS.
+    const drained = await drainSockets(STOP_GRACE_MS);
+    console.log(`switchboard: ${drained} in ${Date.now() - started} ms`);
+    if (this.running) child.kill("SIGTERM");
+    // workerd then waits ~10 s for its objects to go idle before it exits (measured, bench/drain.ts);
+    // everything it stores is already committed to SQLite, so a short grace, then SIGKILL.
     const timer = setTimeout(() => {
-      console.error(`switchboard: workerd still running ${STOP_GRACE_MS} ms after SIGTERM (draining sockets); SIGKILL`);
+      console.log(`switchboard: workerd still running ${AFTER_DRAIN_MS} ms after SIGTERM; SIGKILL (its storage is committed)`);
       child.kill("SIGKILL");
-    }, STOP_GRACE_MS);
+    }, AFTER_DRAIN_MS);
     await gone;
     clearTimeout(timer);
   }
 }
 
 const script = buildWorker(join(distDir, "worker"));
+/** The admin entrypoint's socket (src/http/admin.ts): reachable by this user on this box only. */
+const adminSocket = join(distDir, "serve", "admin.sock");
+rmSync(adminSocket, { force: true });
 const config = writeConfig({
   script,
   address,
@@ -144,6 +186,8 @@ const config = writeConfig({
   fromEnvironment: KNOBS,
   compatibilityDate: COMPATIBILITY_DATE,
   configDir: join(distDir, "serve"),
+  egress: settings.egress,
+  adminSocket,
 });
 const workerd = new Workerd(config);
 let stopping = false;
@@ -182,10 +226,24 @@ try {
 
 const limits = workerd.pid === undefined ? undefined : openFileLimits(workerd.pid);
 console.log(`switchboard: listening on http://${address} (data in ${dataDir}; workerd pid ${String(workerd.pid)})`);
-if (limits !== undefined && Number.isFinite(limits.soft)) {
-  // docs/guarantees.md, "Mass disconnect": up to 2 fds per session and 3 per awake user object.
-  const cap = Math.max(0, Math.floor((limits.soft - 1000) / 5));
-  console.log(`switchboard: workerd open-file limit ${limits.soft}: plan for at most ~${cap} sessions (one per user; SWITCHBOARD_NOFILE raises it)`);
+console.log(
+  `switchboard: egress ${settings.egress}: webhooks may reach ${settings.egress === "private" ? "public, private and loopback" : "public"} addresses (SWITCHBOARD_EGRESS); client-supplied URLs public only`,
+);
+const soft = limits?.soft ?? settings.nofile;
+if (settings.maxConnections > 0) {
+  console.log(
+    `switchboard: session cap ${settings.maxConnections} (from ${settings.capSource}; workerd open-file limit ${String(soft)}, ${FDS_PER_SESSION} per session + ${FD_RESERVE}): upgrades beyond it get 503 with Retry-After`,
+  );
+} else {
+  console.log(`switchboard: no session cap (MAX_CONNECTIONS=0): workerd aborts if sockets exhaust its open-file limit ${String(soft)}`);
+}
+if (limits !== undefined && settings.nofile !== undefined && limits.soft < settings.nofile && settings.maxConnections > sessionCap(limits.soft)) {
+  // The shell could not raise the limit as planned (a container's own ceiling): a cap above what workerd
+  // can hold would let it reach EMFILE, the one thing the cap is for. Stop rather than serve overcommitted.
+  console.error(
+    `switchboard serve: refusing to run: workerd got open-file limit ${limits.soft}, not the ${settings.nofile} the session cap ${settings.maxConnections} was derived from; set SWITCHBOARD_NOFILE=${limits.soft} (or lower)`,
+  );
+  await shutdown("open-file limit below plan", 1);
 }
 console.log(
   supervise

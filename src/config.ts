@@ -4,6 +4,8 @@
  * then answers 500 naming it (fail closed), rather than running half-configured.
  */
 
+import { parsePusherConfig } from "./pusher/config.ts";
+
 /**
  * Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode.
  * They meet the length rules below themselves, so dev mode runs the same checks.
@@ -54,6 +56,16 @@ export interface Config {
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   webhookGraceMs: number;
+  /**
+   * Open WebSockets the process may hold before upgrades are refused 503 (0 = no cap). Only
+   * meaningful where one process holds every socket (`npm run serve` sets it from its open-file
+   * limit; src/http/overload.ts); on Cloudflare each isolate would count only its own.
+   */
+  maxConnections: number;
+  /** EVENT_LOG=json: one JSON log line per operational event (src/metrics/events.ts). */
+  eventLog: boolean;
+  /** A second Bearer token GET /metrics accepts besides API_KEY (for a scraper that must not push). */
+  metricsToken: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
@@ -142,6 +154,24 @@ export function secretProblem(jwtSecret: string | undefined, apiKey: string | un
   return undefined;
 }
 
+function eventLog(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "off") return false;
+  if (raw === "json") return true;
+  throw new ConfigError("EVENT_LOG must be json or off");
+}
+
+/** A webhook target must be an absolute http(s) URL: fetch() refuses anything else at delivery time. */
+function webhookUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "WEBHOOK_URL is not a URL";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `WEBHOOK_URL must be http: or https:, not ${url.protocol}`;
+  return undefined;
+}
+
 export function parseConfig(vars: Vars): ConfigResult {
   try {
     const devMode = text(vars, "DEV_MODE") === "1";
@@ -188,14 +218,19 @@ export function parseConfig(vars: Vars): ConfigResult {
       webhookUrl,
       webhookSecret,
       webhookGraceMs: int(vars, "WEBHOOK_OFFLINE_GRACE", 10, 0, 3600) * 1000,
+      maxConnections: int(vars, "MAX_CONNECTIONS", 0, 0, 10_000_000),
+      eventLog: eventLog(text(vars, "EVENT_LOG")),
+      metricsToken: text(vars, "METRICS_TOKEN"),
     };
-    if (webhookUrl !== undefined) {
-      try {
-        new URL(webhookUrl);
-      } catch {
-        return { ok: false, problem: "WEBHOOK_URL is not a URL" };
-      }
+    if (config.metricsToken !== undefined && config.metricsToken.length < MIN_API_KEY_CHARS) {
+      return { ok: false, problem: `METRICS_TOKEN is ${config.metricsToken.length} characters; use at least ${MIN_API_KEY_CHARS}` };
     }
+    const webhookProblem = webhookUrl === undefined ? undefined : webhookUrlProblem(webhookUrl);
+    if (webhookProblem !== undefined) return { ok: false, problem: webhookProblem };
+    // The Pusher dialect's knobs are part of the one check: a half-set dialect refuses every
+    // request (and `npm run serve` refuses to start) rather than 500 on its routes only.
+    const pusher = parsePusherConfig(vars);
+    if (!pusher.ok) return { ok: false, problem: pusher.problem };
     return { ok: true, config };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, problem: err.message };

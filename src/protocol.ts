@@ -32,6 +32,8 @@ export function exceedsFrameLimit(text: string): boolean {
 export const CloseCode = {
   /** Normal close. Reconnect only if the app still wants a connection. */
   Normal: 1000,
+  /** The server is shutting down or restarting (RFC 6455 §7.4.1). Reconnect with backoff and resume with since. */
+  GoingAway: 1001,
   /** Token expired or otherwise unacceptable. Reconnect with a fresh token. */
   PolicyViolation: 1008,
   /** A client frame over 4 KiB. A client bug: reconnect with backoff. */

@@ -50,7 +50,9 @@ describe("configuration fails closed", () => {
     expect(parseConfig({ ...base, MAX_SESSIONS_PER_USER: "lots" })).toMatchObject({ ok: false, problem: expect.stringContaining("MAX_SESSIONS_PER_USER") });
     expect(parseConfig({ ...base, ALLOWED_ORIGINS: "not a url" })).toMatchObject({ ok: false, problem: expect.stringContaining("ALLOWED_ORIGINS") });
     expect(parseConfig({ ...base, WEBHOOK_URL: "https://x.test" })).toMatchObject({ ok: false, problem: expect.stringContaining("WEBHOOK_SECRET") });
-    expect(parseConfig(base)).toMatchObject({ ok: true, config: { maxSessionsPerUser: 100, defaultTtl: 86400, heartbeatIntervalMs: 90_000 } });
+    expect(parseConfig(base)).toMatchObject({ ok: true, config: { maxSessionsPerUser: 100, defaultTtl: 86400, heartbeatIntervalMs: 90_000, staleAfterMs: 180_000, maxConnections: 0 } });
+    expect(parseConfig({ ...base, WEBHOOK_URL: "ftp://x.test", WEBHOOK_SECRET: "s" })).toMatchObject({ ok: false, problem: expect.stringContaining("WEBHOOK_URL must be http") });
+    expect(parseConfig({ ...base, MAX_CONNECTIONS: "-1" })).toMatchObject({ ok: false, problem: expect.stringContaining("MAX_CONNECTIONS") });
   });
 
   it("STALE_AFTER follows HEARTBEAT_INTERVAL: twice it by default, and never set below that", () => {
@@ -66,6 +68,20 @@ describe("configuration fails closed", () => {
     });
     for (const bad of ["0", "301", "1.5", "fast"]) {
       expect(parseConfig({ ...base, HEARTBEAT_INTERVAL: bad })).toMatchObject({ ok: false, problem: "HEARTBEAT_INTERVAL must be an integer from 1 to 300" });
+    }
+  });
+
+  it("a half-set Pusher dialect is refused by the one check, so every route answers 500 naming the missing knob", async () => {
+    const base = { JWT_SECRET: "s".repeat(MIN_JWT_SECRET_BYTES), API_KEY: "k".repeat(MIN_API_KEY_CHARS) };
+    expect(parseConfig({ ...base, PUSHER_KEY: "k" })).toMatchObject({ ok: false, problem: expect.stringContaining("PUSHER_APP_ID is not set") });
+    expect(parseConfig({ ...base, PUSHER_APP_ID: "a", PUSHER_KEY: "k", PUSHER_SECRET: "s", PUSHER_USER_CHANNELS: "public-{id}" })).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining("PUSHER_USER_CHANNELS"),
+    });
+    for (const path of ["/healthz", "/v1/stats"]) {
+      const half = await answer({ PUSHER_APP_ID: undefined, PUSHER_SECRET: undefined }, path);
+      expect(half.status, path).toBe(500);
+      expect(half.body).toContain("PUSHER_APP_ID is not set");
     }
   });
 

@@ -80,7 +80,7 @@ export type BenchOptions = ReturnType<typeof parseArgs>;
 const costOption = (value: "N" | "S", help: string) => ({ type: "string", value, number: { min: 0 }, help: `${help} (--cost-model)` }) as const;
 const COST_OPTIONS = {
   users: costOption("N", "connected users"),
-  sessions: costOption("N", "sessions per user"),
+  sessions: costOption("N", "sessions per user (--cost-model); sessions to drain (--drain)"),
   heartbeat: costOption("S", "client heartbeat interval, seconds"),
   audit: costOption("S", "AUDIT_INTERVAL, seconds"),
   reap: costOption("S", "REAP_INTERVAL, seconds"),
@@ -108,6 +108,8 @@ const MODES = {
   "cost-model": Object.keys(COST_OPTIONS),
   connect: ["rounds", "users", "concurrency", "no-pin"],
   storm: ["users", "devices"],
+  drain: ["sessions", "drain-ms"],
+  overload: ["cap"],
 } as const;
 export type BenchMode = keyof typeof MODES;
 
@@ -121,6 +123,8 @@ export const BENCH_CLI = {
     "cost-model": { type: "boolean", help: "mode: the monthly bill for a workload (as npm run cost)" },
     connect: { type: "boolean", help: "mode: CPU per connect and connect rate (bench/connect.ts)" },
     storm: { type: "boolean", help: "mode: a reconnect storm through the SDK (bench/storm.ts)" },
+    drain: { type: "boolean", help: "mode: how long npm run serve takes to close every session 1001 (bench/drain.ts)" },
+    overload: { type: "boolean", help: "mode: a reconnect storm at 1.5× npm run serve's session cap (bench/overload.ts)" },
     smoke: { type: "boolean", help: "tiny sizes, seconds (test/node/bench.smoke.test.ts)" },
     rounds: { type: "string", value: "N", int: { min: 1 }, help: "paired rounds (default run, --profile, --connect)" },
     out: { type: "string", value: "FILE", help: "where to write the JSON (default run, --profile)" },
@@ -132,6 +136,8 @@ export const BENCH_CLI = {
     concurrency: { type: "string", value: "N", int: { min: 1 }, help: "connects in flight (--connect)" },
     "no-pin": { type: "boolean", help: "do not pin servers and load to separate CPUs (--connect)" },
     devices: { type: "string", value: "K", int: { min: 1 }, help: "devices per user (--storm)" },
+    "drain-ms": { type: "string", value: "MS", int: { min: 1 }, help: "SWITCHBOARD_DRAIN_MS for the run (--drain)" },
+    cap: { type: "string", value: "N", int: { min: 1 }, help: "the session cap, MAX_CONNECTIONS (--overload)" },
     ...COST_OPTIONS,
     users: { type: "string", value: "N", int: { min: 1 }, help: "users (--profile, --connect, --storm, --cost-model)" },
   },

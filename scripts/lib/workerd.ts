@@ -40,6 +40,11 @@ export const KNOBS = [
   "WEBHOOK_URL",
   "WEBHOOK_SECRET",
   "WEBHOOK_OFFLINE_GRACE",
+  // The session cap (src/http/overload.ts); `npm run serve` derives it from the open-file limit.
+  "MAX_CONNECTIONS",
+  // GET /metrics and the event log lines (src/metrics/).
+  "METRICS_TOKEN",
+  "EVENT_LOG",
   // The Pusher dialect (src/pusher/config.ts): unset = its routes answer 404.
   "PUSHER_APP_ID",
   "PUSHER_KEY",
@@ -108,6 +113,14 @@ export interface WorkerdOptions {
   compatibilityDate: string;
   /** Where to write config.capnp. */
   configDir: string;
+  /**
+   * Where the Worker's global fetch() may connect (scripts/lib/egress.ts): "public" only, or
+   * "private" (and loopback) too. Either way a `PUBLIC_EGRESS` service binding reaches public
+   * addresses only, for URLs a client supplies. Undefined: workerd's implicit "internet" (public).
+   */
+  egress?: "public" | "private";
+  /** A Unix socket path for the Worker's `admin` entrypoint (src/http/admin.ts); none when undefined. */
+  adminSocket?: string;
 }
 
 const q = (s: string) => JSON.stringify(s); // capnp text strings share JSON's escaping
@@ -123,13 +136,24 @@ export function writeConfig(o: WorkerdOptions): string {
   const namespaces = o.classes.map((cls) => `(className = ${q(cls)}, uniqueKey = ${q(`switchboard-${cls}`)}, enableSql = true)`);
   const storage = o.dataDir === undefined ? "(inMemory = void)" : "(localDisk = \"do-storage\")";
   const services = [`(name = "main", worker = .mainWorker)`];
+  if (o.egress !== undefined) {
+    // Explicit definitions replace workerd's implicit "internet" (which trusts the browser CAs too).
+    const tls = "tlsOptions = (trustBrowserCas = true)";
+    services.push(`(name = "internet", network = (allow = ${o.egress === "private" ? '["public", "private"]' : '["public"]'}, ${tls}))`);
+    services.push(`(name = "public-internet", network = (allow = ["public"], ${tls}))`);
+    bindings.push(`(name = "PUBLIC_EGRESS", service = "public-internet")`);
+  }
   if (o.dataDir !== undefined) services.push(`(name = "do-storage", disk = (path = ${q(resolve(o.dataDir))}, writable = true))`);
+  const sockets = [`(name = "http", address = ${q(o.address)}, http = (), service = "main")`];
+  if (o.adminSocket !== undefined) {
+    sockets.push(`(name = "admin", address = ${q(`unix:${resolve(o.adminSocket)}`)}, http = (), service = (name = "main", entrypoint = "admin"))`);
+  }
   // `embed` paths are resolved relative to the config file.
   const config = `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [${services.join(", ")}],
-  sockets = [(name = "http", address = ${q(o.address)}, http = (), service = "main")],
+  sockets = [${sockets.join(", ")}],
 );
 
 const mainWorker :Workerd.Worker = (
@@ -160,7 +184,7 @@ export function withOpenFileLimit(nofile: number, command: string, args: readonl
 }
 
 /** The open-file limits (soft, hard) of a running process, from /proc; undefined if unreadable. */
-export function openFileLimits(pid: number): { soft: number; hard: number } | undefined {
+export function openFileLimits(pid: number | "self"): { soft: number; hard: number } | undefined {
   try {
     const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
     if (line?.[1] === undefined || line[2] === undefined) return undefined;
@@ -176,6 +200,12 @@ export interface StartOptions {
   nofile?: number;
   /** Called with the child as soon as it is spawned (before it answers): to attach output or exit listeners early. */
   onSpawn?: (child: ChildProcess) => void;
+  /**
+   * Its own process group, so a terminal's Ctrl+C (SIGINT to the foreground group) reaches only
+   * the parent, which stops it in order (`npm run serve` drains sockets first; workerd signalled
+   * directly stops listening, its admin socket included).
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** Start workerd on a config; resolves once it answers HTTP on `address`. */
@@ -188,7 +218,7 @@ export async function startWorkerd(
 ): Promise<ChildProcess> {
   const argv = ["serve", configPath, "--experimental"];
   const [command, args] = options.nofile === undefined ? [WORKERD, argv] : withOpenFileLimit(options.nofile, WORKERD, argv);
-  const child = spawn(command, args, { env, stdio });
+  const child = spawn(command, args, { env, stdio, detached: options.ownProcessGroup ?? false });
   options.onSpawn?.(child);
   const deadline = Date.now() + 30_000;
   for (;;) {

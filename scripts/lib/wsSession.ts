@@ -11,6 +11,8 @@ export interface Refused {
   kind: "refused";
   status: number;
   body: string;
+  /** The refusal's response headers (lower-case names). */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface Failed {
@@ -165,7 +167,7 @@ export function openSession(url: string, o: OpenOptions = {}): Promise<OpenResul
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
-        settle({ kind: "refused", status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+        settle({ kind: "refused", status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers });
         ws.terminate();
       });
       res.on("error", () => settle({ kind: "refused", status: res.statusCode ?? 0, body: "" }));

@@ -18,6 +18,9 @@ import { errorBody, jsonError } from "./errors";
 import { allowedMethods, methodNotAllowed } from "./methodNotAllowed";
 import { queryProblem } from "./query";
 import { pusherRoutes } from "../pusher/http";
+import { sessionCap } from "./overload";
+import { metrics } from "./metrics";
+import { setEventLog } from "../metrics/events";
 
 const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API key");
 
@@ -27,24 +30,25 @@ const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API ke
  * calls on every request: ~25-35 µs of CPU per push, measured (docs/benchmark.md),
  * for a comparison timingSafeEqual does directly.
  */
-function apiKeyAuth(apiKey: string): MiddlewareHandler<AppEnv> {
+function apiKeyAuth(...keys: string[]): MiddlewareHandler<AppEnv> {
   const encoder = new TextEncoder();
-  const expected = encoder.encode(apiKey);
+  const expected = keys.map((k) => encoder.encode(k));
   return async (c, next) => {
     const given = encoder.encode(/^Bearer +(\S+) *$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "");
-    // timingSafeEqual needs equal lengths; only the key's length can leak.
-    if (given.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(given, expected)) return unauthorized();
+    // timingSafeEqual needs equal lengths; only the keys' lengths can leak.
+    if (!expected.some((key) => given.byteLength === key.byteLength && crypto.subtle.timingSafeEqual(given, key))) return unauthorized();
     await next();
   };
 }
 
 /** Middlewares built from config values are built once per config (per isolate). */
-const perConfig = new WeakMap<Config, { auth: MiddlewareHandler<AppEnv>; limit: MiddlewareHandler<AppEnv> }>();
+const perConfig = new WeakMap<Config, { auth: MiddlewareHandler<AppEnv>; metricsAuth: MiddlewareHandler<AppEnv>; limit: MiddlewareHandler<AppEnv> }>();
 function middlewaresFor(config: Config) {
   let m = perConfig.get(config);
   if (m === undefined) {
     m = {
       auth: apiKeyAuth(config.apiKey),
+      metricsAuth: config.metricsToken === undefined ? apiKeyAuth(config.apiKey) : apiKeyAuth(config.apiKey, config.metricsToken),
       limit: guardBodyRead(bodyLimit({
         maxSize: config.maxMessageBytes,
         onError: () =>
@@ -63,9 +67,12 @@ app.use("*", async (c, next) => {
   const result = configFrom(c.env);
   if (!result.ok) return jsonError(500, "misconfigured", result.problem);
   c.set("config", result.config);
+  setEventLog(result.config.eventLog);
   await next();
 });
+app.use("*", sessionCap);
 
+app.get("/metrics", (c, next) => middlewaresFor(c.var.config).metricsAuth(c, next), metrics);
 app.get("/healthz", (c) => queryProblem(c.req.url, []) ?? c.json({ ok: true }));
 app.get("/openapi.json", (c) => queryProblem(c.req.url, []) ?? c.body(openApiJson(), 200, { "Content-Type": "application/json" }));
 app.get("/dev/api", (c) => queryProblem(c.req.url, []) ?? apiReferencePage(c));

@@ -134,6 +134,18 @@ function paths(): Record<string, Record<string, unknown>> {
     "/healthz": {
       get: { operationId: "health", tags: ["meta"], summary: "Liveness", security: PUBLIC, responses: { "200": json("Health", "up"), ...errors() } },
     },
+    "/metrics": {
+      get: {
+        operationId: "metrics",
+        tags: ["meta"],
+        summary: "Counters and live sessions in the Prometheus text format",
+        description:
+          "The process's sessions and online users by dialect, pushes, deliveries, refusals and closes by code, webhook outcomes and alarm runs since it started. " +
+          "Bearer API_KEY, or METRICS_TOKEN when set. Whole-process figures on standalone workerd (`npm run serve`); on Cloudflare one isolate's (use EVENT_LOG=json there).",
+        security: SERVER,
+        responses: { "200": { description: "text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } }, ...errors("400", "401") },
+      },
+    },
     "/openapi.json": {
       get: {
         operationId: "openapi",

@@ -32,6 +32,8 @@ import { SendBacklog } from "./sendBacklog";
 import { deliverTo, type Target } from "./deliver";
 import { dialectTag, type Dialects, type HubServices, type Outgoing } from "./dialect";
 import { chooseHeartbeat } from "./heartbeat";
+import { reportSockets } from "../util/socketCensus";
+import { count, setEventLog } from "../metrics/events";
 
 /** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
 const FRAME_SWEEP_MS = 10_000;
@@ -62,6 +64,7 @@ export class UserHubCore extends DurableObject<Env> {
     // reaches here without a config; a throw is the right failure otherwise.
     if (!result.ok) throw new Error(`switchboard misconfigured: ${result.problem}`);
     this.config = result.config;
+    setEventLog(this.config.eventLog);
     const tables = tableNames(ctx.storage.sql);
     this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser, tables);
     this.backlog = new SendBacklog(this.config.maxSessionBacklogBytes);
@@ -119,9 +122,21 @@ export class UserHubCore extends DurableObject<Env> {
 
   /** The set of open sessions changed: tell the stats shard and re-plan the alarm. */
   private sessionsChanged(live: readonly LiveSession[]): void {
+    this.census();
     chooseHeartbeat(this.ctx, this.dialects);
     this.presence.report(live.length);
     this.planAlarm(Date.now(), live);
+  }
+
+  /** Every open socket (any dialect, signed in or not) holds descriptors: the process's session cap counts them. */
+  private census(): void {
+    const byDialect: Record<string, number> = {};
+    for (const ws of this.openSockets()) {
+      const session = this.sessionOf(ws);
+      const name = session === undefined ? "unknown" : this.dialects.of(session).name;
+      byDialect[name] = (byDialect[name] ?? 0) + 1;
+    }
+    reportSockets(this.ctx.id.toString(), byDialect);
   }
 
   /**
@@ -191,11 +206,13 @@ export class UserHubCore extends DurableObject<Env> {
     writeAttachment(server, session);
     this.sessions.set(server, session);
     dialect.opened(server, session, params, this.services(now));
+    count("switchboard_connects_total", { dialect: dialect.name });
     if (dialect.isCounted(session)) {
       live.push({ ws: server, session });
       this.sessionsChanged(live);
     } else {
       // Not a session yet: nothing to report, but the heartbeat pair and its deadline may change.
+      this.census();
       chooseHeartbeat(this.ctx, this.dialects);
       this.planAlarm(now, live);
     }
@@ -241,6 +258,7 @@ export class UserHubCore extends DurableObject<Env> {
     const { delivered, sessions } = this.deliver(req, { id: message.id, seq: message.seq, sentAt: message.sentAt, dataJson: req.dataJson, event: req.event }, now, live);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
+    count("switchboard_pushes_total", { kind: "stored" }, 1, { delivered });
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
   }
 
@@ -251,6 +269,7 @@ export class UserHubCore extends DurableObject<Env> {
     if (seen !== undefined) return { ...seen, delivered: 0, sessions: live.length, duplicate: true };
     const { delivered, sessions } = this.deliver(req, { id: req.id, seq: null, sentAt: now, dataJson: req.dataJson, event: req.event }, now, live);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
+    count("switchboard_pushes_total", { kind: "live" }, 1, { delivered });
     this.recentLive.set(req.id, result, now);
     return result;
   }
@@ -273,12 +292,14 @@ export class UserHubCore extends DurableObject<Env> {
       };
       return this.deliver({ exceptSession: e.exceptSession }, message, now, live);
     });
+    count("switchboard_pushes_total", { kind: "channel_event" }, events.length);
     return { delivered: sent.reduce((n, r) => n + r.delivered, 0) };
   }
 
   private deliver(target: Target, message: Outgoing, now: number, live: LiveSession[]): { delivered: number; sessions: number } {
     const { delivered, tooSlow } = deliverTo(live, target, message, { dialects: this.dialects, backlog: this.backlog, hub: this.services(now) });
     if (tooSlow > 0) this.sessionsChanged(this.liveSessions());
+    if (delivered > 0) count("switchboard_deliveries_total", {}, delivered);
     return { delivered, sessions: live.length };
   }
 
@@ -307,6 +328,21 @@ export class UserHubCore extends DurableObject<Env> {
     for (const { ws, session } of targets) this.dialects.of(session).close(ws, session, CloseCode.Kicked, "closed by server");
     if (targets.length > 0) this.sessionsChanged(live.filter((s) => !targets.includes(s)));
     return { closed: targets.length };
+  }
+
+  /**
+   * The process is stopping (`npm run serve` on SIGTERM, src/http/admin.ts): close every socket
+   * 1001 so clients reconnect and resume at once, rather than wait out a dead TCP connection.
+   */
+  async goingAway(): Promise<{ closed: number }> {
+    const open = this.openSockets();
+    for (const ws of open) {
+      const session = this.sessionOf(ws);
+      if (session === undefined) tryClose(ws, CloseCode.GoingAway, "server going away");
+      else this.dialects.of(session).close(ws, session, CloseCode.GoingAway, "server going away");
+    }
+    this.census();
+    return { closed: open.length };
   }
 
   /**
@@ -361,6 +397,7 @@ export class UserHubCore extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     try {
+      count("switchboard_closes_total", { code: String(code) });
       // The hibernation API does not complete the closing handshake for us.
       tryClose(ws, code, reason);
       const session = this.sessionOf(ws);
@@ -374,6 +411,7 @@ export class UserHubCore extends DurableObject<Env> {
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     try {
       console.warn("switchboard: socket error", error);
+      count("switchboard_closes_total", { code: "1006" });
       tryClose(ws, CloseCode.InternalError, "socket error");
       this.sessionsChanged(this.liveSessions().filter((other) => other.ws !== ws));
     } catch (err) {
@@ -384,6 +422,7 @@ export class UserHubCore extends DurableObject<Env> {
   // ---- alarm: token expiry, retention, presence retries, (optional) reaping ----
 
   override async alarm(): Promise<void> {
+    count("switchboard_alarms_total", { object: "user" });
     const now = Date.now();
     this.alarmClock.fired();
     const live = this.sweep(now);

@@ -21,6 +21,7 @@ import type { PushResult } from "../hub/rpc";
 import { Outbox } from "../webhooks/outbox";
 import { mapLimit } from "../util/mapLimit";
 import { Alarm } from "../util/alarm";
+import { count, setEventLog } from "../metrics/events";
 
 export interface ShardStats {
   onlineUsers: number;
@@ -69,6 +70,7 @@ export class StatsShard extends DurableObject<Env> {
     const result = configFrom(env);
     if (!result.ok) throw new Error(`switchboard misconfigured: ${result.problem}`);
     this.config = result.config;
+    setEventLog(this.config.eventLog);
     const sql = ctx.storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS users (
       user_id TEXT PRIMARY KEY,
@@ -189,6 +191,7 @@ export class StatsShard extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    count("switchboard_alarms_total", { object: "stats" });
     const now = Date.now();
     this.alarmClock.fired();
     if (now >= this.auditDueAt) {

@@ -12,6 +12,7 @@
  *   (about a day), then the event is logged and dropped.
  */
 import { signatureHeader } from "./sign";
+import { count } from "../metrics/events";
 
 export type WebhookType = "user.online" | "user.offline";
 
@@ -121,10 +122,12 @@ export class Outbox {
       clearTimeout(timer);
     }
     if (ok) {
+      count("switchboard_webhooks_total", { outcome: "delivered" });
       this.sql.exec("DELETE FROM outbox WHERE event_id = ?", row.event_id);
       return;
     }
     const attempts = row.attempts + 1;
+    count("switchboard_webhooks_total", { outcome: attempts >= MAX_ATTEMPTS ? "dropped" : "retry" }, 1, { eventId: row.event_id, attempts });
     if (attempts >= MAX_ATTEMPTS) {
       console.error("switchboard: webhook dropped after retries", row.event_id, row.body);
       this.sql.exec("DELETE FROM outbox WHERE event_id = ?", row.event_id);

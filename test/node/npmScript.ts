@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { portFree } from "../../scripts/lib/janitor.ts";
+import { descendants } from "../../scripts/lib/processTree.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -66,6 +67,15 @@ export async function startNpm(
   const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
   const pid = child.pid as number;
   const cleanup = () => {
+    // `npm run serve` runs workerd in a process group of its own (so Ctrl+C reaches only serve):
+    // kill the tree by parentage first, then the group.
+    for (const descendant of descendants(pid).reverse()) {
+      try {
+        process.kill(descendant, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     try {
       process.kill(-pid, "SIGKILL");
     } catch {
