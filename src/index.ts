@@ -1,7 +1,7 @@
 /** Switchboard Worker entry: the router, and the Durable Object classes it routes to. */
 import { app } from "./http/app";
 
-export { UserHub } from "./hub/userHub";
+export { UserHub } from "./userHub";
 export { StatsShard } from "./stats/statsShard";
 
 export default {

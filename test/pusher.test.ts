@@ -160,7 +160,7 @@ describe("pusher: subscriptions", () => {
     await c.subscribePrivate(`private-user-${user}`);
     c.send({ event: "pusher:unsubscribe", data: { channel: `private-user-${user}` } });
     await runInDurableObject(hubOf(user), async (instance) => {
-      await instance.pusherEvents(user, [{ event: "e", channel: `private-user-${user}`, data: "{}" }]);
+      await instance.channelEvents(user, [{ event: "e", channel: `private-user-${user}`, data: "{}" }]);
     });
     c.send(PUSHER_PING);
     await c.next("pusher:pong");

@@ -166,7 +166,7 @@ describe("pusher API: delivery", () => {
 
   it("a hub RPC for an event on a channel nobody holds delivers nothing and costs no storage", async () => {
     const user = uniqueUser();
-    const r = await hubOf(user).pusherEvents(user, [{ event: "e", channel: `#server-to-user-${user}`, data: "{}" }]);
+    const r = await hubOf(user).channelEvents(user, [{ event: "e", channel: `#server-to-user-${user}`, data: "{}" }]);
     expect(r).toEqual({ delivered: 0 });
   });
 });

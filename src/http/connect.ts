@@ -86,7 +86,7 @@ export async function connect(c: Context<AppEnv>, config: Config): Promise<Respo
     device: deviceParam ?? crypto.randomUUID(),
     since,
     expiresAt: verified.identity.expiresAt,
-    subprotocol: protocols.length > 0,
+    subprotocol: protocols.length > 0 ? SUBPROTOCOL : undefined,
   };
   const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: JSON.stringify(params) });
   return c.env.USER_HUB.getByName(params.userId).fetch("https://user-hub/connect", { headers });

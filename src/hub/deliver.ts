@@ -1,11 +1,10 @@
 /**
- * One push to the user's live sessions: targeting, the slow-consumer guard,
- * and the frame each session gets — the same bytes for all, or one per
- * dialect (src/pusher/deliver.ts). Never throws.
+ * One message to the user's live sessions: targeting, the slow-consumer guard,
+ * and the frame each session gets — asked of its dialect, once per dialect per
+ * delivery (an encoder may cache, so N native sessions share one frame). Never throws.
  */
 import { CloseCode } from "../protocol";
-import { askForProof, closeFor } from "../pusher/hub";
-import type { FrameFor } from "../pusher/deliver";
+import type { AnyDialect, Dialects, Encoder, Outgoing } from "./dialect";
 import type { LiveSession } from "./liveness";
 import type { PushRequest } from "./rpc";
 import type { SendBacklog } from "./sendBacklog";
@@ -13,30 +12,38 @@ import { trySend } from "./sockets";
 
 export type Target = Pick<PushRequest, "device" | "exceptDevice" | "exceptSession">;
 
-export function deliverTo(
-  live: readonly LiveSession[],
-  target: Target,
-  frameFor: string | FrameFor,
-  now: number,
-  backlog: SendBacklog,
-  maxBacklogBytes: number,
-): { delivered: number; tooSlow: number } {
+export interface DeliverInput {
+  dialects: Dialects;
+  ctx: DurableObjectState;
+  now: number;
+  backlog: SendBacklog;
+  maxBacklogBytes: number;
+}
+
+export function deliverTo(live: readonly LiveSession[], target: Target, message: Outgoing, input: DeliverInput): { delivered: number; tooSlow: number } {
   let delivered = 0;
   let tooSlow = 0;
+  const encoders = new Map<AnyDialect, Encoder<unknown>>();
   for (const { ws, session } of live) {
     if (target.device !== undefined && session.device !== target.device) continue;
     if (target.exceptDevice !== undefined && session.device === target.exceptDevice) continue;
     if (target.exceptSession !== undefined && session.sessionId === target.exceptSession) continue;
-    const frame = typeof frameFor === "string" ? frameFor : frameFor(session);
+    const dialect = input.dialects.of(session);
+    let encode = encoders.get(dialect);
+    if (encode === undefined) {
+      encode = dialect.encoder(message, input.ctx);
+      encoders.set(dialect, encode);
+    }
+    const frame = encode(session);
     if (frame === undefined) continue;
-    if (!backlog.admit(ws, frame.length, now)) {
+    if (!input.backlog.admit(ws, frame.length, input.now)) {
       // Stored messages wait in the log for its resume; nothing is lost.
-      closeFor(ws, session, CloseCode.TooSlow, "too slow: not reading");
+      dialect.close(ws, session, CloseCode.TooSlow, "too slow: not reading");
       tooSlow++;
       continue;
     }
     if (trySend(ws, frame)) delivered++;
-    askForProof(ws, session, frame.length, maxBacklogBytes);
+    dialect.afterSend?.(ws, session, frame.length, input.maxBacklogBytes);
   }
   return { delivered, tooSlow };
 }

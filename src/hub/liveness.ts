@@ -15,7 +15,7 @@
 import { CloseCode } from "../protocol";
 import type { Session } from "./session";
 import { isOpen, tryClose } from "./sockets";
-import { closeFor, isCounted } from "../pusher/hub";
+import { dialectTag, type Dialects } from "./dialect";
 
 export interface LiveSession {
   ws: WebSocket;
@@ -25,6 +25,7 @@ export interface LiveSession {
 export interface SweepInput {
   now: number;
   staleAfterMs: number;
+  dialects: Dialects;
   sessionOf(ws: WebSocket): Session | undefined;
   /** The runtime's record of the last heartbeat it answered for this socket (ms), if any. */
   pongAt(ws: WebSocket): number | undefined;
@@ -45,14 +46,17 @@ export function sweepSockets(sockets: readonly WebSocket[], input: SweepInput): 
     if (session === undefined) {
       tryClose(ws, CloseCode.InternalError, "session state lost");
       closed++;
-    } else if (session.expiresAt <= input.now) {
-      // For a Pusher socket still authenticating, expiresAt is its auth deadline (closed 4009).
-      closeFor(ws, session, CloseCode.PolicyViolation, session.pusher === undefined ? "token expired" : "no signin or subscription in time");
+      continue;
+    }
+    const dialect = input.dialects.of(session);
+    if (session.expiresAt <= input.now) {
+      // For a socket still authenticating in band, expiresAt is its deadline (a Pusher socket is closed 4009).
+      dialect.close(ws, session, CloseCode.PolicyViolation, dialect.isCounted(session) ? "token expired" : dialect.deadlineReason);
       closed++;
     } else if (isStale(ws, session, input)) {
-      closeFor(ws, session, CloseCode.Stale, "no heartbeat");
+      dialect.close(ws, session, CloseCode.Stale, "no heartbeat");
       closed++;
-    } else if (isCounted(session)) {
+    } else if (dialect.isCounted(session)) {
       live.push({ ws, session });
     }
   }
@@ -64,4 +68,17 @@ function isStale(ws: WebSocket, session: Session, input: SweepInput): boolean {
   // The attachment alone often proves liveness; ask the runtime only when it doesn't.
   if (session.lastFrameAt >= limit || session.connectedAt >= limit) return false;
   return lastSeenAt(session, input.pongAt(ws)) < limit;
+}
+
+/** The earliest deadline of the sockets still authenticating in band (+Infinity if none): the alarm must fire by then. */
+export function earliestDeadline(ctx: DurableObjectState, dialects: Dialects, sessionOf: (ws: WebSocket) => Session | undefined): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const dialect of dialects.others) {
+    if (!dialect.authenticatesInBand) continue;
+    for (const ws of ctx.getWebSockets(dialectTag(dialect.name))) {
+      const session = isOpen(ws) ? sessionOf(ws) : undefined;
+      if (session !== undefined && !dialect.isCounted(session)) next = Math.min(next, session.expiresAt);
+    }
+  }
+  return next;
 }

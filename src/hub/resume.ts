@@ -4,8 +4,7 @@
  * head. `recovered` is false when anything after that point is gone (trimmed,
  * expired) or the point is beyond head: the client must resync.
  */
-import { encodeMessage } from "../protocol";
-import { replayableTo, type MessageLog } from "./log";
+import { replayableTo, type MessageLog, type StoredMessage } from "./log";
 
 export interface ResumePoint {
   head: number;
@@ -29,12 +28,8 @@ export function resumePoint(log: MessageLog, device: string, since: number | und
   return { head, from: Math.min(cursor, head), recovered: log.isComplete(cursor, now) };
 }
 
-/** Message frames a device missed after `from`, oldest first, honouring each message's targeting. */
-export function missedFrames(log: MessageLog, device: string, from: number, now: number, limit: number): string[] {
+/** Messages a device missed after `from`, oldest first, honouring each message's targeting (each dialect encodes them). */
+export function missedMessages(log: MessageLog, device: string, from: number, now: number, limit: number): StoredMessage[] {
   if (from >= log.head) return [];
-  const frames: string[] = [];
-  for (const m of log.after(from, now, limit)) {
-    if (replayableTo(m, device)) frames.push(encodeMessage(m, m.dataJson));
-  }
-  return frames;
+  return log.after(from, now, limit).filter((m) => replayableTo(m, device));
 }

@@ -34,6 +34,16 @@ export interface MessageView extends Omit<StoredMessage, "data"> {
   dataJson: string;
 }
 
+/** An event on a named channel (Pusher's HTTP API, src/pusher/http.ts), as it reaches the user's object. */
+export interface ChannelEvent {
+  event: string;
+  channel: string;
+  /** The event's data: the string the API was given, delivered as it is. */
+  data: string;
+  /** This session gets nothing (Pusher's socket_id "exclude the sender"). */
+  exceptSession?: string | undefined;
+}
+
 export interface MessagesPage {
   head: number;
   messages: MessageView[];
@@ -48,8 +58,10 @@ export interface ConnectParams {
   device: string;
   since: number | undefined;
   expiresAt: number;
-  /** Answer the `switchboard.v1` subprotocol (the client offered it). */
-  subprotocol: boolean;
+  /** The subprotocol to answer on the 101 (the Worker chose it from the client's offer), if any. */
+  subprotocol: string | undefined;
+  /** The socket's dialect (Dialect.name); absent = the default (native). */
+  dialect?: string | undefined;
 }
 
 /** The Worker wrote this header; still narrow it rather than trust its shape. */
@@ -62,7 +74,14 @@ export function parseConnectParams(raw: string | null): ConnectParams | undefine
     return undefined;
   }
   if (typeof p !== "object" || p === null) return undefined;
-  const { userId, device, since, expiresAt, subprotocol } = p as Record<string, unknown>;
+  const { userId, device, since, expiresAt, subprotocol, dialect } = p as Record<string, unknown>;
   if (typeof userId !== "string" || typeof device !== "string" || typeof expiresAt !== "number") return undefined;
-  return { userId, device, since: typeof since === "number" ? since : undefined, expiresAt, subprotocol: subprotocol === true };
+  return {
+    userId,
+    device,
+    since: typeof since === "number" ? since : undefined,
+    expiresAt,
+    subprotocol: typeof subprotocol === "string" ? subprotocol : undefined,
+    dialect: typeof dialect === "string" ? dialect : undefined,
+  };
 }

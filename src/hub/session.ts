@@ -2,30 +2,39 @@
  * Per-socket state. It lives in the WebSocket's attachment so that it survives
  * hibernation (the runtime keeps attachments with the socket while the object
  * is evicted); the in-memory copy is only a cache of it.
+ *
+ * The attachment holds the hub's fields, and a dialect's own state under a key
+ * named after the dialect (as partyserver keeps `__pk` apart from user data):
+ * `{sessionId, userId, ..., pusher: {...}}`. The default dialect keeps none.
  */
 import { isDevice, isUserId } from "../protocol";
-import { readPusherState, type PusherState } from "../pusher/state";
+import type { Dialects } from "./dialect";
 
-export interface Session {
+export interface Session<S = unknown> {
   sessionId: string;
   userId: string;
   device: string;
   connectedAt: number;
-  /** When the client's token expires (ms): the session is closed with 1008 then. */
+  /** When the client's token expires (ms): the session is closed with 1008 then. For a socket not yet authenticated, its deadline. */
   expiresAt: number;
   /** Last client frame (ms), written back at most every LAST_SEEN_WRITE_MS. */
   lastFrameAt: number;
-  /** Present on Pusher-dialect sockets only (src/pusher/): the socket speaks that protocol. */
-  pusher?: PusherState | undefined;
+  /** The socket's dialect (Dialect.name), chosen at its upgrade. */
+  dialect: string;
+  /** The dialect's own state (undefined for a dialect that keeps none). */
+  state: S;
 }
 
 /** Writing the attachment costs a serialization; a stale-by-30s value is fine for a 90 s staleness rule. */
 export const LAST_SEEN_WRITE_MS = 30_000;
 
+/** The hub's own attachment fields: no dialect may be named after one of them. */
+const CORE_FIELDS = new Set(["sessionId", "userId", "device", "connectedAt", "expiresAt", "lastFrameAt"]);
+
 const num = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 
 /** Read an attachment written by any earlier version of this code; undefined if unusable. */
-export function readAttachment(ws: WebSocket): Session | undefined {
+export function readAttachment(ws: WebSocket, dialects: Dialects): Session | undefined {
   let raw: unknown;
   try {
     raw = ws.deserializeAttachment();
@@ -37,9 +46,17 @@ export function readAttachment(ws: WebSocket): Session | undefined {
   if (typeof a.sessionId !== "string" || !isUserId(a.userId) || !isDevice(a.device) || !num(a.connectedAt)) {
     return undefined;
   }
-  // A Pusher socket whose state is unreadable must not turn into a native one.
-  const pusher = a.pusher === undefined ? undefined : readPusherState(a.pusher);
-  if (a.pusher !== undefined && pusher === undefined) return undefined;
+  // The first dialect whose key is present owns the socket; a socket whose
+  // dialect state is unreadable must not turn into a default one.
+  let dialect = dialects.default;
+  let state: unknown = undefined;
+  for (const d of dialects.others) {
+    if (a[d.name] === undefined || CORE_FIELDS.has(d.name)) continue;
+    state = d.readState(a[d.name]);
+    if (state === undefined) return undefined;
+    dialect = d;
+    break;
+  }
   return {
     sessionId: a.sessionId,
     userId: a.userId,
@@ -47,12 +64,14 @@ export function readAttachment(ws: WebSocket): Session | undefined {
     connectedAt: a.connectedAt,
     expiresAt: num(a.expiresAt) ? a.expiresAt : Number.POSITIVE_INFINITY,
     lastFrameAt: num(a.lastFrameAt) ? a.lastFrameAt : a.connectedAt,
-    ...(pusher === undefined ? {} : { pusher }),
+    dialect: dialect.name,
+    state,
   };
 }
 
 export function writeAttachment(ws: WebSocket, session: Session): void {
-  ws.serializeAttachment(session satisfies Session);
+  const { dialect, state, ...core } = session;
+  ws.serializeAttachment(state === undefined ? core : { ...core, [dialect]: state });
 }
 
 /** Socket tags: getWebSockets(tag) finds a device's or a session's sockets without reading attachments. */

@@ -6,13 +6,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFrom, type Config } from "../config";
-import { CloseCode, encodeError, encodeMessage, encodeWelcome, FrameError } from "../protocol";
+import { CloseCode, encodeError, FrameError } from "../protocol";
 import { MessageLog, toMessageView } from "./log";
-import { missedFrames, resumePoint } from "./resume";
 import { jsonError } from "../http/errors";
 import {
   CONNECT_HEADER,
   parseConnectParams,
+  type ChannelEvent,
   type KickRequest,
   type MessagesPage,
   type PresenceView,
@@ -22,22 +22,27 @@ import {
 } from "./rpc";
 import { deviceTag, LAST_SEEN_WRITE_MS, readAttachment, sessionTag, writeAttachment, type Session } from "./session";
 import { isOpen, tryClose, trySend } from "./sockets";
-import { lastSeenAt, sweepSockets, type LiveSession } from "./liveness";
+import { earliestDeadline, lastSeenAt, sweepSockets, type LiveSession } from "./liveness";
 import { Alarm } from "../util/alarm";
 import { tableNames } from "../util/tables";
 import { RecentIds } from "./recentIds";
 import { FrameBudget } from "./frameBudget";
 import { PresenceReporter } from "./presenceReporter";
 import { SendBacklog } from "./sendBacklog";
-import { onNativeMessage } from "./nativeFrames";
 import { deliverTo, type Target } from "./deliver";
-import * as pusher from "../pusher/hub";
+import { dialectTag, type Dialects, type HubServices, type Outgoing } from "./dialect";
+import { chooseHeartbeat } from "./heartbeat";
 
 /** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
 const FRAME_SWEEP_MS = 10_000;
 
-export class UserHub extends DurableObject<Env> {
+/**
+ * The hub speaks no dialect itself: the composition root (src/userHub.ts)
+ * subclasses it with the set of dialects, so nothing here imports one.
+ */
+export class UserHubCore extends DurableObject<Env> {
   private readonly config: Config;
+  private readonly dialects: Dialects;
   private readonly log: MessageLog;
   /** Cache of attachments; rebuilt lazily after the object wakes from hibernation. */
   private readonly sessions = new WeakMap<WebSocket, Session>();
@@ -49,8 +54,9 @@ export class UserHub extends DurableObject<Env> {
   /** When frames last triggered a sweep (a frame-triggered sweep is rate-limited; see webSocketMessage). */
   private lastFrameSweepAt = 0;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, dialects: Dialects) {
     super(ctx, env);
+    this.dialects = dialects;
     const result = configFrom(env);
     // The Worker refuses every request when misconfigured, so no request
     // reaches here without a config; a throw is the right failure otherwise.
@@ -62,8 +68,8 @@ export class UserHub extends DurableObject<Env> {
     this.alarmClock = new Alarm(ctx.storage);
     this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.liveSessions()), tables);
     // Heartbeats are answered by the runtime without waking the object (one pair, picked by the sockets'
-    // dialects: src/pusher/hub.ts); the last one's time is kept for presence (getWebSocketAutoResponseTimestamp).
-    pusher.chooseHeartbeat(ctx);
+    // dialects: heartbeat.ts); the last one's time is kept for presence (getWebSocketAutoResponseTimestamp).
+    chooseHeartbeat(ctx, dialects);
   }
 
   // ---- sessions ----
@@ -71,7 +77,7 @@ export class UserHub extends DurableObject<Env> {
   private sessionOf(ws: WebSocket): Session | undefined {
     let session = this.sessions.get(ws);
     if (session === undefined) {
-      session = readAttachment(ws);
+      session = readAttachment(ws, this.dialects);
       if (session !== undefined) this.sessions.set(ws, session);
     }
     return session;
@@ -93,6 +99,7 @@ export class UserHub extends DurableObject<Env> {
     const { live, closed } = sweepSockets(this.ctx.getWebSockets(), {
       now,
       staleAfterMs: this.config.staleAfterMs,
+      dialects: this.dialects,
       sessionOf: (ws) => this.sessionOf(ws),
       pongAt: (ws) => this.pongAt(ws),
     });
@@ -105,14 +112,14 @@ export class UserHub extends DurableObject<Env> {
     const live: LiveSession[] = [];
     for (const ws of this.openSockets()) {
       const session = this.sessionOf(ws);
-      if (session !== undefined && pusher.isCounted(session)) live.push({ ws, session });
+      if (session !== undefined && this.dialects.of(session).isCounted(session)) live.push({ ws, session });
     }
     return live;
   }
 
   /** The set of open sessions changed: tell the stats shard and re-plan the alarm. */
   private sessionsChanged(live: readonly LiveSession[]): void {
-    pusher.chooseHeartbeat(this.ctx);
+    chooseHeartbeat(this.ctx, this.dialects);
     this.presence.report(live.length);
     this.planAlarm(Date.now(), live);
   }
@@ -127,16 +134,32 @@ export class UserHub extends DurableObject<Env> {
     let next = this.log.purgeDueAt(now) ?? Number.POSITIVE_INFINITY;
     next = Math.min(next, this.presence.retryAt() ?? Number.POSITIVE_INFINITY);
     for (const { session } of live) next = Math.min(next, session.expiresAt);
-    next = Math.min(next, pusher.earliestDeadline(this.ctx, (ws) => this.sessionOf(ws)));
+    next = Math.min(next, earliestDeadline(this.ctx, this.dialects, (ws) => this.sessionOf(ws)));
     if (live.length > 0 && this.config.reapIntervalMs > 0) next = Math.min(next, now + this.config.reapIntervalMs);
     this.alarmClock.ensureBy(now, next);
+  }
+
+  /** What a dialect may use of the hub while it handles one socket. */
+  private services(now: number): HubServices {
+    return {
+      env: this.env,
+      config: this.config,
+      log: this.log,
+      now,
+      sendCounted: (ws, frame) => {
+        this.backlog.admit(ws, frame.length, now);
+        return trySend(ws, frame);
+      },
+      sessionsChanged: () => this.sessionsChanged(this.liveSessions()),
+    };
   }
 
   // ---- connect (the only fetch) ----
 
   override async fetch(request: Request): Promise<Response> {
     const params = parseConnectParams(request.headers.get(CONNECT_HEADER));
-    if (params === undefined || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    const dialect = params === undefined ? undefined : this.dialects.get(params.dialect);
+    if (params === undefined || dialect === undefined || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return jsonError(400, "bad_request", "not a connect request");
     }
     const now = Date.now();
@@ -145,37 +168,32 @@ export class UserHub extends DurableObject<Env> {
     if (live.length >= this.config.maxSessionsPerUser) {
       return jsonError(429, "too_many_sessions", `user already has ${live.length} sessions (MAX_SESSIONS_PER_USER)`);
     }
-    if (pusher.isPusherConnect(request)) {
-      const response = pusher.acceptPusher(this.ctx, params.userId, now, this.config, (ws, s) => this.sessions.set(ws, s));
-      this.planAlarm(now, live);
-      return response;
+    if (dialect.authenticatesInBand) {
+      // Sockets still authenticating count here too: the Worker could not
+      // authenticate the upgrade, so this bounds what anyone can open to one user's object.
+      const open = this.openSockets().length;
+      if (open >= this.config.maxSessionsPerUser) {
+        return jsonError(429, "too_many_sessions", `user already has ${open} sockets (MAX_SESSIONS_PER_USER)`);
+      }
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    const session: Session = {
-      sessionId: crypto.randomUUID(),
-      userId: params.userId,
-      device: params.device,
-      connectedAt: now,
-      expiresAt: params.expiresAt,
-      lastFrameAt: now,
-    };
+    const session = dialect.newSession(params, now);
     this.presence.setUser(params.userId);
-    this.ctx.acceptWebSocket(server, [deviceTag(session.device), sessionTag(session.sessionId)]);
+    const tags = [deviceTag(session.device), sessionTag(session.sessionId)];
+    if (dialect !== this.dialects.default) tags.push(dialectTag(dialect.name));
+    this.ctx.acceptWebSocket(server, tags);
     writeAttachment(server, session);
     this.sessions.set(server, session);
-
-    // From here to the end of the replay nothing awaits, so a concurrent push
-    // lands either in the log before the replay reads it, or after this socket
-    // is in getWebSockets(): never both, never neither.
-    const { head, from, recovered } = resumePoint(this.log, session.device, params.since, now);
-    server.send(encodeWelcome({ sessionId: session.sessionId, userId: session.userId, device: session.device, head, recovered }));
-    for (const frame of missedFrames(this.log, session.device, from, now, this.config.maxStoredPerUser)) {
-      this.backlog.admit(server, frame.length, now);
-      server.send(frame);
+    dialect.opened(server, session, params, this.services(now));
+    if (dialect.isCounted(session)) {
+      live.push({ ws: server, session });
+      this.sessionsChanged(live);
+    } else {
+      // Not a session yet: nothing to report, but the heartbeat pair and its deadline may change.
+      chooseHeartbeat(this.ctx, this.dialects);
+      this.planAlarm(now, live);
     }
-    live.push({ ws: server, session });
-    this.sessionsChanged(live);
-    const headers = params.subprotocol ? { "Sec-WebSocket-Protocol": "switchboard.v1" } : undefined;
+    const headers = params.subprotocol === undefined ? undefined : { "Sec-WebSocket-Protocol": params.subprotocol };
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
@@ -213,7 +231,7 @@ export class UserHub extends DurableObject<Env> {
       }
       message = this.log.append(entry);
     }
-    const { delivered, sessions } = this.deliver(req, pusher.nativeFrameFor(this.ctx, encodeMessage(message, req.dataJson)), now, live);
+    const { delivered, sessions } = this.deliver(req, { id: message.id, seq: message.seq, sentAt: message.sentAt, dataJson: req.dataJson }, now, live);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
@@ -224,22 +242,41 @@ export class UserHub extends DurableObject<Env> {
     // remembered in memory for a few minutes (lost if the object is evicted).
     const seen = this.recentLive.get(req.id, now);
     if (seen !== undefined) return { ...seen, delivered: 0, sessions: live.length, duplicate: true };
-    const { delivered, sessions } = this.deliver(req, pusher.nativeFrameFor(this.ctx, encodeMessage({ id: req.id, seq: null, sentAt: now }, req.dataJson)), now, live);
+    const { delivered, sessions } = this.deliver(req, { id: req.id, seq: null, sentAt: now, dataJson: req.dataJson }, now, live);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
     this.recentLive.set(req.id, result, now);
     return result;
   }
 
-  /** Pusher events (src/pusher/http.ts): each to its channel's Pusher sockets and, live-only, to native sessions. */
-  async pusherEvents(_userId: string, events: pusher.PusherEvent[]): Promise<{ delivered: number }> {
+  /**
+   * Channel events (Pusher's HTTP API, src/pusher/http.ts), live-only: dialects
+   * with channels send each on its channel; the others get a message whose
+   * data is `{event, channel, data}` (`data` still the string the API was given).
+   */
+  async channelEvents(_userId: string, events: ChannelEvent[]): Promise<{ delivered: number }> {
     const now = Date.now();
     const live = this.sweep(now);
-    const sent = events.map((e) => this.deliver({ exceptSession: e.exceptSocketId }, pusher.eventFrameFor(e, now), now, live));
+    const sent = events.map((e) => {
+      const message: Outgoing = {
+        id: crypto.randomUUID(),
+        seq: null,
+        sentAt: now,
+        dataJson: JSON.stringify({ event: e.event, channel: e.channel, data: e.data }),
+        channel: { name: e.channel, event: e.event, data: e.data },
+      };
+      return this.deliver({ exceptSession: e.exceptSession }, message, now, live);
+    });
     return { delivered: sent.reduce((n, r) => n + r.delivered, 0) };
   }
 
-  private deliver(target: Target, frameFor: string | pusher.FrameFor, now: number, live: LiveSession[]): { delivered: number; sessions: number } {
-    const { delivered, tooSlow } = deliverTo(live, target, frameFor, now, this.backlog, this.config.maxSessionBacklogBytes);
+  private deliver(target: Target, message: Outgoing, now: number, live: LiveSession[]): { delivered: number; sessions: number } {
+    const { delivered, tooSlow } = deliverTo(live, target, message, {
+      dialects: this.dialects,
+      ctx: this.ctx,
+      now,
+      backlog: this.backlog,
+      maxBacklogBytes: this.config.maxSessionBacklogBytes,
+    });
     if (tooSlow > 0) this.sessionsChanged(this.liveSessions());
     return { delivered, sessions: live.length };
   }
@@ -266,7 +303,7 @@ export class UserHub extends DurableObject<Env> {
       ({ session }) =>
         (req.session === undefined || session.sessionId === req.session) && (req.device === undefined || session.device === req.device),
     );
-    for (const { ws, session } of targets) pusher.closeFor(ws, session, CloseCode.Kicked, "closed by server");
+    for (const { ws, session } of targets) this.dialects.of(session).close(ws, session, CloseCode.Kicked, "closed by server");
     if (targets.length > 0) this.sessionsChanged(live.filter((s) => !targets.includes(s)));
     return { closed: targets.length };
   }
@@ -300,7 +337,7 @@ export class UserHub extends DurableObject<Env> {
       }
       const now = Date.now();
       if (!this.budgets.take(session.sessionId, now, this.config.maxFramesPerSecond)) {
-        pusher.closeFor(ws, session, CloseCode.RateLimited, "too many frames");
+        this.dialects.of(session).close(ws, session, CloseCode.RateLimited, "too many frames");
         return;
       }
       this.backlog.heard(ws);
@@ -314,8 +351,7 @@ export class UserHub extends DurableObject<Env> {
         session.lastFrameAt = now;
         writeAttachment(ws, session);
       }
-      if (session.pusher !== undefined) return await pusher.onPusherMessage(ws, session, message, this.env, () => this.sessionsChanged(this.liveSessions()));
-      onNativeMessage(ws, session, message, this.log, now);
+      await this.dialects.of(session).onMessage(ws, session, message, this.services(now));
     } catch (err) {
       console.error("switchboard: webSocketMessage failed", err);
       trySend(ws, encodeError(FrameError.Internal, "internal error"));

@@ -14,10 +14,8 @@ import { isUserId } from "../protocol";
 import { AUTH_DEADLINE_MS } from "./config";
 import type { PusherEnv } from "./http";
 import { encodePusherError, PROTOCOL_VERSION, PusherCode } from "./protocol";
+import { PUSHER_DIALECT } from "./state";
 
-/** Present on an upgrade the Worker forwards to a user's object for the Pusher dialect. */
-export const PUSHER_CONNECT_HEADER = "X-Switchboard-Dialect";
-export const PUSHER_DIALECT = "pusher";
 
 /** Accept the upgrade here, say why (if Pusher would), and close: no object is involved. */
 function refuseOverSocket(code: number, message: string | undefined): Response {
@@ -53,8 +51,9 @@ export async function pusherConnect(c: Context<PusherEnv>): Promise<Response> {
     device: "pusher",
     since: undefined,
     expiresAt: Date.now() + AUTH_DEADLINE_MS,
-    subprotocol: false,
+    subprotocol: undefined,
+    dialect: PUSHER_DIALECT,
   };
-  const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: JSON.stringify(params), [PUSHER_CONNECT_HEADER]: PUSHER_DIALECT });
+  const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: JSON.stringify(params) });
   return c.env.USER_HUB.getByName(userId).fetch("https://user-hub/connect", { headers });
 }

@@ -1,64 +1,40 @@
 /**
- * Per-dialect encoders for the hub's delivery loop: given a session, the frame
- * it gets for a push (or undefined: it gets nothing). The hub's targeting,
- * backlog and counting stay dialect-free; only the bytes differ.
+ * The Pusher dialect's encoder for the hub's deliveries: the frame a Pusher
+ * socket gets for a message (or undefined: it gets nothing).
  */
-import type { Session } from "../hub/session";
+import type { Encoder, Outgoing } from "../hub/dialect";
 import { encodeMessage } from "../protocol";
 import { serverToUserChannel } from "./channels";
 import { encodeChannelEvent, encodeNativeForPusher } from "./protocol";
-import { PUSHER_TAG } from "./state";
-
-export type FrameFor = (session: Session) => string | undefined;
+import type { PusherState } from "./state";
 
 /**
- * A native push: native sessions get the message frame; an authenticated
- * Pusher socket gets it once, as event `switchboard:message`, on
+ * A channel event (Pusher's HTTP API) goes to the sockets subscribed to its
+ * channel as `{"event","channel","data"}`. Any other message goes to an
+ * authenticated socket once, as event `switchboard:message`, on
  * `#server-to-user-{id}` when subscribed there, else on its first per-user
- * channel; a Pusher socket on no channel yet gets nothing.
+ * channel; a socket on no channel yet gets nothing.
  */
-export function nativeFrameFor(ctx: DurableObjectState, nativeFrame: string): string | FrameFor {
-  // No Pusher socket: the one frame for everyone (the hub's untargeted fast path).
-  if (ctx.getWebSockets(PUSHER_TAG).length === 0) return nativeFrame;
-  let forPusher: Map<string, string> | undefined;
+export function pusherEncoder(message: Outgoing): Encoder<PusherState> {
+  const channelEvent = message.channel;
+  if (channelEvent !== undefined) {
+    const frame = encodeChannelEvent(channelEvent.event, channelEvent.name, channelEvent.data);
+    return (session) => (session.state.channels.includes(channelEvent.name) ? frame : undefined);
+  }
+  let nativeFrame: string | undefined;
+  const byChannel = new Map<string, string>();
   return (session) => {
-    const p = session.pusher;
-    if (p === undefined) return nativeFrame;
+    const p = session.state;
     if (!p.authed) return undefined;
     const own = serverToUserChannel(session.userId);
     const channel = p.channels.includes(own) ? own : p.channels[0];
     if (channel === undefined) return undefined;
-    forPusher ??= new Map();
-    let frame = forPusher.get(channel);
+    let frame = byChannel.get(channel);
     if (frame === undefined) {
+      nativeFrame ??= encodeMessage(message, message.dataJson);
       frame = encodeNativeForPusher(channel, nativeFrame);
-      forPusher.set(channel, frame);
+      byChannel.set(channel, frame);
     }
     return frame;
-  };
-}
-
-/** What a Pusher event is, once it reaches the user's object. */
-export interface PusherEvent {
-  event: string;
-  channel: string;
-  data: string;
-  /** Pusher's "exclude the sender": this socket_id gets nothing. */
-  exceptSocketId?: string | undefined;
-}
-
-/**
- * A Pusher event: Pusher sockets subscribed to its channel get
- * `{"event","channel","data"}`; native sessions get a live-only message whose
- * data is that same object (`data` still the string the API was given).
- */
-export function pusherEventFrameFor(e: PusherEvent, id: string, now: number): FrameFor {
-  const pusherFrame = encodeChannelEvent(e.event, e.channel, e.data);
-  let native: string | undefined;
-  return (session) => {
-    const p = session.pusher;
-    if (p !== undefined) return p.channels.includes(e.channel) ? pusherFrame : undefined;
-    native ??= encodeMessage({ id, seq: null, sentAt: now }, JSON.stringify({ event: e.event, channel: e.channel, data: e.data }));
-    return native;
   };
 }

@@ -13,7 +13,7 @@ import { mapLimit } from "../util/mapLimit";
 import { verifyRequest } from "./auth";
 import { userChannel } from "./channels";
 import { pusherConfigFrom, type PusherConfig } from "./config";
-import type { PusherEvent } from "./deliver";
+import type { ChannelEvent } from "../hub/rpc";
 import { BatchEventsBody, checkBody, EventBody } from "./schemas";
 import { pusherConnect } from "./connect";
 
@@ -72,7 +72,7 @@ function dataText(data: unknown): string | undefined {
   return serializeData(data);
 }
 
-type Grouped = Map<string, PusherEvent[]>;
+type Grouped = Map<string, ChannelEvent[]>;
 
 /** Add one event's channels to the per-user groups, or name the first channel that is not a user's. */
 function group(
@@ -89,13 +89,13 @@ function group(
     }
     let list = into.get(owner.userId);
     if (list === undefined) into.set(owner.userId, (list = []));
-    list.push({ event: e.name, channel, data: e.data, exceptSocketId: e.socket_id });
+    list.push({ event: e.name, channel, data: e.data, exceptSession: e.socket_id });
   }
   return undefined;
 }
 
 async function dispatch(env: Env, grouped: Grouped): Promise<void> {
-  await mapLimit([...grouped], USER_CONCURRENCY, ([userId, events]) => env.USER_HUB.getByName(userId).pusherEvents(userId, events));
+  await mapLimit([...grouped], USER_CONCURRENCY, ([userId, events]) => env.USER_HUB.getByName(userId).channelEvents(userId, events));
 }
 
 export const pusherApi = new Hono<PusherEnv>();

@@ -21,17 +21,13 @@ import {
   PUSHER_PONG,
   PusherCode,
 } from "./protocol";
-import { MAX_CHANNELS_PER_SOCKET, newSocketId, type PusherState } from "./state";
+import { MAX_CHANNELS_PER_SOCKET, newSocketId, PUSHER_DIALECT, type PusherState } from "./state";
 
-export type PusherSession = Session & { pusher: PusherState };
+export type PusherSession = Session<PusherState>;
 
-export function isPusherSession(session: Session): session is PusherSession {
-  return session.pusher !== undefined;
-}
-
-/** Counted in presence and stats, and sent pushes: native sessions always, Pusher ones once authenticated. */
-export function isCounted(session: Session): boolean {
-  return session.pusher === undefined || session.pusher.authed;
+/** Counted in presence and stats, and sent pushes: once authenticated. */
+export function isCounted(session: PusherSession): boolean {
+  return session.state.authed;
 }
 
 /**
@@ -49,13 +45,14 @@ export function newPusherSession(userId: string, now: number): PusherSession {
     connectedAt: now,
     expiresAt: now + AUTH_DEADLINE_MS,
     lastFrameAt: now,
-    pusher: { socketId, signedIn: false, authed: false, channels: [] },
+    dialect: PUSHER_DIALECT,
+    state: { socketId, signedIn: false, authed: false, channels: [] },
   };
 }
 
 function authenticate(ws: WebSocket, session: PusherSession): boolean {
-  const first = !session.pusher.authed;
-  session.pusher.authed = true;
+  const first = !session.state.authed;
+  session.state.authed = true;
   session.expiresAt = Number.POSITIVE_INFINITY;
   writeAttachment(ws, session);
   return first;
@@ -89,9 +86,9 @@ export async function onPusherFrame(ws: WebSocket, session: PusherSession, text:
       case "pusher:subscribe":
         return await subscribe(ws, session, frame.data.channel, frame.data.auth ?? "", config);
       case "pusher:unsubscribe": {
-        const before = session.pusher.channels.length;
-        session.pusher.channels = session.pusher.channels.filter((c) => c !== frame.data.channel);
-        if (session.pusher.channels.length !== before) writeAttachment(ws, session);
+        const before = session.state.channels.length;
+        session.state.channels = session.state.channels.filter((c) => c !== frame.data.channel);
+        if (session.state.channels.length !== before) writeAttachment(ws, session);
         return false;
       }
     }
@@ -108,7 +105,7 @@ async function signin(ws: WebSocket, session: PusherSession, auth: string, userD
     tryClose(ws, PusherCode.Unauthorized, message);
     return false;
   };
-  const expected = await userAuth(config.key, config.secret, session.pusher.socketId, userData);
+  const expected = await userAuth(config.key, config.secret, session.state.socketId, userData);
   if (!sameText(auth, expected)) return refuse("invalid signin: bad auth signature");
   let id: unknown;
   try {
@@ -117,7 +114,7 @@ async function signin(ws: WebSocket, session: PusherSession, auth: string, userD
     return refuse("invalid signin: user_data is not JSON");
   }
   if (!isUserId(id) || id !== session.userId) return refuse("invalid signin: user_data.id is not this connection's user");
-  session.pusher.signedIn = true;
+  session.state.signedIn = true;
   const first = authenticate(ws, session);
   trySend(ws, encodeSigninSuccess(userData));
   return first;
@@ -133,14 +130,14 @@ async function subscribe(ws: WebSocket, session: PusherSession, channel: string,
   const kind = userChannel(channel, config.userChannels)?.kind;
   if (kind === "server-to-user") {
     // pusher-js subscribes it with auth "" right after signin_success: the signin is its auth.
-    if (!session.pusher.signedIn || channel !== serverToUserChannel(session.userId)) return refuse(401, "sign in first (pusher:signin)");
+    if (!session.state.signedIn || channel !== serverToUserChannel(session.userId)) return refuse(401, "sign in first (pusher:signin)");
   } else {
-    const expected = await channelAuth(config.key, config.secret, session.pusher.socketId, channel);
+    const expected = await channelAuth(config.key, config.secret, session.state.socketId, channel);
     if (!sameText(auth, expected)) return refuse(401, "invalid channel auth signature");
   }
-  if (!session.pusher.channels.includes(channel)) {
-    if (session.pusher.channels.length >= MAX_CHANNELS_PER_SOCKET) return refuse(403, "too many subscriptions on one socket");
-    session.pusher.channels.push(channel);
+  if (!session.state.channels.includes(channel)) {
+    if (session.state.channels.length >= MAX_CHANNELS_PER_SOCKET) return refuse(403, "too many subscriptions on one socket");
+    session.state.channels.push(channel);
   }
   const first = authenticate(ws, session);
   trySend(ws, encodeSubscriptionSucceeded(channel));

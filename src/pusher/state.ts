@@ -1,8 +1,9 @@
 /**
- * A Pusher socket's own state, kept in its attachment next to the hub's
- * session fields (so it survives hibernation), and read back defensively.
- * The hub knows only that a session has this field: that is its dialect tag.
+ * A Pusher socket's own state, kept in its attachment under the key "pusher"
+ * next to the hub's session fields (so it survives hibernation), and read back
+ * defensively.
  */
+import { dialectTag } from "../hub/dialect";
 import { CloseCode } from "../protocol";
 import { MAX_CHANNEL_NAME } from "./channels";
 import { PusherCode } from "./protocol";
@@ -22,8 +23,10 @@ export interface PusherState {
   channels: string[];
 }
 
-/** Tag on every Pusher socket (ctx.getWebSockets(PUSHER_TAG)): lets the hub count dialects without reading attachments. */
-export const PUSHER_TAG = "dialect:pusher";
+/** The dialect's name: its ConnectParams.dialect, and its attachment key (attachments written before the interface used it too). */
+export const PUSHER_DIALECT = "pusher";
+/** Tag on every Pusher socket (the hub adds it): ctx.getWebSockets(PUSHER_TAG) finds them without reading attachments. */
+export const PUSHER_TAG = dialectTag(PUSHER_DIALECT);
 
 /** Subscriptions one socket may hold: more than every per-user channel a deployment could define. */
 export const MAX_CHANNELS_PER_SOCKET = 32;

@@ -1,13 +1,13 @@
 /**
  * What a native (switchboard.v1) client may send once the hub's per-socket
  * checks have passed (session known, frame budget, liveness): a text ack.
- * The Pusher dialect's counterpart is src/pusher/hub.ts (onPusherMessage).
+ * The Pusher dialect's counterpart is src/pusher/socket.ts (onPusherFrame).
  * Never throws for bad input: the client gets an error frame or a close.
  */
 import { CloseCode, encodeError, exceedsFrameLimit, FrameError, MAX_CLIENT_FRAME_BYTES, parseClientFrame, PING, PONG } from "../protocol";
-import type { MessageLog } from "./log";
-import type { Session } from "./session";
-import { tryClose, trySend } from "./sockets";
+import type { MessageLog } from "../hub/log";
+import type { Session } from "../hub/session";
+import { tryClose, trySend } from "../hub/sockets";
 
 /** Highest ack seen per socket while awake: a repeated ack costs no row write. */
 const acked = new WeakMap<WebSocket, number>();

@@ -1,0 +1,90 @@
+/**
+ * The Pusher dialect as the hub sees it (src/hub/dialect.ts): a socket is
+ * accepted unauthenticated (the Worker cannot check a Pusher upgrade), greeted
+ * with `pusher:connection_established`, and becomes a session at its first
+ * valid signin or per-user subscription (socket.ts), within the auth deadline.
+ */
+import type { Dialect } from "../hub/dialect";
+import { tryClose, trySend } from "../hub/sockets";
+import { CloseCode, exceedsFrameLimit, MAX_CLIENT_FRAME_BYTES } from "../protocol";
+import { pusherConfigFrom } from "./config";
+import { pusherEncoder } from "./deliver";
+import { encodeConnectionEstablished, encodePusherError, PUSHER_PING, PUSHER_PONG, PusherCode } from "./protocol";
+import { isCounted, newPusherSession, onPusherFrame, type PusherSession } from "./socket";
+import { PUSHER_DIALECT, pusherCloseCode, readPusherState, type PusherState } from "./state";
+
+/**
+ * pusher-js pings after min(120 s, activity_timeout) of silence; a third of
+ * STALE_AFTER leaves two missed heartbeats before the reaper calls it stale.
+ */
+export function activityTimeoutS(staleAfterMs: number): number {
+  return Math.max(1, Math.min(120, Math.floor(staleAfterMs / 3000)));
+}
+
+/**
+ * pusher-js sends nothing while it keeps receiving (any frame resets its
+ * activity timer, so it never pings), but the hub's slow-consumer guard
+ * (src/hub/sendBacklog.ts) needs a frame back as proof that a client reads.
+ * pusher-js answers a server's `pusher:ping` with `pusher:pong`: ask once
+ * per quarter of MAX_SESSION_BACKLOG sent unanswered, and a reading client
+ * is never taken for a stalled one.
+ */
+const unanswered = new WeakMap<WebSocket, number>();
+/** The server's ping: the same bytes pusher-js sends (protocol.ts). */
+const SERVER_PING = PUSHER_PING;
+
+export const pusherDialect: Dialect<PusherState> = {
+  name: PUSHER_DIALECT,
+  authenticatesInBand: true,
+  deadlineReason: "no signin or subscription in time",
+  // Measured cost of the choice between this pair and the native one: docs/pusher.md, "Heartbeats".
+  heartbeat: { request: PUSHER_PING, response: PUSHER_PONG },
+
+  newSession: (params, now) => newPusherSession(params.userId, now),
+
+  opened(ws, session, _params, hub) {
+    ws.send(encodeConnectionEstablished(session.state.socketId, activityTimeoutS(hub.config.staleAfterMs)));
+  },
+
+  readState: readPusherState,
+  isCounted,
+
+  async onMessage(ws, session, message, hub) {
+    if (await pusherFrame(ws, session, message, hub.env)) hub.sessionsChanged();
+  },
+
+  encoder: pusherEncoder,
+
+  afterSend(ws, _session, bytes, limitBytes) {
+    if (limitBytes === 0) return;
+    const before = unanswered.get(ws) ?? 0;
+    const after = before + bytes;
+    unanswered.set(ws, after);
+    const quarter = limitBytes / 4;
+    if (Math.floor(after / quarter) > Math.floor(before / quarter)) trySend(ws, SERVER_PING);
+  },
+
+  // pusher-js reads the code as advice (whether to reconnect): the hub's codes become Pusher's.
+  close: (ws, _session, code, reason) => tryClose(ws, pusherCloseCode(code), reason),
+};
+
+/** One frame; resolves to true when the socket just authenticated (the hub then re-counts). Never throws. */
+async function pusherFrame(ws: WebSocket, session: PusherSession, message: string | ArrayBuffer, env: object): Promise<boolean> {
+  unanswered.delete(ws);
+  const tooBig = typeof message === "string" ? exceedsFrameLimit(message) : message.byteLength > MAX_CLIENT_FRAME_BYTES;
+  if (tooBig) {
+    tryClose(ws, CloseCode.MessageTooBig, "frame too large");
+    return false;
+  }
+  if (typeof message !== "string") {
+    trySend(ws, encodePusherError(null, "binary frames are not supported"));
+    return false;
+  }
+  const config = pusherConfigFrom(env);
+  if (!config.ok || config.config === undefined) {
+    // The Worker accepts Pusher sockets only when configured; the config went away since.
+    tryClose(ws, PusherCode.Unauthorized, "the Pusher dialect is not configured");
+    return false;
+  }
+  return onPusherFrame(ws, session, message, config.config);
+}
