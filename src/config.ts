@@ -3,6 +3,10 @@
  * A missing secret or a malformed knob is a configuration error: every request
  * then answers 500 naming it (fail closed), rather than running half-configured.
  */
+import { parseWebPushConfig, type WebPushConfig } from "./webpush/config.ts";
+
+/** For `npm run serve`'s refusal of the development secrets: the VAPID private key is one. */
+export { DEV_VAPID_PRIVATE_KEY } from "./webpush/config.ts";
 
 /**
  * Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode.
@@ -48,6 +52,8 @@ export interface Config {
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   webhookGraceMs: number;
+  /** VAPID keys and contact; undefined = Web Push is off (src/webpush/config.ts). */
+  webPush: WebPushConfig | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
@@ -136,6 +142,8 @@ export function parseConfig(vars: Vars): ConfigResult {
     if (webhookUrl !== undefined && webhookSecret === undefined) {
       return { ok: false, problem: "WEBHOOK_SECRET is not set (required with WEBHOOK_URL)" };
     }
+    const webPush = parseWebPushConfig(vars);
+    if (!webPush.ok) return { ok: false, problem: webPush.problem };
     const config: Config = {
       devMode,
       jwtSecret,
@@ -157,6 +165,7 @@ export function parseConfig(vars: Vars): ConfigResult {
       webhookUrl,
       webhookSecret,
       webhookGraceMs: int(vars, "WEBHOOK_OFFLINE_GRACE", 10, 0, 3600) * 1000,
+      webPush: webPush.config,
     };
     if (webhookUrl !== undefined) {
       try {

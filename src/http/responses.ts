@@ -20,6 +20,7 @@ export const PushResult = v.object({
   sessions: count("sessions the user has"),
   stored: v.boolean(),
   duplicate: v.pipe(v.boolean(), v.description("the id was pushed before: not delivered again, seq is the first push's")),
+  webpush: v.optional(count("present when the push asked for webpush: the offline devices a Web Push was queued for")),
 });
 
 export const BatchFailure = v.object({
@@ -38,6 +39,7 @@ export const BroadcastResult = v.object({
   sessions: count("sessions the message reached"),
   failedUsers: count("users whose push failed"),
   failedShards: count("stats shards that did not answer (their users were not reached)"),
+  webpush: v.optional(count("present when the broadcast asked for webpush: the offline devices a Web Push was queued for")),
 });
 
 export const SessionView = v.object({

@@ -12,6 +12,20 @@ const name = (max: number, what: string) =>
     v.check((s) => isName(s, max), `${what} must be 1-${max} characters of A-Z a-z 0-9 . _ : @ -`),
   );
 
+/** RFC 8030 §5.4: a topic is at most 32 characters of the URL-safe base64 alphabet. */
+export const WEBPUSH_TOPIC = /^[A-Za-z0-9_-]{1,32}$/;
+
+const webpushObject = v.strictObject(
+  {
+    urgency: v.optional(v.picklist(["very-low", "low", "normal", "high"], "webpush.urgency must be very-low, low, normal or high")),
+    topic: v.optional(v.pipe(v.string("webpush.topic must be a string"), v.regex(WEBPUSH_TOPIC, "webpush.topic must be 1-32 characters of A-Z a-z 0-9 - _"))),
+  },
+  (issue) => `webpush has an unknown field${typeof issue.input === "string" ? `: ${issue.input.slice(0, 64)}` : ""} (it takes urgency and topic)`,
+);
+const webpushBoolean = v.boolean("webpush must be true, false or {urgency, topic}");
+/** Picked by the input's shape, so a bad urgency is named as such rather than as "not a boolean either". */
+const webpushField = v.optional(v.lazy((input) => (typeof input === "object" && input !== null && !Array.isArray(input) ? webpushObject : webpushBoolean)));
+
 const deliveryFields = {
   data: v.unknown(),
   id: v.optional(name(MESSAGE_ID_MAX, "id")),
@@ -23,6 +37,7 @@ const deliveryFields = {
       v.maxValue(MAX_TTL, `ttl must be at most ${MAX_TTL}`),
     ),
   ),
+  webpush: webpushField,
 };
 
 const targetFields = {
