@@ -81,6 +81,18 @@ export const ErrorBody = v.object({
 
 export const Health = v.object({ ok: v.literal(true) });
 
+export const WebPushKey = v.object({
+  publicKey: v.pipe(v.string(), v.description("the VAPID public key: base64url of a 65-byte uncompressed P-256 point, for pushManager.subscribe({applicationServerKey})")),
+});
+
+export const WebPushStored = v.object({ userId: v.string(), device: v.string(), stored: v.literal(true) });
+
+export const WebPushRemoved = v.object({
+  userId: v.string(),
+  device: v.string(),
+  removed: v.pipe(v.boolean(), v.description("false when the device had no subscription")),
+});
+
 export const DevToken = v.object({
   token: v.pipe(v.string(), v.description("an HS256 client token for the user")),
   userId: v.string(),

@@ -22,9 +22,7 @@ const webpushObject = v.strictObject(
   },
   (issue) => `webpush has an unknown field${typeof issue.input === "string" ? `: ${issue.input.slice(0, 64)}` : ""} (it takes urgency and topic)`,
 );
-const webpushBoolean = v.boolean("webpush must be true, false or {urgency, topic}");
-/** Picked by the input's shape, so a bad urgency is named as such rather than as "not a boolean either". */
-const webpushField = v.optional(v.lazy((input) => (typeof input === "object" && input !== null && !Array.isArray(input) ? webpushObject : webpushBoolean)));
+const webpushField = v.optional(v.union([v.boolean(), webpushObject], "webpush must be true, false or {urgency, topic}"));
 
 const deliveryFields = {
   data: v.unknown(),
@@ -89,9 +87,20 @@ export function check<S extends v.GenericSchema>(schema: S, input: unknown): Che
   if (!("data" in input)) return { ok: false, field: "data", message: "data is required" };
   const result = v.safeParse(schema, input, { abortEarly: true });
   if (result.success) return { ok: true, value: result.output };
-  const issue = result.issues[0];
-  const field = issue.path?.map((p) => String(p.key)).join(".") || (issue.type === "strict_object" ? String(issue.input) : "body");
+  const { issue, path } = deepest(result.issues[0]);
+  const field = path.join(".") || (issue.type === "strict_object" ? String(issue.input) : "body");
   return { ok: false, field: field.slice(0, 64), message: issue.message };
+}
+
+/**
+ * A union's own issue says only "none matched"; when one option got into the
+ * input (webpush: {urgency: "asap"} is an object with a bad field), name that
+ * option's field instead. An option's issues have paths relative to the union.
+ */
+function deepest(issue: v.BaseIssue<unknown>, prefix: string[] = []): { issue: v.BaseIssue<unknown>; path: string[] } {
+  const path = [...prefix, ...(issue.path?.map((p) => String(p.key)) ?? [])];
+  const inner = issue.issues?.filter((i) => (i.path?.length ?? 0) > 0)[0];
+  return inner === undefined ? { issue, path } : deepest(inner, path);
 }
 
 /**

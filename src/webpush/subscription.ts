@@ -41,6 +41,7 @@ const schema = (allowHttp: boolean) =>
       endpoint: v.pipe(
         v.string("endpoint must be a string"),
         v.maxLength(MAX_ENDPOINT_CHARS, `endpoint must be at most ${MAX_ENDPOINT_CHARS} characters`),
+        v.description("the push service URL: https (http only under DEV_MODE=1), no credentials"),
         v.rawCheck(({ dataset, addIssue }) => {
           if (!dataset.typed) return;
           const problem = endpointProblem(dataset.value, allowHttp);
@@ -52,10 +53,12 @@ const schema = (allowHttp: boolean) =>
           p256dh: v.pipe(
             v.string("keys.p256dh must be a string"),
             v.check((s) => isUncompressedP256(base64UrlBytes(s)), "keys.p256dh must be base64url of a 65-byte uncompressed P-256 point"),
+            v.description("base64url of the browser's 65-byte uncompressed P-256 ECDH key"),
           ),
           auth: v.pipe(
             v.string("keys.auth must be a string"),
             v.check((s) => base64UrlBytes(s)?.byteLength === 16, "keys.auth must be base64url of 16 bytes"),
+            v.description("base64url of the 16-byte authentication secret"),
           ),
         },
         "keys must be an object with p256dh and auth",
@@ -68,6 +71,9 @@ const schema = (allowHttp: boolean) =>
   );
 
 const schemas = { http: schema(true), https: schema(false) };
+
+/** The registration body as a deployment (DEV_MODE off) checks it: for the OpenAPI document. */
+export const SUBSCRIPTION_SCHEMA = schemas.https;
 
 export type SubscriptionCheck = { ok: true; value: WebPushSubscription } | { ok: false; field: string; message: string };
 
