@@ -3,6 +3,7 @@
  * the fake push service (a fetch mock that checks VAPID and decrypts).
  */
 import { env } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, connect, hubOf, push, uniqueUser, untilCounted } from "../helpers";
 import { FakePushService, subscriber } from "./fakePushService";
@@ -177,6 +178,26 @@ describe("push service answers", () => {
     await sendRetries(user);
     expect(fake.to(phone).map((d) => [d.status, json(d.text).id])).toEqual([
       [429, answer.id],
+      [201, answer.id],
+    ]);
+    expect(await outbox(user)).toEqual([]);
+  });
+
+  it("a queued retry survives the object's eviction: the row and its alarm are durable", async () => {
+    const fake = new FakePushService();
+    const user = uniqueUser("wp-evict");
+    const phone = subscriber();
+    fake.add(phone, [{ status: 503, headers: { "Retry-After": "300" } }, 201]);
+    await register(user, "phone", phone);
+    const answer = await push(user, { data: "durable", ttl: 3600, webpush: true });
+    await sendDue(user);
+    expect(await outbox(user)).toHaveLength(1);
+
+    await evictDurableObject(hubOf(user));
+    expect(await runInDurableObject(hubOf(user), (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    await sendRetries(user);
+    expect(fake.to(phone).map((d) => [d.status, json(d.text).id])).toEqual([
+      [503, answer.id],
       [201, answer.id],
     ]);
     expect(await outbox(user)).toEqual([]);
