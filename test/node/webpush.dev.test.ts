@@ -11,6 +11,7 @@ import { DEV_VAPID_PUBLIC_KEY, DEV_VAPID_SUBJECT } from "../../src/webpush/confi
 import { FakePushService } from "../../scripts/lib/fakePushService.ts";
 import { isOpen, openSession } from "../../scripts/lib/wsSession.ts";
 import { startNpm, type NpmRun } from "./npmScript.ts";
+import { enableWebPush, type PushManagerLike } from "../../packages/client/src/webpush.ts";
 
 let dev: NpmRun | undefined;
 let push: FakePushService | undefined;
@@ -43,26 +44,36 @@ describe("Web Push under npm run dev", () => {
     const { token } = (await (await fetch(`${dev.base}/dev/token?user=${userId}`)).json()) as { token: string };
     const phone = push.subscribe([201]);
     const laptop = push.subscribe([201]);
-    for (const [device, sub] of [["phone", phone], ["laptop", laptop]] as const) {
-      const res = await fetch(`${dev.base}/v1/me/devices/${device}/webpush`, {
-        method: "PUT",
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body: JSON.stringify(sub),
-      });
-      expect(res.status, await res.clone().text()).toBe(200);
-    }
+    // The phone registers as a page would with the client SDK's helper; the push manager is the
+    // browser's part (it would mint the subscription), played by the fake push service.
+    const asked: Uint8Array[] = [];
+    const pushManager: PushManagerLike = {
+      getSubscription: async () => null,
+      subscribe: async ({ applicationServerKey }) => {
+        asked.push(applicationServerKey);
+        return { toJSON: () => phone, unsubscribe: async () => true };
+      },
+    };
+    await enableWebPush({ url: dev.base, token, device: "phone", pushManager });
+    expect(Buffer.from(asked[0] ?? []).toString("base64url")).toBe(DEV_VAPID_PUBLIC_KEY);
+    const res = await fetch(`${dev.base}/v1/me/devices/laptop/webpush`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(laptop),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
 
     const session = await openSession(`${dev.base.replace("http", "ws")}/v1/connect?device=laptop`, { headers: { Authorization: `Bearer ${token}` } });
     if (!isOpen(session)) throw new Error(`connect failed: ${JSON.stringify(session)}`);
     session.ws.send("ping"); // the local runtime wants a client frame after open (see the brief)
     await session.until(() => session.welcome !== undefined);
 
-    const res = await fetch(`${dev.base}/v1/users/${userId}/messages`, {
+    const pushed = await fetch(`${dev.base}/v1/users/${userId}/messages`, {
       method: "POST",
       headers: { Authorization: `Bearer ${DEV_API_KEY}`, "Content-Type": "application/json" },
       body: JSON.stringify({ data: { text: "your order shipped" }, ttl: 300, webpush: { urgency: "high", topic: "order" } }),
     });
-    const answer = (await res.json()) as { id: string; seq: number; delivered: number; webpush: number };
+    const answer = (await pushed.json()) as { id: string; seq: number; delivered: number; webpush: number };
     expect(answer).toMatchObject({ delivered: 1, webpush: 1 });
 
     await until(() => push?.to(phone).length === 1, "the phone's notification");
