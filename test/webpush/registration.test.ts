@@ -1,6 +1,7 @@
 /** Runs in the "webpush" project: VAPID keys set, DEV_MODE=0. */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { api, hubOf, tokenFor, uniqueUser, worker } from "../helpers";
 import { subscriber } from "./fakePushService";
@@ -115,5 +116,25 @@ describe("registering a device's subscription", () => {
     expect(((await badDevice.json()) as { error: { field: string } }).error.field).toBe("device");
     const badUser = await asServer("bad%20user", "phone", "PUT", sub);
     expect(((await badUser.json()) as { error: { field: string } }).error.field).toBe("userId");
+  });
+
+  it("any body is a 200 or a 400 naming a field, never a 5xx (fast-check)", async () => {
+    const good = subscriber().subscription;
+    const value = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
+    const body = fc.oneof(
+      fc.anything({ maxDepth: 2 }).filter((v) => v !== undefined), // (undefined would send no body at all: 415)
+      fc.record({ endpoint: fc.oneof(value, fc.webUrl(), fc.constant(good.endpoint)), keys: fc.oneof(value, fc.constant(good.keys)) }, { requiredKeys: [] }),
+      fc.record({ endpoint: fc.constant(good.endpoint), keys: fc.record({ p256dh: fc.oneof(value, fc.constant(good.keys.p256dh)), auth: fc.oneof(value, fc.base64String()) }, { requiredKeys: [] }), expirationTime: value }, { requiredKeys: [] }),
+    );
+    const user = uniqueUser("wp-fc");
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const res = await asServer(user, "phone", "PUT", b);
+        if (res.status === 200) return;
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: { field?: string } }).error.field).toMatch(/^(body|endpoint|keys|keys\.p256dh|keys\.auth|expirationTime)$/);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
