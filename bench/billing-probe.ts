@@ -1,125 +1,37 @@
 /**
- * node bench/billing-probe.ts — what each event costs in billed units, measured
- * rather than guessed, for docs/cost-model.md.
+ * npm run cost:measure (this probe, then the model) — or alone:
+ *   node bench/billing-probe.ts [--patch NAME.diff …]   (~45 s)
+ *
+ * What each event costs in billed units, measured on the current code rather
+ * than guessed: the units bench/cost-model.ts prices (docs/cost-model.md).
  *
  * Runs a metered build of the Worker (a scratch copy of src/ whose index.ts
  * wraps both Durable Object classes: every `sql.exec` cursor is kept and its
  * rowsRead / rowsWritten summed per handler, every `setAlarm` counted — each is
- * billed as one row written) on standalone workerd with the default timers
- * (no REAP_INTERVAL) and STATS_AUDIT_INTERVAL=60 (its minimum, so an audit
- * falls inside the run), and drives one of each event: connect, stored push,
- * live push, ack, heartbeat ping, an idle stretch with heartbeats only, close.
- * Prints, per handler invocation: rows read, rows written, setAlarm calls,
- * and the invocation itself (one DO request, or 1/20 for an incoming
- * WebSocket message); then the units the idle stretch cost per idle
- * user-hour, split into timer-driven (alarms, setAlarm, rows written by a
- * timer: 0 for a healthy idle user) and audits. Takes ~2.5 min.
+ * billed as one row written) on standalone workerd with the default timers and
+ * one stats shard, and drives each event the model needs: first connects, a
+ * stored push, a live push, an ack, heartbeat pings, a token refresh on open
+ * sockets (and the expiry alarm it leaves behind), an idle stretch long enough
+ * for every object to hibernate, one stats-audit round (triggered through a
+ * probe-only hook instead of waiting an interval), a reconnect (close, then
+ * connect again), and each user's database size. Requests are not metered:
+ * the pricing page defines them (one per RPC call, alarm, HTTP request; 1/20
+ * per incoming WebSocket message), and the model applies that.
  *
- *   npm run bench -- --billing-probe [--patch NAME.diff …]   (proposed changes from bench/patches/, applied to the scratch copy)
+ * Writes bench/results/billing-probe.json with the commit it ran at, whether
+ * src/ was dirty and a hash of src/ (bench/lib/provenance.ts): the model reads
+ * its units from there and warns when src/ has changed since.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import WebSocket from "ws";
 import { applyPatch, bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { table } from "./lib/stats.ts";
 import { ROOT } from "../scripts/lib/workerd.ts";
-
-const METERED_INDEX = `import { UserHub as BaseHub } from "./hub/userHub";
-import { StatsShard as BaseShard } from "./stats/statsShard";
-import { app } from "./http/app";
-
-interface Meter { cursors: Array<{ query: string; cursor: { rowsRead: number; rowsWritten: number } }>; alarms: number }
-
-function instrument(ctx: DurableObjectState): Meter {
-  const m: Meter = { cursors: [], alarms: 0 };
-  const sql = ctx.storage.sql;
-  const exec = sql.exec.bind(sql);
-  Object.defineProperty(sql, "exec", {
-    configurable: true,
-    writable: true,
-    value: (query: string, ...bindings: unknown[]) => {
-      const cursor = exec(query, ...(bindings as []));
-      m.cursors.push({ query, cursor });
-      return cursor;
-    },
-  });
-  const setAlarm = ctx.storage.setAlarm.bind(ctx.storage);
-  Object.defineProperty(ctx.storage, "setAlarm", {
-    configurable: true,
-    writable: true,
-    value: (at: number | Date, options?: DurableObjectSetAlarmOptions) => {
-      m.alarms++;
-      return setAlarm(at, options);
-    },
-  });
-  return m;
-}
-
-function report(cls: string, event: string, m: Meter, id: string): void {
-  let read = 0;
-  let written = 0;
-  // Statements that wrote, with what they wrote (writes made after a handler returned, e.g.
-  // after an awaited RPC, land in the next handler's line; by statement they are exact).
-  const statements: Array<[string, number]> = [];
-  for (const { query, cursor } of m.cursors) {
-    read += cursor.rowsRead;
-    written += cursor.rowsWritten;
-    if (cursor.rowsWritten > 0) statements.push([query.replace(/\\s+/g, " ").trim(), cursor.rowsWritten]);
-  }
-  const alarms = m.alarms;
-  m.cursors = [];
-  m.alarms = 0;
-  console.log("METER " + JSON.stringify({ cls, event, read, written, alarms, id, statements }));
-}
-
-export class UserHub extends BaseHub {
-  readonly meter: Meter;
-  constructor(ctx: DurableObjectState, env: Env) {
-    const m = instrument(ctx);
-    super(ctx, env);
-    this.meter = m;
-    report("UserHub", "constructor (wake)", m, this.ctx.id.toString());
-  }
-  override async fetch(request: Request): Promise<Response> {
-    try { return await super.fetch(request); } finally { report("UserHub", "connect", this.meter, this.ctx.id.toString()); }
-  }
-  override async push(req: Parameters<BaseHub["push"]>[0]) {
-    try { return await super.push(req); } finally { report("UserHub", req.ttl === 0 ? "push (live)" : "push (stored)", this.meter, this.ctx.id.toString()); }
-  }
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    try { await super.webSocketMessage(ws, message); } finally { report("UserHub", typeof message === "string" && message.includes("ack") ? "ack (incoming message)" : "other incoming message: " + String(message).slice(0, 20), this.meter, this.ctx.id.toString()); }
-  }
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try { await super.webSocketClose(ws, code, reason); } finally { report("UserHub", "close (incoming)", this.meter, this.ctx.id.toString()); }
-  }
-  override async alarm(): Promise<void> {
-    try { await super.alarm(); } finally { report("UserHub", "alarm", this.meter, this.ctx.id.toString()); }
-  }
-  override async audit() {
-    try { return await super.audit(); } finally { report("UserHub", "audit (RPC from its stats shard)", this.meter, this.ctx.id.toString()); }
-  }
-}
-
-export class StatsShard extends BaseShard {
-  readonly meter: Meter;
-  constructor(ctx: DurableObjectState, env: Env) {
-    const m = instrument(ctx);
-    super(ctx, env);
-    this.meter = m;
-    report("StatsShard", "constructor (wake)", m, this.ctx.id.toString());
-  }
-  override async report(userId: string, sessions: number, version: number): Promise<void> {
-    try { await super.report(userId, sessions, version); } finally { report("StatsShard", "report (RPC from a user's object)", this.meter, this.ctx.id.toString()); }
-  }
-  override async alarm(): Promise<void> {
-    try { await super.alarm(); } finally { report("StatsShard", "alarm (audit round, webhooks)", this.meter, this.ctx.id.toString()); }
-  }
-}
-
-export default { fetch: app.fetch } satisfies ExportedHandler<Env>;
-`;
+import { provenance, type Provenance } from "./lib/provenance.ts";
+import { METERED_INDEX } from "./lib/meteredWorker.ts";
 
 interface MeterLine {
   id: string;
@@ -131,13 +43,78 @@ interface MeterLine {
   statements: Array<[string, number]>;
 }
 
-/** STATS_AUDIT_INTERVAL for the run (the config's minimum): one audit round falls in the idle stretch. */
-const AUDIT_S = 60;
-/** The idle stretch: long enough for the audit round after the one that skips users just heard from. */
-const IDLE_S = 140;
-const IDLE = "idle (heartbeats only)";
+/** Rows and alarms per invocation of one handler (averaged over the run's invocations). */
+export interface HandlerUnits {
+  invocations: number;
+  rowsRead: number;
+  rowsWritten: number;
+  setAlarms: number;
+}
 
-export async function probe(argv: string[]): Promise<void> {
+/** What bench/cost-model.ts reads. Requests are the pricing page's rules, applied by the model. */
+export interface ProbeUnits {
+  /** A user's object woken from hibernation (its constructor). */
+  wake: HandlerUnits;
+  /** A brand-new user's object (creates its tables). */
+  firstEverWake: HandlerUnits;
+  /** The connect handler of a new device / of a device that was here before. */
+  firstConnect: HandlerUnits;
+  reconnect: HandlerUnits;
+  /** The close handler (incoming close). */
+  close: HandlerUnits;
+  /** Presence reports (RPCs to the shard) per connect and per close, spaced apart (none coalesced). */
+  reportsPerConnect: number;
+  reportsPerClose: number;
+  /** One report as the shard handles it. */
+  shardReport: HandlerUnits;
+  storedPush: HandlerUnits;
+  livePush: HandlerUnits;
+  ack: HandlerUnits;
+  /** Fraction of heartbeat pings that reached (woke) an object: 0 when auto-response answered them all. */
+  pingWakeFraction: number;
+  /** Token refresh on an open socket: whether this code has it, and its handler's units. */
+  refreshSupported: boolean;
+  refresh: HandlerUnits;
+  /** Expiry-alarm firings per refreshed session before the old exp passed (the alarm a refresh leaves behind), and their units. */
+  expiryAlarmsPerRefresh: number;
+  expiryAlarm: HandlerUnits;
+  /** Per audited user: its object's audit handler, and the shard's share of the round (rows per user audited). */
+  audit: HandlerUnits;
+  auditShardRowsReadPerUser: number;
+  auditShardRowsWrittenPerUser: number;
+  /** SQLite database size, bytes: a user who only ever connected (2 devices), one with a stored message acked, and the shard per online user. */
+  bytesIdleUser: number;
+  bytesUserWithMessages: number;
+  bytesShardPerUser: number;
+}
+
+export interface ProbeResult {
+  provenance: Provenance & { at: string; patches: string[] };
+  units: ProbeUnits;
+  pingsSent: number;
+  pingWakes: number;
+  table: string;
+  statementTable: string;
+}
+
+const IDLE_USERS = 4;
+const PUSH_USERS = 2;
+const REFRESH_USERS = 2;
+const DEVICES = 2;
+/** The refreshed sessions' first tokens expire this soon (s; device d's 2d s later), so any alarm they leave falls inside the run. */
+const SHORT_TOKEN_S = 12;
+/** Long enough for every object to hibernate (workerd evicts after ~10 s without events) and the short tokens to pass exp. */
+const IDLE_S = 16;
+
+const none: HandlerUnits = { invocations: 0, rowsRead: 0, rowsWritten: 0, setAlarms: 0 };
+
+function unitsOf(lines: readonly MeterLine[]): HandlerUnits {
+  if (lines.length === 0) return none;
+  const sum = (f: (m: MeterLine) => number) => lines.reduce((n, m) => n + f(m), 0) / lines.length;
+  return { invocations: lines.length, rowsRead: sum((m) => m.read), rowsWritten: sum((m) => m.written), setAlarms: sum((m) => m.alarms) };
+}
+
+export async function probe(argv: string[]): Promise<ProbeResult> {
   hookCleanup();
   // --patch NAME (repeatable): apply bench/patches/NAME to the scratch tree first.
   const patches: string[] = [];
@@ -145,16 +122,19 @@ export async function probe(argv: string[]): Promise<void> {
     if (argv[i] === "--patch" && argv[i + 1] !== undefined) patches.push(argv[++i] as string);
     else throw new Error(`unknown option ${argv[i]}`);
   }
+  const measured = provenance();
   const src = scratchSource("metered");
   for (const patch of patches) applyPatch(dirname(src), patch);
+  renameSync(join(src, "index.ts"), join(src, "probedIndex.ts"));
   writeFileSync(join(src, "index.ts"), METERED_INDEX);
   const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir("bench-bundle-metered"), "index.js"));
   const secrets = { apiKey: `probe-${randomBytes(12).toString("hex")}`, jwtSecret: `probe-${randomBytes(24).toString("hex")}` };
+  // Default timers (STATS_AUDIT_INTERVAL included: the audit round is triggered by a hook, not waited for).
   const server = await startServer({
     name: "metered",
     kind: "product",
     script,
-    knobs: { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, STATS_AUDIT_INTERVAL: String(AUDIT_S), STATS_SHARDS: "1" },
+    knobs: { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, STATS_SHARDS: "1" },
     nofile: 4096,
   });
   const meters: MeterLine[] = [];
@@ -176,10 +156,16 @@ export async function probe(argv: string[]): Promise<void> {
     }
   });
   const settle = () => new Promise((r) => setTimeout(r, 400));
-  const USERS = 4;
-  const users = Array.from({ length: USERS }, (_, i) => `probe-user-${i}`);
-  const sockets: WebSocket[] = [];
-  let pingsSent = 0;
+  const wsBase = server.base.replace("http", "ws");
+  const open = (userId: string, device: string, ttlS: number) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(`${wsBase}/v1/connect?device=${device}`, {
+        headers: { Authorization: `Bearer ${clientToken(secrets.jwtSecret, userId, ttlS)}` },
+        perMessageDeflate: false,
+      });
+      ws.once("message", () => resolve(ws));
+      ws.once("error", reject);
+    });
   const push = async (userId: string, body: object) => {
     const res = await fetch(`${server.base}/v1/users/${userId}/messages`, {
       method: "POST",
@@ -189,91 +175,148 @@ export async function probe(argv: string[]): Promise<void> {
     if (res.status !== 200) throw new Error(`push: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as { seq: number | null };
   };
+  const hook = async (path: string): Promise<number> => {
+    const res = await fetch(`${server.base}${path}`);
+    if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as number;
+  };
+  const group = (name: string, n: number) => Array.from({ length: n }, (_, i) => `probe-${name}-${i}`);
+  const idleUsers = group("idle", IDLE_USERS);
+  const pushUsers = group("push", PUSH_USERS);
+  const refreshUsers = group("refresh", REFRESH_USERS);
+  const sockets = new Map<string, WebSocket[]>();
+  const all = () => [...sockets.values()].flat();
+  let pingsSent = 0;
+  const ping = () => {
+    for (const ws of all()) if (ws.readyState === WebSocket.OPEN) (ws.send("ping"), pingsSent++);
+  };
+  const MONTH_S = 30 * 86_400;
+  let bytesShard = 0;
+  let bytesIdle: number[] = [];
+  let bytesPushed: number[] = [];
+  let refreshedOpenAfterExp = 0;
   try {
     phase = "connect";
-    for (const userId of users) {
-      for (let d = 0; d < 2; d++) {
-        const ws = new WebSocket(`${server.base.replace("http", "ws")}/v1/connect?device=dev${d}`, {
-          // A token that outlives the run: its expiry alarm is set at connect, and never fires here.
-          headers: { Authorization: `Bearer ${clientToken(secrets.jwtSecret, userId, 30 * 86_400)}` },
-          perMessageDeflate: false,
-        });
-        await new Promise<void>((resolve, reject) => {
-          ws.once("message", () => resolve());
-          ws.once("error", reject);
-        });
-        sockets.push(ws);
-      }
+    for (const userId of [...idleUsers, ...pushUsers]) {
+      const list: WebSocket[] = [];
+      for (let d = 0; d < DEVICES; d++) list.push(await open(userId, `dev${d}`, MONTH_S));
+      sockets.set(userId, list);
     }
     await settle();
     phase = "stored push";
     let lastSeq = 0;
-    for (const userId of users) lastSeq = (await push(userId, { data: { n: 1 } })).seq ?? 0;
+    for (const userId of pushUsers) lastSeq = (await push(userId, { data: { n: 1 } })).seq ?? 0;
     await settle();
     phase = "live push";
-    for (const userId of users) await push(userId, { data: { n: 2 }, ttl: 0 });
+    for (const userId of pushUsers) await push(userId, { data: { n: 2 }, ttl: 0 });
     await settle();
     phase = "ack";
-    for (const ws of sockets) ws.send(JSON.stringify({ type: "ack", seq: lastSeq }));
+    for (const userId of pushUsers) for (const ws of sockets.get(userId) ?? []) ws.send(JSON.stringify({ type: "ack", seq: lastSeq }));
     await settle();
-    phase = "heartbeat";
-    for (const ws of sockets) ws.send("ping");
-    pingsSent += sockets.length;
+    phase = "refresh connect";
+    for (const userId of refreshUsers) {
+      const list: WebSocket[] = [];
+      // Staggered exps, as sessions' are in steady state: each refresh then moves the user's earliest exp.
+      for (let d = 0; d < DEVICES; d++) list.push(await open(userId, `dev${d}`, SHORT_TOKEN_S + 2 * d));
+      sockets.set(userId, list);
+    }
     await settle();
-    // Idle: heartbeats only (auto-answered, they never wake an object). Whatever
-    // a user's object does now is timer-driven — or the shard's audit.
-    phase = IDLE;
+    // A fresh token for the same user on each open socket (the SDK does this ahead of exp).
+    phase = "refresh";
+    for (let d = 0; d < DEVICES; d++) {
+      for (const userId of refreshUsers) sockets.get(userId)?.[d]?.send(JSON.stringify({ type: "auth", token: clientToken(secrets.jwtSecret, userId, MONTH_S) }));
+      await settle();
+    }
+    // Idle: heartbeats only (auto-answered, they never wake an object); every object
+    // hibernates, and the alarm the short tokens left fires (early, after a refresh).
+    phase = "idle";
     process.stderr.write(`billing-probe: ${IDLE_S} s idle with heartbeats…\n`);
     const idleStart = Date.now();
     while (Date.now() - idleStart < IDLE_S * 1000) {
-      await new Promise((r) => setTimeout(r, 10_000));
-      for (const ws of sockets) ws.send("ping");
-      pingsSent += sockets.length;
+      ping();
+      await new Promise((r) => setTimeout(r, 4000));
     }
+    refreshedOpenAfterExp = refreshUsers.flatMap((u) => sockets.get(u) ?? []).filter((ws) => ws.readyState === WebSocket.OPEN).length;
+    phase = "audit";
+    bytesShard = await hook("/__probe/audit");
     await settle();
+    // A reconnect: the close reported, then the connect (spaced apart, so neither is coalesced away).
+    phase = "reconnect: close";
+    for (const userId of idleUsers) (sockets.get(userId) ?? [])[0]?.close(1000, "reconnect");
+    await new Promise((r) => setTimeout(r, 1000));
+    phase = "reconnect: connect";
+    for (const userId of idleUsers) {
+      const list = sockets.get(userId) ?? [];
+      list[0] = await open(userId, "dev0", MONTH_S);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    phase = "size";
+    bytesIdle = await Promise.all(idleUsers.map((u) => hook(`/__probe/size?user=${u}`)));
+    bytesPushed = await Promise.all(pushUsers.map((u) => hook(`/__probe/size?user=${u}`)));
     phase = "close";
-    for (const ws of sockets) ws.close(1000, "probe done");
+    for (const ws of all()) ws.close(1000, "probe done");
     await new Promise((r) => setTimeout(r, 1500));
-    // The last close's report to the shard is awaited, and the user's object clears its
-    // reported_online row after it answers, outside any handler: one more (live) push per
-    // user runs a handler on each object, whose meter line carries that write.
-    phase = "after close (flush)";
-    for (const userId of users) await push(userId, { data: { n: 3 }, ttl: 0 });
-    await settle();
   } finally {
-    for (const ws of sockets) ws.terminate();
+    for (const ws of all()) ws.terminate();
     await server.stop();
   }
 
-  // Aggregate per (class, event).
-  const groups = new Map<string, { cls: string; event: string; n: number; read: number; written: number; alarms: number; phases: Set<string> }>();
+  const where = (cls: string, event: string | RegExp, phases?: string[]) =>
+    meters.filter(
+      (m) =>
+        m.cls === cls &&
+        (typeof event === "string" ? m.event === event : event.test(m.event)) &&
+        (phases === undefined || phases.includes(phaseOf.get(m) ?? "")),
+    );
+  const reportsIn = (p: string) => where("StatsShard", "report (RPC from a user's object)", [p]).length;
+  const audits = where("UserHub", "audit (RPC from its stats shard)");
+  const round = where("StatsShard", "audit round (per shard)");
+  const refreshed = REFRESH_USERS * DEVICES;
+  const reconnects = IDLE_USERS;
+  const pingWakes = where("UserHub", /^other incoming message: ping/).length;
+  const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const onlineAtAudit = IDLE_USERS + PUSH_USERS + (refreshedOpenAfterExp > 0 ? REFRESH_USERS : 0);
+  const units: ProbeUnits = {
+    wake: unitsOf(where("UserHub", "constructor (wake from hibernation)")),
+    firstEverWake: unitsOf(where("UserHub", "constructor (first ever: creates tables)")),
+    firstConnect: unitsOf(where("UserHub", "connect", ["connect"])),
+    reconnect: unitsOf(where("UserHub", "connect", ["reconnect: connect"])),
+    close: unitsOf(where("UserHub", "close (incoming)")),
+    reportsPerConnect: reportsIn("reconnect: connect") / reconnects,
+    reportsPerClose: reportsIn("reconnect: close") / reconnects,
+    shardReport: unitsOf(where("StatsShard", "report (RPC from a user's object)")),
+    storedPush: unitsOf(where("UserHub", "push (stored)")),
+    livePush: unitsOf(where("UserHub", "push (live)", ["live push"])),
+    ack: unitsOf(where("UserHub", "ack (incoming message)")),
+    pingWakeFraction: pingsSent === 0 ? 0 : pingWakes / pingsSent,
+    refreshSupported: refreshedOpenAfterExp === refreshed,
+    refresh: unitsOf(where("UserHub", "refresh (incoming message)")),
+    expiryAlarmsPerRefresh: where("UserHub", "alarm", ["refresh", "idle"]).length / refreshed,
+    expiryAlarm: unitsOf(where("UserHub", "alarm", ["refresh", "idle"])),
+    audit: unitsOf(audits),
+    auditShardRowsReadPerUser: audits.length === 0 ? 0 : round.reduce((n, m) => n + m.read, 0) / audits.length,
+    auditShardRowsWrittenPerUser: audits.length === 0 ? 0 : round.reduce((n, m) => n + m.written + m.alarms, 0) / audits.length,
+    bytesIdleUser: mean(bytesIdle),
+    bytesUserWithMessages: mean(bytesPushed),
+    bytesShardPerUser: bytesShard / onlineAtAudit,
+  };
+
+  // Per (class, handler): the table a person reads.
+  const groups = new Map<string, { cls: string; event: string; lines: MeterLine[]; phases: Set<string> }>();
   for (const m of meters) {
-    const event = phaseOf.get(m) === "after close (flush)" ? `${m.event}, after the close (carries the close's late writes)` : m.event;
-    const key = `${m.cls}|${event}`;
-    const g = groups.get(key) ?? { cls: m.cls, event, n: 0, read: 0, written: 0, alarms: 0, phases: new Set<string>() };
-    g.n++;
-    g.read += m.read;
-    g.written += m.written;
-    g.alarms += m.alarms;
+    const key = `${m.cls}|${m.event}`;
+    const g = groups.get(key) ?? { cls: m.cls, event: m.event, lines: [], phases: new Set<string>() };
+    g.lines.push(m);
     g.phases.add(phaseOf.get(m) ?? "?");
     groups.set(key, g);
   }
-  const rows = [...groups.values()].map((g) => ({
-    object: g.cls,
-    event: g.event,
-    invocations: g.n,
-    rowsReadEach: g.read / g.n,
-    rowsWrittenEach: g.written / g.n,
-    setAlarmEach: g.alarms / g.n,
-    phases: [...g.phases].join(", "),
-  }));
   const text = table(
     ["object", "handler", "invocations", "rows read each", "SQL rows written each", "setAlarm each (1 row written)", "seen during"],
-    rows.map((r) => [r.object, r.event, String(r.invocations), r.rowsReadEach.toFixed(2), r.rowsWrittenEach.toFixed(2), r.setAlarmEach.toFixed(2), r.phases]),
+    [...groups.values()].map((g) => {
+      const u = unitsOf(g.lines);
+      return [g.cls, g.event, String(u.invocations), u.rowsRead.toFixed(2), u.rowsWritten.toFixed(2), u.setAlarms.toFixed(2), [...g.phases].join(", ")];
+    }),
   );
-  console.log(`\nBilled storage units per Durable Object handler (${USERS} users × 2 sessions; default timers, STATS_AUDIT_INTERVAL=${AUDIT_S} s; 1 stats shard)\n`);
-  console.log(text);
-  // Rows written by statement, over the whole run: exact per statement whichever handler's line carried them.
   const byStatement = new Map<string, { cls: string; statement: string; executions: number; written: number }>();
   for (const m of meters) {
     for (const [statement, written] of m.statements ?? []) {
@@ -284,54 +327,24 @@ export async function probe(argv: string[]): Promise<void> {
       byStatement.set(key, g);
     }
   }
-  const statements = [...byStatement.values()].map((g) => ({ object: g.cls, statement: g.statement, executions: g.executions, rowsWrittenEach: g.written / g.executions }));
   const statementText = table(
     ["object", "statement that wrote", "executions", "rows written each"],
-    statements.map((r) => [r.object, r.statement.length > 110 ? `${r.statement.slice(0, 107)}…` : r.statement, String(r.executions), r.rowsWrittenEach.toFixed(2)]),
+    [...byStatement.values()].map((g) => [g.cls, g.statement.length > 110 ? `${g.statement.slice(0, 107)}…` : g.statement, String(g.executions), (g.written / g.executions).toFixed(2)]),
   );
+  const at = new Date().toISOString();
+  console.log(`\nBilling probe at ${measured.commit.slice(0, 12)}${measured.dirty ? " (src/ dirty)" : ""}, ${at}`);
+  console.log(`\nBilled storage units per Durable Object handler (${IDLE_USERS + PUSH_USERS + REFRESH_USERS} users × ${DEVICES} sessions; default timers; 1 stats shard)\n`);
+  console.log(text);
   console.log("\nRows written per statement (whole run)\n");
   console.log(statementText);
-  // Per idle user-hour: what the idle stretch cost, by kind.
-  const idle = meters.filter((m) => phaseOf.get(m) === IDLE);
-  const userHours = (USERS * IDLE_S) / 3600;
-  const hubTimer = idle.filter((m) => m.cls === "UserHub" && (m.event === "alarm" || m.event.startsWith("constructor")) && !m.event.startsWith("audit"));
-  const hubAlarms = idle.filter((m) => m.cls === "UserHub" && m.event === "alarm").length;
-  const timerWrites = idle.filter((m) => m.cls === "UserHub" && !m.event.startsWith("audit")).reduce((n, m) => n + m.written + m.alarms, 0);
-  const audits = idle.filter((m) => m.event.startsWith("audit"));
-  const auditWrites = audits.reduce((n, m) => n + m.written + m.alarms, 0);
-  const shardAlarmWrites = idle.filter((m) => m.cls === "StatsShard").reduce((n, m) => n + m.written + m.alarms, 0);
-  const idleUnits = {
-    userHours,
-    userObjectAlarmsFired: hubAlarms / userHours,
-    userObjectSetAlarms: idle.filter((m) => m.cls === "UserHub").reduce((n, m) => n + m.alarms, 0) / userHours,
-    userObjectTimerRowsWritten: timerWrites / userHours,
-    userObjectWakesNotByAudit: hubTimer.length / userHours,
-    auditRequests: audits.length / userHours,
-    auditRowsWritten: auditWrites / userHours,
-    /** The shard's own alarm re-arms in the stretch: per shard (16 by default), not per user. */
-    shardAlarmRowsWritten: shardAlarmWrites,
-    auditRequestsPerUserHourAtDefault: (audits.length / userHours) * (AUDIT_S / 3600),
-  };
-  console.log(`\nIdle stretch: ${IDLE_S} s × ${USERS} users (2 sessions each, heartbeats only) = ${userHours.toFixed(3)} user-hours. Per idle user-hour:`);
-  console.log(
-    table(
-      ["unit", "per idle user-hour"],
-      [
-        ["user-object alarms fired (timer-driven requests)", idleUnits.userObjectAlarmsFired.toFixed(3)],
-        ["user-object setAlarm calls (each 1 row written)", idleUnits.userObjectSetAlarms.toFixed(3)],
-        ["user-object rows written by timers", idleUnits.userObjectTimerRowsWritten.toFixed(3)],
-        [`audit requests at STATS_AUDIT_INTERVAL=${AUDIT_S} s`, idleUnits.auditRequests.toFixed(3)],
-        ["audit requests at the default 3600 s (scaled)", idleUnits.auditRequestsPerUserHourAtDefault.toFixed(3)],
-        ["rows written by audits in the user objects", idleUnits.auditRowsWritten.toFixed(3)],
-        ["rows written by the shard's own alarms in the stretch (per shard, not per user)", String(idleUnits.shardAlarmRowsWritten)],
-      ],
-    ),
-  );
-  const pingWakes = meters.filter((m) => m.event.startsWith("other incoming message")).length;
-  console.log(`\nheartbeat pings that reached the object (woke it): ${pingWakes} of ${pingsSent} sent`);
+  console.log("\nUnits the cost model reads (per event):\n");
+  console.log(JSON.stringify(units, null, 2));
+  console.log(`\nheartbeat pings that reached (woke) an object: ${pingWakes} of ${pingsSent}; token refresh ${units.refreshSupported ? "kept" : "did NOT keep"} the sessions open past their first exp`);
+  const result: ProbeResult = { provenance: { ...measured, at, patches }, units, pingsSent, pingWakes, table: text, statementTable: statementText };
   const out = join(ROOT, `bench/results/billing-probe${patches.length > 0 ? `-${patches.map((p) => p.split("-")[0]).join("-")}` : ""}.json`);
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), patches, users: USERS, sessionsPerUser: 2, rows, statements, idleUnits, pingWakes, pingsSent, table: text, statementTable: statementText }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results in ${out}`);
+  return result;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

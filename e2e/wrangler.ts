@@ -16,7 +16,8 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export async function startWrangler(root: string, timeoutMs: number): Promise<DevServer> {
+/** `vars` override wrangler.toml's [vars] for this run (`--var NAME:VALUE`), e.g. a short HEARTBEAT_INTERVAL. */
+export async function startWrangler(root: string, timeoutMs: number, vars: Record<string, string> = {}): Promise<DevServer> {
   // wrangler's inspector defaults to 9229, inside the range other tools on
   // this machine use, so it gets a port of ours too.
   const [port, inspectorPort] = await freePorts(2, 8800, 8849);
@@ -32,6 +33,7 @@ export async function startWrangler(root: string, timeoutMs: number): Promise<De
       "--inspector-port", String(inspectorPort),
       "--persist-to", stateDir,
       "--show-interactive-dev-session=false",
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     {
       cwd: root,

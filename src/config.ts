@@ -35,6 +35,12 @@ export interface Config {
   maxMessageBytes: number;
   defaultTtl: number;
   maxStoredPerUser: number;
+  /**
+   * The heartbeat cadence (HEARTBEAT_INTERVAL, ms): the longest a client may
+   * stay silent. Advertised to every dialect (src/hub/cadence.ts).
+   */
+  heartbeatIntervalMs: number;
+  /** Silence after which a session is stale (STALE_AFTER): by default 2 × the heartbeat interval. */
   staleAfterMs: number;
   /**
    * How often a user's object with sessions wakes to close half-open ones (0 = never):
@@ -87,6 +93,29 @@ function reapInterval(vars: Vars, webhooks: boolean): number {
   const seconds = int(vars, "REAP_INTERVAL", webhooks ? 600 : 0, 0, 86_400);
   if (seconds !== 0 && seconds < 60) throw new ConfigError("REAP_INTERVAL must be 0 (off) or an integer from 60 to 86400");
   return seconds;
+}
+
+/**
+ * The heartbeat cadence the server advertises (s). 90 by default: Cloudflare
+ * is reported to close WebSockets silent for 100 s in both directions, and
+ * every text frame a client sends is a billed request, so the longest silence
+ * that stays under that limit is the cheapest safe one (docs/operations.md).
+ */
+export const DEFAULT_HEARTBEAT_INTERVAL = 90;
+
+/**
+ * HEARTBEAT_INTERVAL and STALE_AFTER (s). A client pings after HEARTBEAT_INTERVAL
+ * of silence, so a session is stale only after that much again (a late timer,
+ * the network): STALE_AFTER defaults to twice the interval (at least 10) and
+ * may not be set below it, or healthy idle sessions would be closed 4002.
+ */
+function cadence(vars: Vars): { heartbeatS: number; staleS: number } {
+  const heartbeatS = int(vars, "HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL, 1, 300);
+  const staleS = int(vars, "STALE_AFTER", Math.max(10, 2 * heartbeatS), 10, 86_400);
+  if (staleS < 2 * heartbeatS) {
+    throw new ConfigError(`STALE_AFTER (${staleS}) must be at least 2 × HEARTBEAT_INTERVAL (${2 * heartbeatS}); leave it unset to derive it`);
+  }
+  return { heartbeatS, staleS };
 }
 
 function origins(raw: string | undefined): ReadonlySet<string> {
@@ -142,6 +171,7 @@ export function parseConfig(vars: Vars): ConfigResult {
     if (webhookUrl !== undefined && webhookSecret === undefined) {
       return { ok: false, problem: "WEBHOOK_SECRET is not set (required with WEBHOOK_URL)" };
     }
+    const { heartbeatS, staleS } = cadence(vars);
     const webPush = parseWebPushConfig(vars);
     if (!webPush.ok) return { ok: false, problem: webPush.problem };
     const config: Config = {
@@ -156,9 +186,10 @@ export function parseConfig(vars: Vars): ConfigResult {
       maxMessageBytes: int(vars, "MAX_MESSAGE_BYTES", 65_536, 256, 1_048_576),
       defaultTtl: int(vars, "DEFAULT_TTL", 86_400, 0, MAX_TTL),
       maxStoredPerUser: int(vars, "MAX_STORED_PER_USER", 1000, 1, 100_000),
-      staleAfterMs: int(vars, "STALE_AFTER", 90, 10, 86_400) * 1000,
+      heartbeatIntervalMs: heartbeatS * 1000,
+      staleAfterMs: staleS * 1000,
       reapIntervalMs: reapInterval(vars, webhookUrl !== undefined) * 1000,
-      statsAuditIntervalMs: int(vars, "STATS_AUDIT_INTERVAL", 3600, 60, 86_400) * 1000,
+      statsAuditIntervalMs: int(vars, "STATS_AUDIT_INTERVAL", 43_200, 60, 86_400) * 1000,
       statsShards: int(vars, "STATS_SHARDS", 16, 1, 1024),
       maxFramesPerSecond: int(vars, "MAX_FRAMES_PER_SECOND", 20, 1, 10_000),
       maxSessionBacklogBytes: int(vars, "MAX_SESSION_BACKLOG", 1_048_576, 0, 1_073_741_824),

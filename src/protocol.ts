@@ -4,7 +4,7 @@
  * arrive as `unknown` and are narrowed by `parseClientFrame`.
  */
 import * as v from "valibot";
-import type { ErrorFrame as ClientErrorFrame, MessageFrame, WelcomeFrame } from "../packages/client/src/protocol.ts";
+import type { AuthFrame, ErrorFrame as ClientErrorFrame, MessageFrame, RefreshedFrame, WelcomeFrame } from "../packages/client/src/protocol.ts";
 
 export const SUBPROTOCOL = "switchboard.v1";
 export const BEARER_PROTOCOL_PREFIX = "bearer.";
@@ -43,6 +43,11 @@ export const CloseCode = {
   /** No heartbeat or frame for STALE_AFTER seconds. Reconnect with backoff. */
   Stale: 4002,
   /**
+   * An `auth` frame's token was refused (invalid, expired, or for another
+   * user): the session ends. Reconnect with a fresh token, never that one.
+   */
+  TokenRefused: 4003,
+  /**
    * The client stopped reading: over MAX_SESSION_BACKLOG bytes were sent to it
    * with no frame back for 10 s. Reconnect with backoff and resume with since.
    */
@@ -52,8 +57,8 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Codes after which a client must not reconnect on its own (4001), or only with a new token (1008). */
-export const NO_AUTO_RECONNECT: readonly number[] = [CloseCode.Kicked, CloseCode.PolicyViolation];
+/** Codes after which a client must not reconnect on its own (4001), or only with a new token (1008, 4003). */
+export const NO_AUTO_RECONNECT: readonly number[] = [CloseCode.Kicked, CloseCode.PolicyViolation, CloseCode.TokenRefused];
 
 /** Codes of `error` frames sent for bad client frames; the socket stays open. */
 export const FrameError = {
@@ -62,6 +67,7 @@ export const FrameError = {
   UnknownType: "unknown_type",
   Binary: "binary_not_supported",
   BadAck: "bad_ack",
+  BadAuth: "bad_auth",
   Internal: "internal",
 } as const;
 export type FrameError = (typeof FrameError)[keyof typeof FrameError];
@@ -94,17 +100,22 @@ export function parseSeq(raw: string): number | undefined {
 // The frame shapes are written once, in the client SDK's protocol module (it has
 // no dependencies, so the server takes them without pulling anything in);
 // packages/client/test/transport.test.ts round-trips this module's encoders through its parser.
-export type { MessageFrame, WelcomeFrame };
+export type { AuthFrame, MessageFrame, RefreshedFrame, WelcomeFrame };
 
 /** The server's error frames carry only the codes it defines. */
 export interface ErrorFrame extends ClientErrorFrame {
   code: FrameError;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | ErrorFrame;
+export type ServerFrame = WelcomeFrame | MessageFrame | RefreshedFrame | ErrorFrame;
 
-export function encodeWelcome(frame: Omit<WelcomeFrame, "type">): string {
+/** The server always says its cadence (`heartbeat`, seconds); only older servers leave it out. */
+export function encodeWelcome(frame: Omit<WelcomeFrame, "type" | "heartbeat"> & { heartbeat: number }): string {
   return JSON.stringify({ type: "welcome", ...frame } satisfies WelcomeFrame);
+}
+
+export function encodeRefreshed(expiresAt: number): string {
+  return JSON.stringify({ type: "refreshed", expiresAt } satisfies RefreshedFrame);
 }
 
 export function encodeError(code: FrameError, message: string): string {
@@ -141,7 +152,13 @@ const AckFrameSchema = v.object({
   seq: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
 });
 export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
-export type ClientFrame = AckFrame;
+
+const AuthFrameSchema = v.object({
+  type: v.literal("auth"),
+  token: v.pipe(v.string(), v.minLength(1)),
+});
+
+export type ClientFrame = AckFrame | AuthFrame;
 
 export type ParsedClientFrame = { ok: true; frame: ClientFrame } | { ok: false; code: FrameError; message: string };
 
@@ -157,16 +174,22 @@ export function parseClientFrame(text: string): ParsedClientFrame {
     return { ok: false, code: FrameError.BadFrame, message: "frame must be a JSON object" };
   }
   const type: unknown = (raw as Record<string, unknown>).type;
-  if (type !== "ack") {
-    return {
-      ok: false,
-      code: FrameError.UnknownType,
-      message: typeof type === "string" ? `unknown frame type: ${type.slice(0, 32)}` : "frame has no type",
-    };
+  switch (type) {
+    case "ack": {
+      const ack = v.safeParse(AckFrameSchema, raw);
+      if (!ack.success) return { ok: false, code: FrameError.BadAck, message: "ack.seq must be an integer from 0 to 2^53-1" };
+      return { ok: true, frame: ack.output };
+    }
+    case "auth": {
+      const auth = v.safeParse(AuthFrameSchema, raw);
+      if (!auth.success) return { ok: false, code: FrameError.BadAuth, message: "auth.token must be a non-empty string" };
+      return { ok: true, frame: auth.output satisfies AuthFrame };
+    }
+    default:
+      return {
+        ok: false,
+        code: FrameError.UnknownType,
+        message: typeof type === "string" ? `unknown frame type: ${type.slice(0, 32)}` : "frame has no type",
+      };
   }
-  const ack = v.safeParse(AckFrameSchema, raw);
-  if (!ack.success) {
-    return { ok: false, code: FrameError.BadAck, message: "ack.seq must be an integer from 0 to 2^53-1" };
-  }
-  return { ok: true, frame: ack.output };
 }

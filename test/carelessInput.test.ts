@@ -13,6 +13,21 @@ async function errorOf(res: Response): Promise<{ status: number; code?: string; 
 
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
+/**
+ * Every one of the user's sessions is still open: the server lists them all,
+ * and a live-only push reaches each (a closed one would not count as
+ * delivered). Proof without waiting a while for a close that should not come.
+ */
+async function expectStillOpen(user: string, ...clients: TestClient[]): Promise<void> {
+  const presence = (await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] };
+  expect(presence.sessions).toHaveLength(clients.length);
+  expect(await push(user, { data: "still here?", ttl: 0 })).toMatchObject({ delivered: clients.length });
+  for (const client of clients) {
+    await client.nextMessages(1);
+    expect(client.closed).toBeUndefined();
+  }
+}
+
 describe("unknown query parameters", () => {
   it("a typo in a kick query is a 400 naming it, and closes nothing", async () => {
     const user = uniqueUser("kick");
@@ -20,11 +35,7 @@ describe("unknown query parameters", () => {
     const laptop = await connect(user, { device: "laptop" });
     const res = await api(`/users/${user}/sessions?devcie=phone`, { method: "DELETE" });
     expect(await errorOf(res)).toMatchObject({ status: 400, code: "bad_request", field: "devcie", message: expect.stringContaining("unknown query parameter: devcie") });
-    const presence = (await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] };
-    expect(presence.sessions).toHaveLength(2);
-    await settle();
-    expect(phone.closed).toBeUndefined();
-    expect(laptop.closed).toBeUndefined();
+    await expectStillOpen(user, phone, laptop);
     // The correctly spelled kick still works.
     expect(await (await api(`/users/${user}/sessions?device=phone`, { method: "DELETE" })).json()).toEqual({ closed: 1 });
     laptop.close();
@@ -116,5 +127,68 @@ describe("targeting combinations", () => {
     expect(seen(phone)).toEqual([]);
     expect(seen(tablet)).toEqual([]);
     [phone, laptop1, laptop2, tablet].forEach((c) => c.close());
+  });
+});
+
+describe("a query parameter given twice", () => {
+  it("is a 400 naming it on a kick, and closes nothing", async () => {
+    const user = uniqueUser("kick2");
+    const phone = await connect(user, { device: "a" });
+    const laptop = await connect(user, { device: "b" });
+    const res = await api(`/users/${user}/sessions?device=a&device=b`, { method: "DELETE" });
+    expect(await errorOf(res)).toMatchObject({ status: 400, code: "bad_request", field: "device", message: expect.stringContaining("more than once") });
+    await expectStillOpen(user, phone, laptop);
+    phone.close();
+    laptop.close();
+  });
+
+  it("is a 400 naming it on every route that takes parameters, even with the same value twice", async () => {
+    const user = uniqueUser("q2");
+    const token = await tokenFor(user);
+    const cases: Array<[string, string, RequestInit]> = [
+      [`/v1/users/${user}/messages?since=0&since=0`, "since", {}],
+      [`/v1/users/${user}/messages?limit=5&since=1&limit=10`, "limit", {}],
+      [`/v1/users/${user}/sessions?session=s1&session=s2`, "session", { method: "DELETE" }],
+      [`/v1/connect?device=d&device=e&token=${token}`, "device", { headers: { Upgrade: "websocket" } }],
+      [`/v1/connect?token=${token}&token=${token}`, "token", { headers: { Upgrade: "websocket" } }],
+    ];
+    for (const [path, field, init] of cases) {
+      const res = path.startsWith("/v1/connect") ? await worker(path, init) : await api(path.slice(3), init);
+      const err = await errorOf(res);
+      expect(err, path).toMatchObject({ status: 400, code: "bad_request", field });
+      expect(JSON.stringify(err), path).not.toContain(token);
+    }
+  });
+});
+
+describe("a JSON body that is not UTF-8", () => {
+  // 0xff and 0xfe never occur in UTF-8; 0xc3 alone is a truncated sequence.
+  const invalid = [
+    [0x7b, 0x22, 0x64, 0x61, 0x74, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d], // {"data":"\xff\xfe"}
+    [0x7b, 0x22, 0x64, 0x61, 0x74, 0x61, 0x22, 0x3a, 0x22, 0x61, 0xc3, 0x22, 0x7d], // {"data":"a\xc3"}
+  ];
+
+  it("is a 400 naming the body on push, batch and broadcast, and nothing is stored", async () => {
+    const user = uniqueUser("utf8");
+    const json = { "Content-Type": "application/json" };
+    for (const bytes of invalid) {
+      const body = new Uint8Array(bytes);
+      const batch = new Uint8Array([...new TextEncoder().encode(`{"userIds":["${user}"],`), ...bytes.slice(1)]);
+      for (const [path, payload] of [[`/users/${user}/messages`, body], ["/messages", batch], ["/broadcast", body]] as const) {
+        const err = await errorOf(await api(path, { method: "POST", headers: json, body: payload }));
+        expect(err, path).toMatchObject({ status: 400, code: "bad_json", field: "body", message: expect.stringContaining("UTF-8") });
+      }
+    }
+    expect(await (await api(`/users/${user}/messages`)).json()).toMatchObject({ head: 0, messages: [] });
+  });
+
+  it("valid UTF-8 beyond ASCII (and a leading BOM) is stored exactly", async () => {
+    const user = uniqueUser("utf8ok");
+    const text = "héllo ✓ 𝄞";
+    const body = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(JSON.stringify({ data: text }))]);
+    const res = await api(`/users/${user}/messages`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    expect(res.status).toBe(200);
+    const page = (await (await api(`/users/${user}/messages`)).json()) as { messages: Array<{ data: unknown }> };
+    expect(page.messages.map((m) => m.data)).toEqual([text]);
   });
 });

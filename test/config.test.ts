@@ -50,7 +50,23 @@ describe("configuration fails closed", () => {
     expect(parseConfig({ ...base, MAX_SESSIONS_PER_USER: "lots" })).toMatchObject({ ok: false, problem: expect.stringContaining("MAX_SESSIONS_PER_USER") });
     expect(parseConfig({ ...base, ALLOWED_ORIGINS: "not a url" })).toMatchObject({ ok: false, problem: expect.stringContaining("ALLOWED_ORIGINS") });
     expect(parseConfig({ ...base, WEBHOOK_URL: "https://x.test" })).toMatchObject({ ok: false, problem: expect.stringContaining("WEBHOOK_SECRET") });
-    expect(parseConfig(base)).toMatchObject({ ok: true, config: { maxSessionsPerUser: 100, defaultTtl: 86400, staleAfterMs: 90_000 } });
+    expect(parseConfig(base)).toMatchObject({ ok: true, config: { maxSessionsPerUser: 100, defaultTtl: 86400, heartbeatIntervalMs: 90_000 } });
+  });
+
+  it("STALE_AFTER follows HEARTBEAT_INTERVAL: twice it by default, and never set below that", () => {
+    const base = { JWT_SECRET: "s".repeat(MIN_JWT_SECRET_BYTES), API_KEY: "k".repeat(MIN_API_KEY_CHARS) };
+    expect(parseConfig(base)).toMatchObject({ ok: true, config: { heartbeatIntervalMs: 90_000, staleAfterMs: 180_000 } });
+    expect(parseConfig({ ...base, HEARTBEAT_INTERVAL: "30" })).toMatchObject({ ok: true, config: { heartbeatIntervalMs: 30_000, staleAfterMs: 60_000 } });
+    // STALE_AFTER's own floor (10 s) holds for short test cadences.
+    expect(parseConfig({ ...base, HEARTBEAT_INTERVAL: "2" })).toMatchObject({ ok: true, config: { staleAfterMs: 10_000 } });
+    expect(parseConfig({ ...base, HEARTBEAT_INTERVAL: "60", STALE_AFTER: "300" })).toMatchObject({ ok: true, config: { staleAfterMs: 300_000 } });
+    expect(parseConfig({ ...base, STALE_AFTER: "90" })).toMatchObject({
+      ok: false,
+      problem: "STALE_AFTER (90) must be at least 2 × HEARTBEAT_INTERVAL (180); leave it unset to derive it",
+    });
+    for (const bad of ["0", "301", "1.5", "fast"]) {
+      expect(parseConfig({ ...base, HEARTBEAT_INTERVAL: bad })).toMatchObject({ ok: false, problem: "HEARTBEAT_INTERVAL must be an integer from 1 to 300" });
+    }
   });
 
   it("dev endpoints do not exist outside dev mode", async () => {

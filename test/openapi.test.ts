@@ -13,7 +13,11 @@ const EXCLUDED = [/^\/pusher(\/|$)/, /^\/apps(\/|$)/];
 interface Doc {
   openapi: string;
   paths: Record<string, Record<string, { security?: unknown[]; "x-dev-only"?: boolean; responses: Record<string, unknown> }>>;
-  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, unknown> };
+  components: {
+    responses: Record<string, { headers?: Record<string, unknown> }>;
+    securitySchemes: Record<string, { type: string; scheme?: string }>;
+    schemas: Record<string, unknown>;
+  };
 }
 
 async function document(): Promise<Doc> {
@@ -66,8 +70,14 @@ describe("/openapi.json", () => {
           expect(op.security, where).toEqual([{ apiKey: [] }]);
         }
         expect(op.responses["500"], where).toEqual({ $ref: "#/components/responses/E500" });
+        expect(op.responses["405"], where).toEqual({ $ref: "#/components/responses/E405" });
       }
     }
+  });
+
+  it("says a 405 carries Allow", async () => {
+    const doc = await document();
+    expect(doc.components.responses.E405?.headers?.Allow).toMatchObject({ schema: { type: "string" } });
   });
 
   it("describes the push body from the schema the router validates with (names, ttl limit, no extra fields)", async () => {

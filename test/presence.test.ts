@@ -63,7 +63,7 @@ describe("presence", () => {
     const stale = await connect(user, { device: "stale" });
     const fresh = await connect(user, { device: "fresh" });
     const stub = hubOf(user);
-    // Make one session look silent for 200 s (STALE_AFTER is 90 s).
+    // Make one session look silent for 200 s (STALE_AFTER is 2 × HEARTBEAT_INTERVAL, 180 s).
     await runInDurableObject(stub, (_instance, state) => {
       for (const ws of state.getWebSockets("d:stale")) {
         const a = ws.deserializeAttachment() as Record<string, number>;

@@ -24,7 +24,7 @@ describe("pusher: handshake", () => {
     const raw = JSON.parse(a.raw[0] ?? "") as { event: string; data: unknown };
     expect(raw.event).toBe("pusher:connection_established");
     expect(typeof raw.data).toBe("string");
-    expect(a.frames[0]?.data).toEqual({ socket_id: expect.stringMatching(/^\d+\.\d+$/), activity_timeout: 30 });
+    expect(a.frames[0]?.data).toEqual({ socket_id: expect.stringMatching(/^\d+\.\d+$/), activity_timeout: 90 });
     expect(a.socketId).not.toBe(b.socketId);
     a.close();
     b.close();

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { configFrom } from "../src/config";
 import { shardIndex, shardName } from "../src/stats/shardKey";
 import { api, connect, hubOf, tokenFor, uniqueUser, type TestClient } from "./helpers";
 
@@ -25,8 +26,14 @@ async function expectStats(want: Stats): Promise<void> {
   expect(got).toEqual(want);
 }
 
+function testConfig() {
+  const result = configFrom(env);
+  if (!result.ok) throw new Error(result.problem);
+  return result.config;
+}
+
 /** STATS_AUDIT_INTERVAL in the test config (the default). */
-const AUDIT_INTERVAL_MS = 3_600_000;
+const AUDIT_INTERVAL_MS = testConfig().statsAuditIntervalMs;
 
 /** Make a session look like its client vanished long ago (a half-open socket). */
 function makeSilent(user: string, device: string): Promise<void> {
@@ -36,6 +43,35 @@ function makeSilent(user: string, device: string): Promise<void> {
       ws.serializeAttachment({ ...a, connectedAt: Date.now() - 300_000, lastFrameAt: Date.now() - 300_000 });
     }
   });
+}
+
+/**
+ * The client on `device` was just heard from (what its heartbeats would show),
+ * on whatever clock Date.now() reads; the object is evicted so that it reads
+ * the attachment afresh (as after hibernation).
+ */
+async function heardFrom(user: string, device: string): Promise<void> {
+  await runInDurableObject(hubOf(user), (_i, state) => {
+    for (const ws of state.getWebSockets(`d:${device}`)) {
+      const a = ws.deserializeAttachment() as Record<string, number>;
+      ws.serializeAttachment({ ...a, lastFrameAt: Date.now() });
+    }
+  });
+  await evictDurableObject(hubOf(user));
+}
+
+/**
+ * Run `body` with Date.now() (in the test and in every object: one isolate) at
+ * `at(offsetMs)` from now, as `body` moves it; timers stay real.
+ */
+async function onFakeClock(body: (at: (offsetMs: number) => void) => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  vi.useFakeTimers({ toFake: ["Date"] });
+  try {
+    await body((offsetMs) => vi.setSystemTime(t0 + offsetMs));
+  } finally {
+    vi.useRealTimers();
+  }
 }
 
 /**
@@ -114,6 +150,52 @@ describe("deployment-wide counts", () => {
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
     keep.close();
     await expectStats(base);
+  });
+
+  it("on a fake clock: a client that vanishes right after its user's last report is counted until the audit two intervals later, not longer", async () => {
+    const base = await stats();
+    const user = uniqueUser("vanish");
+    const token = await tokenFor(user, { expiresIn: 30 * 86_400 });
+    const keep = await connect(user, { device: "keep", token });
+    const gone = await connect(user, { device: "gone", token });
+    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
+    await evictDurableObject(shardOf(user)); // its next alarm is its first: an audit round is due
+    await onFakeClock(async (at) => {
+      // "gone" says nothing from now on (a half-open socket); "keep" goes on pinging.
+      at(AUDIT_INTERVAL_MS - 60_000);
+      await heardFrom(user, "keep");
+      expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
+      // Heard from within the interval: not audited, so the vanished client still counts.
+      await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
+
+      at(2 * AUDIT_INTERVAL_MS - 60_000);
+      await heardFrom(user, "keep");
+      expect(await runDurableObjectAlarm(shardOf(user))).toBe(true);
+      // The next round audits the quiet user; its object sweeps the silent session (4002).
+      expect((await gone.waitClosed()).code).toBe(4002);
+      await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
+      expect(keep.closed).toBeUndefined();
+      // Closed on the same clock, so the close's report is newer than what the audit stored.
+      keep.close();
+      await expectStats(base);
+    });
+  });
+
+  it("on a fake clock: a vanished client is off the counts by its token's exp, whatever the audit interval (the expiry alarm sweeps)", async () => {
+    const base = await stats();
+    const user = uniqueUser("expires");
+    const keep = await connect(user, { device: "keep", token: await tokenFor(user, { expiresIn: 30 * 86_400 }) });
+    const gone = await connect(user, { device: "gone", token: await tokenFor(user, { expiresIn: 3600 }) });
+    await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
+    await onFakeClock(async (at) => {
+      at(3600_000 + 1000);
+      await heardFrom(user, "keep");
+      expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
+      expect((await gone.waitClosed()).code).toBe(1008);
+      await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 1 });
+      keep.close();
+      await expectStats(base);
+    });
   });
 
   it("an audit of a user heard from recently wakes nothing; one that finds the count unchanged writes nothing", async () => {

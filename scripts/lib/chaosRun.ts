@@ -51,7 +51,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const r: Rng = rng(o.seed);
   const svc = await Service.start({
     port: o.port,
-    knobs: { JWT_SECRET: SECRET, API_KEY, STALE_AFTER: "10", REAP_INTERVAL: "60", STATS_SHARDS: "4" },
+    knobs: { JWT_SECRET: SECRET, API_KEY, HEARTBEAT_INTERVAL: "3", STALE_AFTER: "10", REAP_INTERVAL: "60", STATS_SHARDS: "4" },
   });
   const api = new Api(svc.base, API_KEY);
   const users = Array.from({ length: o.users }, (_, i) => `chaos-${o.seed}-${i}`);

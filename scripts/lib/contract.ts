@@ -18,10 +18,10 @@ export const MAX_FRAME_BYTES = 4096;
 /** Every HTTP status the service documents. */
 export const DOCUMENTED_STATUS = new Set([101, 200, 400, 401, 403, 404, 413, 415, 426, 429, 503]);
 /** Close codes the service documents, plus the RFC 6455 codes the runtime itself uses for protocol errors. */
-export const DOCUMENTED_CLOSE = new Set([1000, 1008, 1009, 1011, 4001, 4002, 4029]);
+export const DOCUMENTED_CLOSE = new Set([1000, 1008, 1009, 1011, 4001, 4002, 4003, 4029]);
 export const RUNTIME_CLOSE = new Set([1002, 1006, 1007]);
 /** Error-frame codes (docs/protocol.md). */
-export const FRAME_ERRORS = new Set(["bad_json", "bad_frame", "unknown_type", "binary_not_supported", "bad_ack", "internal"]);
+export const FRAME_ERRORS = new Set(["bad_json", "bad_frame", "unknown_type", "binary_not_supported", "bad_ack", "bad_auth", "internal"]);
 
 /** `since`/`limit`-like values: decimal digits, 0 … 2^53-1. */
 export function seqValue(raw: string | null): number | undefined {

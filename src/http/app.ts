@@ -14,6 +14,7 @@ import { guardBodyRead } from "./body";
 import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
+import { allowedMethods, methodNotAllowed } from "./methodNotAllowed";
 import { queryProblem } from "./query";
 import { pusherRoutes } from "../pusher/http";
 import * as webpush from "./webpush";
@@ -85,7 +86,10 @@ app.route("/v1", api);
 app.route("/v1", webpush.serverRoutes);
 app.route("/", pusherRoutes);
 
-app.notFound(() => jsonError(404, "not_found", "no such endpoint"));
+app.notFound((c) => {
+  const allowed = allowedMethods(app.routes, c.req.path);
+  return allowed.length > 0 ? methodNotAllowed(c.req.method, allowed) : jsonError(404, "not_found", "no such endpoint");
+});
 
 app.onError((err, c) => {
   if (err instanceof HTTPException) return err.getResponse();

@@ -35,13 +35,21 @@ function isJson(contentType: string | undefined): boolean {
   return contentType.split(";")[0]?.trim().toLowerCase() === "application/json";
 }
 
+/**
+ * Fatal, so that bytes that are not UTF-8 are refused instead of turned into
+ * U+FFFD (what Request.text() does, per the Encoding Standard's "UTF-8
+ * decode"): data would otherwise be stored and delivered changed, with a 200.
+ * The BOM is still dropped, as text() and JSON.parse's callers expect.
+ */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 export async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
   if (!isJson(c.req.header("Content-Type"))) {
     return { ok: false, response: jsonError(415, "unsupported_media_type", "Content-Type must be application/json", "Content-Type") };
   }
-  let text: string;
+  let bytes: ArrayBuffer;
   try {
-    text = await c.req.text();
+    bytes = await c.req.arrayBuffer();
   } catch (err) {
     // The body stream failed: malformed chunked framing (workerd parses it lazily,
     // after the Worker has started) or the client went away. The caller's
@@ -49,6 +57,12 @@ export async function readJson(c: Context): Promise<{ ok: true; value: unknown }
     if (err instanceof HTTPException) throw err; // the body-limit middleware's 413
     console.warn("switchboard: request body could not be read", err);
     return { ok: false, response: unreadable() };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, response: jsonError(400, "bad_json", "body is not valid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)", "body") };
   }
   try {
     return { ok: true, value: JSON.parse(text) as unknown };

@@ -15,7 +15,7 @@ import { SignJWT } from "jose";
 import { isUserId, parseSeq } from "../protocol";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
-import { queryProblem } from "./query";
+import { queryProblem, repeatedProblem } from "./query";
 
 const MAX_DEV_TTL = 24 * 3600;
 
@@ -53,6 +53,10 @@ dev.get("/token", async (c) => {
  */
 export async function devProxyRequest(c: Context<AppEnv>, suffix: "presence" | "messages"): Promise<Request | Response> {
   if (!c.var.config.devMode) return jsonError(404, "not_found", "no such endpoint");
+  // `user` is taken off before the request is passed on, so the API route
+  // cannot see a second one; every other parameter it checks itself.
+  const twice = repeatedProblem(c.req.url, "user");
+  if (twice !== undefined) return twice;
   const user = c.req.query("user");
   if (!isUserId(user)) return jsonError(400, "bad_request", "user must be a valid userId", "user");
   let url: URL;

@@ -94,6 +94,7 @@ const ERRORS = {
   "401": "missing or bad credentials",
   "403": "Origin not allowed (ALLOWED_ORIGINS)",
   "404": "no such endpoint (dev-only routes when DEV_MODE is off; the Web Push routes without VAPID config: webpush_disabled)",
+  "405": "this path is served, but not with this method: the `Allow` header lists the methods that are",
   "409": "the user already has a Web Push subscription on 100 devices: delete one first",
   "413": "request body over MAX_MESSAGE_BYTES",
   "415": "Content-Type is not application/json",
@@ -104,11 +105,24 @@ const ERRORS = {
 } as const;
 type ErrorStatus = keyof typeof ERRORS;
 
+/**
+ * Every operation may answer 500, and 405 (src/http/methodNotAllowed.ts
+ * answers it for any path the router serves, from the route table), so
+ * those two are listed everywhere without being asked for.
+ */
+const ALWAYS: ErrorStatus[] = ["405", "500"];
+
 function errors(...statuses: ErrorStatus[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const s of ["500", ...statuses] as ErrorStatus[]) out[s] = { $ref: `#/components/responses/E${s}` };
+  for (const s of [...ALWAYS, ...statuses].sort()) out[s] = { $ref: `#/components/responses/E${s}` };
   return out;
 }
+
+/** Response headers some refusals carry. */
+const ERROR_HEADERS: Partial<Record<ErrorStatus, Record<string, unknown>>> = {
+  "405": { Allow: { description: "the methods this path is served with (RFC 9110 §10.2.1)", schema: { type: "string" } } },
+  "503": { "Retry-After": { description: "seconds to wait before retrying", schema: { type: "string" } } },
+};
 
 const seqSchema = { type: "integer", minimum: 0, maximum: MAX_SEQ };
 const nameSchema = (max: number) => ({ type: "string", minLength: 1, maxLength: max, pattern: NAME_PATTERN });
@@ -338,7 +352,10 @@ function buildDocument(): Record<string, unknown> {
   for (const [name, schema] of Object.entries(SCHEMAS)) schemas[name] = schemaOf(schema);
   schemas.WebPushSubscription = subscriptionSchema();
   const responses: Record<string, unknown> = {};
-  for (const [status, description] of Object.entries(ERRORS)) responses[`E${status}`] = json("ErrorBody", description);
+  for (const [status, description] of Object.entries(ERRORS) as [ErrorStatus, string][]) {
+    const headers = ERROR_HEADERS[status];
+    responses[`E${status}`] = { ...json("ErrorBody", description), ...(headers === undefined ? {} : { headers }) };
+  }
   return {
     openapi: "3.1.0",
     info: {

@@ -44,6 +44,11 @@ export interface HubServices {
   sendCounted(ws: WebSocket, frame: string): boolean;
   /** The set of counted sessions changed (a socket became one, or was closed by the dialect): re-count, report, re-plan. */
   sessionsChanged(): void;
+  /**
+   * A session's expiresAt moved (a refreshed token): re-plan the alarm to the
+   * earliest deadline now, later too, so the old one wakes nothing.
+   */
+  expiryChanged(): void;
 }
 
 export interface Dialect<S = unknown> {

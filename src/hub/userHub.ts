@@ -137,13 +137,18 @@ export class UserHubCore extends DurableObject<Env> {
    * with long-lived tokens and no stored messages has no alarm at all.
    */
   private planAlarm(now: number, live: readonly LiveSession[]): void {
+    this.alarmClock.ensureBy(now, this.alarmDue(now, live));
+  }
+
+  /** The earliest time anything needs the alarm (+Infinity: nothing). */
+  private alarmDue(now: number, live: readonly LiveSession[]): number {
     let next = this.log.purgeDueAt(now) ?? Number.POSITIVE_INFINITY;
     next = Math.min(next, this.presence.retryAt() ?? Number.POSITIVE_INFINITY);
     next = Math.min(next, this.webPush.nextDue() ?? Number.POSITIVE_INFINITY);
     for (const { session } of live) next = Math.min(next, session.expiresAt);
     next = Math.min(next, earliestDeadline(this.ctx, this.dialects, (ws) => this.sessionOf(ws)));
     if (live.length > 0 && this.config.reapIntervalMs > 0) next = Math.min(next, now + this.config.reapIntervalMs);
-    this.alarmClock.ensureBy(now, next);
+    return next;
   }
 
   /** What a dialect may use of the hub while it handles one socket. */
@@ -158,6 +163,7 @@ export class UserHubCore extends DurableObject<Env> {
         return trySend(ws, frame);
       },
       sessionsChanged: () => this.sessionsChanged(this.liveSessions()),
+      expiryChanged: () => this.alarmClock.moveTo(now, this.alarmDue(now, this.liveSessions())),
     };
   }
 

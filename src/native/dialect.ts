@@ -3,6 +3,7 @@
  * the upgrade, so a socket is a session from its first byte; it is greeted
  * with `welcome` and the messages its device missed, and may send acks.
  */
+import { cadenceOf } from "../hub/cadence";
 import type { Dialect } from "../hub/dialect";
 import { missedMessages, resumePoint } from "../hub/resume";
 import { tryClose } from "../hub/sockets";
@@ -35,7 +36,8 @@ export const nativeDialect: Dialect<undefined> = {
     // push lands either in the log before the replay reads it, or after this
     // socket is in getWebSockets(): never both, never neither.
     const { head, from, recovered } = resumePoint(hub.log, session.device, params.since, hub.now);
-    ws.send(encodeWelcome({ sessionId: session.sessionId, userId: session.userId, device: session.device, head, recovered }));
+    const heartbeat = cadenceOf(hub.config).silenceS;
+    ws.send(encodeWelcome({ sessionId: session.sessionId, userId: session.userId, device: session.device, head, recovered, heartbeat }));
     for (const m of missedMessages(hub.log, session.device, from, hub.now, hub.config.maxStoredPerUser)) {
       hub.sendCounted(ws, encodeMessage(m, m.dataJson));
     }
@@ -44,7 +46,7 @@ export const nativeDialect: Dialect<undefined> = {
   // Native sockets keep no state of their own (their attachment has no "native" key).
   readState: () => undefined,
   isCounted: () => true,
-  onMessage: (ws, session, message, hub) => onNativeMessage(ws, session, message, hub.log, hub.now),
+  onMessage: onNativeMessage,
 
   encoder(message) {
     let frame: string | undefined;

@@ -1,18 +1,20 @@
 /**
  * What a native (switchboard.v1) client may send once the hub's per-socket
- * checks have passed (session known, frame budget, liveness): a text ack.
+ * checks have passed (session known, frame budget, liveness): a text ack, or
+ * a fresh token (tokenRefresh.ts).
  * The Pusher dialect's counterpart is src/pusher/socket.ts (onPusherFrame).
  * Never throws for bad input: the client gets an error frame or a close.
  */
 import { CloseCode, encodeError, exceedsFrameLimit, FrameError, MAX_CLIENT_FRAME_BYTES, parseClientFrame, PING, PONG } from "../protocol";
-import type { MessageLog } from "../hub/log";
+import type { HubServices } from "../hub/dialect";
 import type { Session } from "../hub/session";
 import { tryClose, trySend } from "../hub/sockets";
+import { refreshSession } from "./tokenRefresh";
 
 /** Highest ack seen per socket while awake: a repeated ack costs no row write. */
 const acked = new WeakMap<WebSocket, number>();
 
-export function onNativeMessage(ws: WebSocket, session: Session, message: string | ArrayBuffer, log: MessageLog, now: number): void {
+export async function onNativeMessage(ws: WebSocket, session: Session, message: string | ArrayBuffer, hub: HubServices): Promise<void> {
   if (typeof message !== "string") {
     if (message.byteLength > MAX_CLIENT_FRAME_BYTES) tryClose(ws, CloseCode.MessageTooBig, "frame too large");
     else trySend(ws, encodeError(FrameError.Binary, "binary frames are not supported"));
@@ -33,7 +35,13 @@ export function onNativeMessage(ws: WebSocket, session: Session, message: string
     trySend(ws, encodeError(parsed.code, parsed.message));
     return;
   }
-  // The only client frame today is the cumulative ack.
+  if (parsed.frame.type === "auth") {
+    const outcome = await refreshSession(ws, session, parsed.frame.token, hub.config);
+    if (outcome === "refreshed") hub.expiryChanged();
+    else if (outcome === "refused") hub.sessionsChanged();
+    return;
+  }
+  const { log, now } = hub;
   if (parsed.frame.seq > log.head) {
     trySend(ws, encodeError(FrameError.BadAck, `ack.seq is beyond head (${log.head})`));
     return;

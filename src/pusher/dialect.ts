@@ -4,6 +4,7 @@
  * with `pusher:connection_established`, and becomes a session at its first
  * valid signin or per-user subscription (socket.ts), within the auth deadline.
  */
+import { cadenceOf } from "../hub/cadence";
 import type { Dialect } from "../hub/dialect";
 import { tryClose, trySend } from "../hub/sockets";
 import { CloseCode, exceedsFrameLimit, MAX_CLIENT_FRAME_BYTES } from "../protocol";
@@ -13,13 +14,6 @@ import { encodeConnectionEstablished, encodePusherError, PUSHER_PING, PUSHER_PON
 import { isCounted, newPusherSession, onPusherFrame, type PusherSession } from "./socket";
 import { PUSHER_DIALECT, pusherCloseCode, readPusherState, type PusherState } from "./state";
 
-/**
- * pusher-js pings after min(120 s, activity_timeout) of silence; a third of
- * STALE_AFTER leaves two missed heartbeats before the reaper calls it stale.
- */
-export function activityTimeoutS(staleAfterMs: number): number {
-  return Math.max(1, Math.min(120, Math.floor(staleAfterMs / 3000)));
-}
 
 /**
  * pusher-js sends nothing while it keeps receiving (any frame resets its
@@ -43,7 +37,9 @@ export const pusherDialect: Dialect<PusherState> = {
   newSession: (params, now) => newPusherSession(params.userId, now),
 
   opened(ws, session, _params, hub) {
-    ws.send(encodeConnectionEstablished(session.state.socketId, activityTimeoutS(hub.config.staleAfterMs)));
+    // activity_timeout is the deployment's cadence: pusher-js pings after min(its own
+    // activityTimeout, 120 s by default, this) seconds of silence; STALE_AFTER is at least twice it.
+    ws.send(encodeConnectionEstablished(session.state.socketId, cadenceOf(hub.config).silenceS));
   },
 
   readState: readPusherState,

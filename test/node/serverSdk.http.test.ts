@@ -8,7 +8,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { mintClientToken, Switchboard, SwitchboardError } from "../../packages/server/src/index.ts";
+import { INVALID_ARGUMENT, mintClientToken, Switchboard, SwitchboardError } from "../../packages/server/src/index.ts";
 import { Service } from "../../scripts/lib/service.ts";
 
 const API_KEY = "sdk-http-api-key-0123456789";
@@ -29,9 +29,9 @@ let n = 0;
 const uniqueUser = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${++n}`;
 
 /** A raw client over a real socket; it sends `ping` right after open (see the brief's runtime note). */
-async function listen(userId: string): Promise<{ frames: unknown[]; closed: Promise<number>; ws: WebSocket }> {
+async function listen(userId: string, device = "node"): Promise<{ frames: unknown[]; closed: Promise<number>; ws: WebSocket }> {
   const token = await mintClientToken({ secret: JWT_SECRET, userId, ttlSeconds: 300 });
-  const ws = new WebSocket(`${svc.wsBase}/v1/connect?device=node`, { headers: { Authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(`${svc.wsBase}/v1/connect?device=${device}`, { headers: { Authorization: `Bearer ${token}` } });
   const frames: unknown[] = [];
   const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
   const welcomed = new Promise<void>((resolve, reject) => {
@@ -84,16 +84,19 @@ describe("@switchboard/server over HTTP", () => {
     expect(seqs).toEqual([1, 2]);
     expect((await sb.messages(user, { since: 1 })).messages.map((m) => m.data)).toEqual([{ batch: true }]);
     expect((await sb.stats()).sessions).toBeGreaterThanOrEqual(1);
-    expect(await sb.kick(user)).toEqual({ closed: 1 });
+    expect(await sb.kickAll(user)).toEqual({ closed: 1 });
     expect(await client.closed).toBe(4001);
   });
 
   it("bad input and a bad key are typed errors with status, code and field", async () => {
     const user = uniqueUser("bad");
-    const err = await sb.push(user, "x", { ttl: 10 ** 9 }).catch((e: unknown) => e);
+    // Only the server knows this one is a conflict: a 400 from it.
+    const err = await sb.push(user, "x", { device: "a", exceptDevice: "b" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SwitchboardError);
-    expect(err).toMatchObject({ status: 400, code: "bad_request", field: "ttl" });
-    await expect(sb.kick(user, { session: "" })).rejects.toMatchObject({ status: 400, field: "session" });
+    expect(err).toMatchObject({ status: 400, code: "bad_request", field: "exceptDevice" });
+    // The SDK refuses what it can tell is wrong before sending: status 0.
+    await expect(sb.push(user, "x", { ttl: 10 ** 9 })).rejects.toMatchObject({ status: 0, code: INVALID_ARGUMENT, field: "ttl" });
+    await expect(sb.kick(user, { session: "" })).rejects.toMatchObject({ status: 0, code: INVALID_ARGUMENT, field: "session" });
     const wrong = new Switchboard({ url: svc.base, apiKey: "wrong" });
     await expect(wrong.stats()).rejects.toMatchObject({ status: 401, code: "unauthorized" });
   });
@@ -113,6 +116,46 @@ describe("@switchboard/server over HTTP", () => {
     expect(await settled).toBe("ok");
     expect(await pushing).toMatchObject({ id: "outage-1", seq: 1 });
     expect((await sb.messages(user)).messages.map((m) => m.id)).toEqual(["outage-1"]);
+  });
+
+  it("a misspelt, mistyped or missing kick target throws invalid_argument and closes nothing; kickAll closes every session", async () => {
+    const user = uniqueUser("kick");
+    const phone = await listen(user, "phone");
+    const laptop = await listen(user, "laptop");
+    const loose = sb as unknown as { kick(userId: string, target?: unknown): Promise<unknown> };
+    for (const [target, field] of [[{ devcie: "phone" }, "devcie"], ["phone", "target"], [undefined, "target"], [{}, "target"], [{ all: false }, "all"]] as const) {
+      const err = await loose.kick(user, target).catch((e: unknown) => e);
+      expect(err, JSON.stringify(target)).toBeInstanceOf(SwitchboardError);
+      expect(err, JSON.stringify(target)).toMatchObject({ status: 0, code: INVALID_ARGUMENT, field });
+    }
+    // Both sessions are still open: the server lists them and a push reaches each.
+    expect((await sb.presence(user)).sessions.map((s) => s.device).sort()).toEqual(["laptop", "phone"]);
+    expect(await sb.push(user, { still: "here" })).toMatchObject({ delivered: 2 });
+    await until("the push on both sockets", () => phone.frames.length === 2 && laptop.frames.length === 2);
+    expect([phone.ws.readyState, laptop.ws.readyState]).toEqual([WebSocket.OPEN, WebSocket.OPEN]);
+
+    expect(await sb.kickAll(user)).toEqual({ closed: 2 });
+    expect(await Promise.all([phone.closed, laptop.closed])).toEqual([4001, 4001]);
+  });
+
+  it("answers careless HTTP like the in-runtime tests say: 405 with Allow, a repeated key, bytes that are not UTF-8", async () => {
+    const auth = { Authorization: `Bearer ${API_KEY}` };
+    const user = uniqueUser("raw");
+    const put = await fetch(`${svc.base}/v1/users/${user}/messages`, { method: "PUT", headers: { ...auth, "Content-Type": "application/json" }, body: '{"data":1}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("Allow")).toBe("GET, HEAD, POST");
+    expect(await put.json()).toMatchObject({ error: { code: "method_not_allowed" } });
+    const stats = await fetch(`${svc.base}/v1/stats`, { method: "POST", headers: auth });
+    expect(stats.status).toBe(405);
+    expect(stats.headers.get("Allow")).toBe("GET, HEAD");
+    const twice = await fetch(`${svc.base}/v1/users/${user}/sessions?device=a&device=b`, { method: "DELETE", headers: auth });
+    expect(twice.status).toBe(400);
+    expect(await twice.json()).toMatchObject({ error: { field: "device" } });
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"data":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
+    const latin = await fetch(`${svc.base}/v1/users/${user}/messages`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: bytes });
+    expect(latin.status).toBe(400);
+    expect(await latin.json()).toMatchObject({ error: { code: "bad_json", field: "body" } });
+    expect((await sb.messages(user)).messages).toEqual([]);
   });
 
   it("serves /openapi.json without a key, valid OpenAPI 3.1, and /dev/api in dev mode", async () => {

@@ -10,6 +10,7 @@
  * over the whole window, which the article shows minimises both total work
  * and completion time among the variants it compares.
  */
+import { checkBackoffOptions } from "./validate.ts";
 
 export interface BackoffOptions {
   /** First window, in ms: attempt 0 waits uniformly in [0, baseMs). Default 500. */
@@ -33,10 +34,11 @@ export interface ResolvedBackoff {
   maxAttempts: number;
 }
 
+/** The options with their defaults; a window that cannot work (0 < baseMs <= maxMs) or an unknown key is invalid_argument. */
 export function resolveBackoff(options: BackoffOptions | undefined): ResolvedBackoff {
+  if (options !== undefined) checkBackoffOptions(options);
   const baseMs = options?.baseMs ?? 500;
   const maxMs = options?.maxMs ?? 30_000;
-  if (!(baseMs > 0) || !(maxMs >= baseMs)) throw new RangeError("backoff: need 0 < baseMs <= maxMs");
   return {
     baseMs,
     maxMs,

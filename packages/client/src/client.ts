@@ -1,11 +1,13 @@
 /**
  * The connection state machine: connecting → open → reconnecting → … →
- * closed. Resume bookkeeping lives in cursor.ts, the heartbeat in heartbeat.ts.
+ * closed. Resume bookkeeping lives in cursor.ts, the heartbeat in heartbeat.ts,
+ * token refresh on an open session in tokenRefresh.ts.
  */
 import { fullJitterDelay, resolveBackoff, type ResolvedBackoff } from "./backoff.ts";
 import { ResumeCursor } from "./cursor.ts";
 import { Emitter } from "./emitter.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { TokenRefresher } from "./tokenRefresh.ts";
 import {
   BEARER_PROTOCOL_PREFIX,
   CLIENT_GIVE_UP_CODE,
@@ -21,7 +23,6 @@ import {
 import { closeDetails, defaultEnvironment, defaultWebSocketFactory, detach, isNodeLike, OPEN } from "./socket.ts";
 import type { WebSocketFactory, WebSocketLike } from "./socket.ts";
 import {
-  checkOptions,
   SwitchboardError,
   type AuthTransport,
   type ConnectionState,
@@ -30,6 +31,7 @@ import {
   type SwitchboardEvents,
   type TokenRequest,
 } from "./types.ts";
+import { checkCloseReason, checkConnectOptions, CLIENT_EVENTS } from "./validate.ts";
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -40,6 +42,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   readonly #auth: AuthTransport;
   readonly #createWebSocket: WebSocketFactory;
   readonly #heartbeat: Heartbeat;
+  readonly #refresher: TokenRefresher;
   readonly #cursor: ResumeCursor;
   readonly #backoff: ResolvedBackoff;
   readonly #connectTimeoutMs: number;
@@ -77,8 +80,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   readonly #onPageHide = (): void => this.#cursor.flushAck();
 
   constructor(options: ConnectOptions) {
-    super();
-    checkOptions(options);
+    super(CLIENT_EVENTS);
+    checkConnectOptions(options);
     this.#url = options.url;
     this.#staticToken = options.token;
     this.#getToken = options.getToken;
@@ -86,6 +89,16 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.#auth = options.auth ?? (isNodeLike() ? "header" : "protocol");
     this.#createWebSocket = options.createWebSocket ?? defaultWebSocketFactory;
     this.#heartbeat = new Heartbeat(options.heartbeat, () => this.#send(PING), () => this.#abandon("heartbeat timeout"));
+    const getToken = options.getToken;
+    this.#refresher = new TokenRefresher({
+      getToken: async () => (getToken === undefined ? Promise.reject(new Error("no getToken")) : getToken({ reason: "refresh" })),
+      send: (text) => this.#welcome !== undefined && this.#send(text),
+      accepted: (token) => (this.#token = token),
+      // Reconnect now; the next attempt asks getToken again and connects as the new user.
+      userChanged: () => this.#abandon("getToken returned a token for another user"),
+      error: (err) => this.emit("error", err),
+      random: () => this.#random(),
+    });
     this.#cursor = new ResumeCursor(
       {
         since: options.since,
@@ -124,6 +137,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
 
   /** Close for good: flushes the pending ack, closes with 1000, never reconnects. */
   close(reason = "client closed"): void {
+    checkCloseReason(reason);
     if (this.#state === "closed") return;
     this.#cursor.flushAck();
     const ws = this.#ws;
@@ -236,6 +250,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     if (ws === undefined || ws.readyState !== OPEN) return false;
     try {
       ws.send(text);
+      // A ping is not activity: the heartbeat waits for its answer instead.
+      if (text !== PING) this.#heartbeat.activity();
       return true;
     } catch {
       // The socket is going away; what it did not carry the next one will.
@@ -264,7 +280,11 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
         }
         this.#onMessage(frame);
         return;
+      case "refreshed":
+        this.#refresher.refreshed(frame.expiresAt);
+        return;
       case "error":
+        this.#refresher.frameError(frame.code);
         this.emit("error", new SwitchboardError("frame", frame.message, { code: frame.code }));
         return;
     }
@@ -286,6 +306,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     // its cursor and targeting keep applying.
     this.#device ??= frame.device;
     this.#cursor.welcomed(frame);
+    this.#heartbeat.advertised(frame.heartbeat);
+    if (this.#getToken !== undefined && this.#token !== undefined) this.#refresher.start(this.#token);
     const since = this.#sinceSent;
     this.emit("open", {
       sessionId: frame.sessionId,
@@ -324,6 +346,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   }
 
   #socketEnded(code: number, reason: string, wasClean: boolean): void {
+    const refused = this.#refresher.pending;
     const ws = this.#ws;
     if (ws !== undefined) detach(ws);
     this.#cursor.persist();
@@ -340,13 +363,14 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
       this.emit("close", { code, reason, wasClean, willReconnect: false });
       return;
     }
-    if (code === CloseCode.PolicyViolation) {
+    if (code === CloseCode.PolicyViolation || code === CloseCode.TokenRefused) {
       if (this.#getToken === undefined) {
         this.#finish();
         this.emit("close", { code, reason, wasClean, willReconnect: false });
         return;
       }
-      this.#rejectedToken = this.#token;
+      // 4003 refused the token a refresh sent; 1008, the session's own.
+      this.#rejectedToken = code === CloseCode.TokenRefused ? (refused ?? this.#token) : this.#token;
     }
     this.#retryLater(code, reason, wasClean);
   }
@@ -371,6 +395,7 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#heartbeat.stop();
+    this.#refresher.stop();
     this.#cursor.cancelAck();
   }
 

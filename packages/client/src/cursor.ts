@@ -4,7 +4,8 @@
  * and the copy kept in storage so that a reload resumes too.
  */
 import { encodeAck, type WelcomeFrame } from "./protocol.ts";
-import { jwtSubject, readSeq, storageKey, writeSeq, type SeqStorage } from "./storage.ts";
+import { jwtSubject } from "./jwt.ts";
+import { readSeq, storageKey, writeSeq, type SeqStorage } from "./storage.ts";
 
 export interface CursorOptions {
   since: number | undefined;

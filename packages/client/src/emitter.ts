@@ -1,11 +1,19 @@
 /** A small typed event emitter: no dependency, and `on` hands back its own unsubscribe. */
+import { checkListener } from "./validate.ts";
 
 export type Listener<T> = (event: T) => void;
 
 export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
+  readonly #types: readonly (keyof Events)[];
+
+  /** `types`: the events there are; a listener for any other is refused (a typo would wait forever). */
+  constructor(types: readonly (keyof Events)[]) {
+    this.#types = types;
+  }
 
   on<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
+    checkListener(this.#types, type, listener);
     let set = this.#listeners.get(type);
     if (set === undefined) {
       set = new Set();
@@ -16,6 +24,7 @@ export class Emitter<Events extends object> {
   }
 
   once<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
+    checkListener(this.#types, type, listener);
     const off = this.on(type, (event) => {
       off();
       listener(event);
@@ -24,6 +33,7 @@ export class Emitter<Events extends object> {
   }
 
   off<K extends keyof Events>(type: K, listener: Listener<Events[K]>): void {
+    checkListener(this.#types, type, listener);
     this.#listeners.get(type)?.delete(listener);
   }
 

@@ -5,6 +5,7 @@
  */
 export { connect, SwitchboardClient } from "./client.ts";
 export {
+  INVALID_ARGUMENT,
   SwitchboardError,
   type AuthTransport,
   type CloseEvent,

@@ -30,6 +30,12 @@ export const CloseCode = {
   Stale: 4002,
   /** The server saw no frame from us while it sent MAX_SESSION_BACKLOG bytes (we weren't reading). */
   TooSlow: 4008,
+  /**
+   * A token sent on an open session (`auth` frame) was refused: invalid,
+   * expired, or for another user. The session is closed; reconnect with a
+   * fresh token from getToken, never with the refused one.
+   */
+  TokenRefused: 4003,
   RateLimited: 4029,
 } as const;
 
@@ -46,6 +52,18 @@ export interface WelcomeFrame {
   device: string;
   head: number;
   recovered: boolean;
+  /**
+   * The heartbeat cadence, in seconds: the longest the client may stay silent.
+   * It pings after this much silence in both directions. Absent from servers
+   * older than the field (then the client keeps its own default).
+   */
+  heartbeat?: number;
+}
+
+/** The answer to an `auth` frame the server accepted: the session now ends at `expiresAt` (ms since the epoch). */
+export interface RefreshedFrame {
+  type: "refreshed";
+  expiresAt: number;
 }
 
 export interface MessageFrame {
@@ -63,7 +81,7 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | ErrorFrame;
+export type ServerFrame = WelcomeFrame | MessageFrame | RefreshedFrame | ErrorFrame;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -80,15 +98,18 @@ export function parseServerFrame(value: unknown): ServerFrame | undefined {
   if (!isRecord(value)) return undefined;
   switch (value.type) {
     case "welcome": {
-      const { sessionId, userId, device, head, recovered } = value;
+      const { sessionId, userId, device, head, recovered, heartbeat } = value;
       if (
         typeof sessionId === "string" &&
         typeof userId === "string" &&
         typeof device === "string" &&
         isSeq(head) &&
-        typeof recovered === "boolean"
+        typeof recovered === "boolean" &&
+        (heartbeat === undefined || (Number.isSafeInteger(heartbeat) && (heartbeat as number) >= 1))
       ) {
-        return { type: "welcome", sessionId, userId, device, head, recovered };
+        const frame: WelcomeFrame = { type: "welcome", sessionId, userId, device, head, recovered };
+        if (typeof heartbeat === "number") frame.heartbeat = heartbeat;
+        return frame;
       }
       return undefined;
     }
@@ -97,6 +118,11 @@ export function parseServerFrame(value: unknown): ServerFrame | undefined {
       if (typeof id === "string" && (seq === null || (isSeq(seq) && seq >= 1)) && typeof sentAt === "number" && "data" in value) {
         return { type: "message", id, seq, sentAt, data };
       }
+      return undefined;
+    }
+    case "refreshed": {
+      const { expiresAt } = value;
+      if (typeof expiresAt === "number" && Number.isFinite(expiresAt)) return { type: "refreshed", expiresAt };
       return undefined;
     }
     case "error": {
@@ -125,6 +151,19 @@ export function decodeServerFrame(data: unknown): ServerFrame | typeof PONG | st
 export function encodeAck(seq: number): string {
   return JSON.stringify({ type: "ack", seq });
 }
+
+/** A fresh token for the same user, sent on an open session: it moves the session's end to the token's `exp`. */
+export interface AuthFrame {
+  type: "auth";
+  token: string;
+}
+
+export function encodeAuth(token: string): string {
+  return JSON.stringify({ type: "auth", token } satisfies AuthFrame);
+}
+
+/** Client frames are limited to this many UTF-8 bytes (the server closes 1009 beyond). */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
 
 /**
  * The connect URL from the service's URL (or the connect URL itself),

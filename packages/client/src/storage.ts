@@ -10,26 +10,6 @@ export interface SeqStorage {
   setItem(key: string, value: string): void;
 }
 
-/**
- * The token's `sub`, read without verifying (the server verifies): it only
- * names the storage key, so that two users sharing a browser never resume
- * from each other's seq. Undefined for anything that is not a readable JWT.
- */
-export function jwtSubject(token: string): string | undefined {
-  const payload = token.split(".")[1];
-  if (payload === undefined || payload === "") return undefined;
-  try {
-    const b64 = payload.replace(/-/g, "+").replace(/_/g, "/");
-    const json = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-    const bytes = Uint8Array.from(json, (c) => c.charCodeAt(0));
-    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof claims === "object" && claims !== null && "sub" in claims && typeof claims.sub === "string") return claims.sub;
-  } catch {
-    // Not a JWT we can read: no persistence for this connection.
-  }
-  return undefined;
-}
-
 export function storageKey(prefix: string, userId: string, device: string): string {
   return `${prefix}:${userId}:${device}`;
 }

@@ -6,9 +6,13 @@ import type { SeqStorage } from "./storage.ts";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
 export interface TokenRequest {
-  /** "connect" for the first attempt, "reconnect" for later ones, "expired" after the server closed with 1008. */
-  reason: "connect" | "reconnect" | "expired";
-  /** After 1008: the token the server refused. Returning it again does not reconnect. */
+  /**
+   * "connect" for the first attempt, "reconnect" for later ones, "expired" after the server
+   * closed with 1008 or refused a refreshed token (4003), "refresh" ahead of `exp` on an open
+   * session (the token must be for the same user and expire later than the current one).
+   */
+  reason: "connect" | "reconnect" | "expired" | "refresh";
+  /** After 1008 or 4003: the token the server refused. Returning it again does not reconnect. */
   rejected?: string;
 }
 
@@ -16,7 +20,11 @@ export interface TokenRequest {
 export type AuthTransport = "protocol" | "header" | "query";
 
 export interface HeartbeatOptions {
-  /** Send `ping` this often, in ms. Default 25 000 (the server drops a session silent for 90 s). */
+  /**
+   * A ceiling, in ms, on the silence (no frame either way) after which a `ping` goes out.
+   * Default: none — the server's advertised cadence (welcome.heartbeat), or 25 000 with a
+   * server too old to advertise one. A longer value than the server's is ignored.
+   */
   intervalMs?: number;
   /** Drop the connection if nothing (no `pong`, no frame) arrives this long after a ping. Default 10 000. */
   timeoutMs?: number;
@@ -37,7 +45,11 @@ export interface ConnectOptions {
   url: string | URL;
   /** A fixed token. With it, a 1008 close (token expired) ends the client. */
   token?: string;
-  /** Called before every connection attempt, so an expired token is replaced on reconnect. */
+  /**
+   * Called before every connection attempt, so an expired token is replaced on reconnect,
+   * and ahead of the token's `exp` on an open session (reason "refresh"), which then
+   * continues with the new token without reconnecting.
+   */
   getToken?: (request: TokenRequest) => string | Promise<string>;
   /** A stable name for this browser/phone (1-64 of A-Z a-z 0-9 . _ : @ -). Without it the server assigns one per client. */
   device?: string;
@@ -100,19 +112,33 @@ export interface ResyncEvent {
   since: number | undefined;
 }
 
-export type SwitchboardErrorKind = "transport" | "frame" | "protocol" | "token" | "config";
+export type SwitchboardErrorKind = "transport" | "frame" | "protocol" | "token" | "config" | "argument";
+
+/**
+ * The code of an option or argument the SDK refused (unknown, wrong type, out
+ * of range): thrown by connect(), close(), on()/once()/off(), with kind
+ * "argument" and `field` naming it. Nothing was opened, sent or registered.
+ */
+export const INVALID_ARGUMENT = "invalid_argument";
 
 export class SwitchboardError extends Error {
   override readonly name = "SwitchboardError";
-  /** transport: socket error; frame: an `error` frame; protocol: a frame off contract; token: getToken failed; config: cannot connect at all. */
+  /**
+   * transport: socket error; frame: an `error` frame; protocol: a frame off
+   * contract; token: getToken failed; config: cannot connect at all;
+   * argument: a call refused at once (thrown, never emitted).
+   */
   readonly kind: SwitchboardErrorKind;
-  /** The server's error code for `frame` errors (bad_ack, …). */
+  /** The server's error code for `frame` errors (bad_ack, …); `invalid_argument` for `argument` errors. */
   readonly code: string | undefined;
+  /** For `argument` errors: the option or argument at fault (`device`, `heartbeat.intervalMs`). */
+  readonly field: string | undefined;
 
-  constructor(kind: SwitchboardErrorKind, message: string, options?: { code?: string; cause?: unknown }) {
+  constructor(kind: SwitchboardErrorKind, message: string, options?: { code?: string; field?: string; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.code = options?.code;
+    this.field = options?.field;
   }
 }
 
@@ -122,19 +148,4 @@ export interface SwitchboardEvents {
   close: CloseEvent;
   error: SwitchboardError;
   resync: ResyncEvent;
-}
-
-const DEVICE_RE = /^[A-Za-z0-9._:@-]{1,64}$/;
-
-/** Refuse options no retry could fix, at construction. */
-export function checkOptions(options: ConnectOptions): void {
-  if ((options.token === undefined) === (options.getToken === undefined)) {
-    throw new TypeError("switchboard: pass exactly one of token and getToken");
-  }
-  if (options.device !== undefined && !DEVICE_RE.test(options.device)) {
-    throw new TypeError("switchboard: device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
-  }
-  if (options.since !== undefined && !(Number.isSafeInteger(options.since) && options.since >= 0)) {
-    throw new TypeError("switchboard: since must be an integer from 0 to 2^53-1");
-  }
 }

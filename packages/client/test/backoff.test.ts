@@ -41,7 +41,9 @@ describe("full-jitter backoff (Brooker 2015: sleep = random(0, min(cap, base * 2
   });
 
   it("rejects a window that cannot work", () => {
-    expect(() => resolveBackoff({ baseMs: 0 })).toThrow(RangeError);
-    expect(() => resolveBackoff({ baseMs: 1000, maxMs: 10 })).toThrow(RangeError);
+    const invalid = (field: string) => expect.objectContaining({ code: "invalid_argument", field });
+    expect(() => resolveBackoff({ baseMs: 0 })).toThrow(invalid("backoff.baseMs"));
+    expect(() => resolveBackoff({ baseMs: 1000, maxMs: 10 })).toThrow(invalid("backoff.maxMs"));
+    expect(() => resolveBackoff({ baseMS: 100 } as never)).toThrow(invalid("backoff.baseMS"));
   });
 });

@@ -66,7 +66,7 @@ export class FakeSocket implements WebSocketLike {
     return this.receive(JSON.stringify(frame));
   }
 
-  welcome(overrides: Partial<{ sessionId: string; userId: string; device: string; head: number; recovered: boolean }> = {}): this {
+  welcome(overrides: Partial<{ sessionId: string; userId: string; device: string; head: number; recovered: boolean; heartbeat: number }> = {}): this {
     return this.frame({
       type: "welcome",
       sessionId: `s-${FakeSocket.instances.indexOf(this)}`,

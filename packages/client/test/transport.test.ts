@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as server from "../../../src/protocol.ts";
 import { connect, type ConnectOptions } from "../src/index.ts";
-import { CloseCode, parseServerFrame, PING, PONG, SUBPROTOCOL, BEARER_PROTOCOL_PREFIX } from "../src/protocol.ts";
+import { CloseCode, encodeAuth, MAX_CLIENT_FRAME_BYTES, parseServerFrame, PING, PONG, SUBPROTOCOL, BEARER_PROTOCOL_PREFIX } from "../src/protocol.ts";
 import { createFakeSocket, FakeSocket } from "./fakeSocket.ts";
 import { start } from "./harness.ts";
 
@@ -18,18 +18,20 @@ describe("the SDK's copy of the protocol matches the server's", () => {
     expect(SUBPROTOCOL).toBe(server.SUBPROTOCOL);
     expect(BEARER_PROTOCOL_PREFIX).toBe(server.BEARER_PROTOCOL_PREFIX);
     expect([PING, PONG]).toEqual([server.PING, server.PONG]);
+    expect(MAX_CLIENT_FRAME_BYTES).toBe(server.MAX_CLIENT_FRAME_BYTES);
     for (const [name, code] of Object.entries(server.CloseCode)) {
       expect(CloseCode[name as keyof typeof CloseCode], name).toBe(code);
     }
   });
 
   it("parses what the server encodes", () => {
-    const welcome = { sessionId: "s", userId: "u", device: "d", head: 4, recovered: true };
+    const welcome = { sessionId: "s", userId: "u", device: "d", head: 4, recovered: true, heartbeat: 90 };
     expect(parseServerFrame(JSON.parse(server.encodeWelcome(welcome)))).toEqual({ type: "welcome", ...welcome });
     const message = server.encodeMessage({ id: "m", seq: 5, sentAt: 1 }, '{"a":[1,2]}');
     expect(parseServerFrame(JSON.parse(message))).toEqual({ type: "message", id: "m", seq: 5, sentAt: 1, data: { a: [1, 2] } });
     const live = server.encodeMessage({ id: "m", seq: null, sentAt: 1 }, "null");
     expect(parseServerFrame(JSON.parse(live))).toEqual({ type: "message", id: "m", seq: null, sentAt: 1, data: null });
+    expect(parseServerFrame(JSON.parse(server.encodeRefreshed(1_800_000_000_000)))).toEqual({ type: "refreshed", expiresAt: 1_800_000_000_000 });
     expect(parseServerFrame(JSON.parse(server.encodeError(server.FrameError.BadAck, "no")))).toEqual({
       type: "error",
       code: "bad_ack",
@@ -37,8 +39,11 @@ describe("the SDK's copy of the protocol matches the server's", () => {
     });
   });
 
-  it("and the server accepts the SDK's ack", () => {
+  it("and the server accepts the SDK's ack and auth frames", () => {
     expect(server.parseClientFrame(JSON.stringify({ type: "ack", seq: 12 }))).toEqual({ ok: true, frame: { type: "ack", seq: 12 } });
+    expect(server.parseClientFrame(encodeAuth("a.b.c"))).toEqual({ ok: true, frame: { type: "auth", token: "a.b.c" } });
+    expect(server.parseClientFrame('{"type":"auth","token":""}')).toMatchObject({ ok: false, code: "bad_auth" });
+    expect(server.parseClientFrame('{"type":"auth"}')).toMatchObject({ ok: false, code: "bad_auth" });
   });
 });
 
@@ -112,8 +117,8 @@ describe("connect URL and token transport", () => {
   });
 
   it("refuses options that could never connect", () => {
-    expect(() => connect({ ...base, device: "bad device!" })).toThrow(TypeError);
-    expect(() => connect({ ...base, since: -1 })).toThrow(TypeError);
+    expect(() => connect({ ...base, device: "bad device!" })).toThrow(expect.objectContaining({ code: "invalid_argument", field: "device" }));
+    expect(() => connect({ ...base, since: -1 })).toThrow(expect.objectContaining({ code: "invalid_argument", field: "since" }));
     expect(() => connect({ ...base, token: undefined })).toThrow(/exactly one/);
     expect(() => connect({ ...base, getToken: () => "x" })).toThrow(/exactly one/);
   });

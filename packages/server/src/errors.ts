@@ -29,9 +29,15 @@ export class SwitchboardError extends Error {
   }
 }
 
+/**
+ * The code of an argument or option the SDK refused itself (unknown, wrong
+ * type, out of range): status 0, `field` names it, and nothing was sent.
+ */
+export const INVALID_ARGUMENT = "invalid_argument";
+
 /** A caller's argument the server could never accept (no request is sent). */
 export function invalidArgument(field: string, message: string): SwitchboardError {
-  return new SwitchboardError({ status: 0, code: "invalid_argument", message, field });
+  return new SwitchboardError({ status: 0, code: INVALID_ARGUMENT, message, field });
 }
 
 /** Narrow an error answer; anything off contract keeps the status and says so. */

@@ -4,7 +4,7 @@
  * Bun, Deno and Cloudflare Workers; no runtime dependencies.
  */
 export { Switchboard, type MessagesOptions, type SwitchboardOptions } from "./switchboard.ts";
-export { SwitchboardError, type SwitchboardErrorInit } from "./errors.ts";
+export { INVALID_ARGUMENT, SwitchboardError, type SwitchboardErrorInit } from "./errors.ts";
 export type { FetchLike, RetryOptions } from "./transport.ts";
 export { mintClientToken, type MintClientTokenOptions } from "./token.ts";
 export { SIGNATURE_HEADER, verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from "./webhook.ts";

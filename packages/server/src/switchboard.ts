@@ -2,18 +2,33 @@
 import { invalidArgument } from "./errors.ts";
 import { checkName, USER_ID_MAX } from "./names.ts";
 import { Transport, type FetchLike, type RetryOptions } from "./transport.ts";
+import {
+  checkArity,
+  checkData,
+  checkOptions,
+  checkRequired,
+  func,
+  integer,
+  literal,
+  ms,
+  name,
+  nonEmptyString,
+  shortString,
+  type Check,
+} from "./validate.ts";
 import type {
   BatchResult,
   BroadcastOptions,
   BroadcastResult,
-  KickOptions,
   KickResult,
+  KickTarget,
   MessagesPage,
   PresenceView,
   PushOptions,
   PushResult,
   StatsResult,
   StoredMessage,
+  WebPushOptions,
 } from "./wire.ts";
 
 export interface SwitchboardOptions {
@@ -43,22 +58,86 @@ export interface MessagesOptions {
 
 const MESSAGE_ID_MAX = 128;
 const DEVICE_MAX = 64;
+const SESSION_MAX = 128;
+/** The Worker's limits (src/config.ts MAX_TTL, MAX_BATCH_USERS; src/http/api.ts MAX_PAGE). */
+const MAX_TTL = 604_800;
+const MAX_BATCH_USERS = 1000;
+const MAX_PAGE = 1000;
+
+/**
+ * The options each call knows, one check per key; `satisfies` keeps each
+ * list equal to its interface, so an option added to a type and not here
+ * fails the build instead of being refused at run time.
+ */
+const CLIENT_OPTIONS = {
+  url: (value, field) => {
+    if (typeof value !== "string" && !(value instanceof URL)) throw invalidArgument(field, "url must be a string or a URL");
+  },
+  apiKey: nonEmptyString,
+  fetch: func,
+  timeoutMs: ms(1),
+  retries: integer(0, 100),
+  backoff: (value, field) => checkOptions(value, field, BACKOFF_OPTIONS),
+} satisfies Record<keyof SwitchboardOptions, Check>;
+const BACKOFF_OPTIONS = {
+  baseMs: ms(0),
+  maxMs: ms(0),
+  maxRetryAfterMs: ms(0),
+  random: func,
+} satisfies Record<keyof NonNullable<SwitchboardOptions["backoff"]>, Check>;
+const URGENCIES: readonly unknown[] = ["very-low", "low", "normal", "high"];
+const WEBPUSH_OPTIONS = {
+  urgency: (value, field) => {
+    if (!URGENCIES.includes(value)) throw invalidArgument(field, `${field} must be very-low, low, normal or high`);
+  },
+  topic: (value, field) => {
+    // RFC 8030 §5.4: at most 32 characters of the URL-safe base64 alphabet.
+    if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,32}$/.test(value)) throw invalidArgument(field, `${field} must be 1-32 characters of A-Z a-z 0-9 - _`);
+  },
+} satisfies Record<keyof WebPushOptions, Check>;
+const webpush: Check = (value, field) => {
+  if (typeof value === "boolean") return;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidArgument(field, `${field} must be true, false or { urgency, topic }`);
+  checkOptions(value, field, WEBPUSH_OPTIONS);
+};
+const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), webpush } satisfies Record<keyof BroadcastOptions, Check>;
+const PUSH_OPTIONS = {
+  ...BROADCAST_OPTIONS,
+  device: name(DEVICE_MAX),
+  exceptDevice: name(DEVICE_MAX),
+  exceptSession: shortString(SESSION_MAX),
+} satisfies Record<keyof PushOptions, Check>;
+const MESSAGES_OPTIONS = { since: integer(0), limit: integer(1, MAX_PAGE) } satisfies Record<keyof MessagesOptions, Check>;
+type KickKeys = "device" | "session" | "all";
+const KICK_TARGET = { device: name(DEVICE_MAX), session: shortString(SESSION_MAX), all: literal(true) } satisfies Record<KickKeys, Check>;
+const KICK_HELP = "kick needs a target: { device }, { session } or { all: true } (or kickAll(userId))";
 
 const userPath = (userId: string, suffix: string) =>
   `/v1/users/${encodeURIComponent(checkName(userId, "userId", USER_ID_MAX))}/${suffix}`;
 
 /** The push's id: the caller's, or one made now, so every attempt carries the same one. */
 function withId<T extends { id?: string | undefined }>(options: T | undefined): T & { id: string } {
-  const id = options?.id ?? crypto.randomUUID();
-  checkName(id, "id", MESSAGE_ID_MAX);
-  return { ...(options as T), id };
+  return { ...(options as T), id: options?.id ?? crypto.randomUUID() };
+}
+
+/** The one target of a kick, spelled out: a typo or a missing target must never mean "everyone". */
+function kickQuery(target: unknown): { device?: string; session?: string } {
+  if (typeof target !== "object" || target === null || Array.isArray(target)) throw invalidArgument("target", KICK_HELP);
+  checkOptions(target, "", KICK_TARGET);
+  const given = (Object.keys(KICK_TARGET) as KickKeys[]).filter((key) => (target as Record<string, unknown>)[key] !== undefined);
+  if (given.length !== 1) throw invalidArgument(given[1] ?? "target", given.length === 0 ? KICK_HELP : `give one of device, session and all, not ${given.join(" and ")}`);
+  const { device, session } = target as { device?: string; session?: string };
+  return device !== undefined ? { device } : session !== undefined ? { session } : {};
 }
 
 export class Switchboard {
   readonly #transport: Transport;
 
   constructor(options: SwitchboardOptions) {
-    if (typeof options.apiKey !== "string" || options.apiKey === "") throw invalidArgument("apiKey", "apiKey must be a non-empty string");
+    checkArity(arguments, 1, "new Switchboard(options)");
+    if (options === undefined) throw invalidArgument("options", "new Switchboard needs { url, apiKey }");
+    checkOptions(options, "", CLIENT_OPTIONS);
+    checkRequired(options, "", ["url", "apiKey"]);
     let url: URL;
     try {
       url = new URL(String(options.url));
@@ -79,41 +158,68 @@ export class Switchboard {
 
   /** Deliver `data` to every live session of the user (and keep it for offline ones, unless ttl is 0). */
   async push(userId: string, data: unknown, options?: PushOptions): Promise<PushResult> {
+    checkArity(arguments, 3, "push(userId, data, options)");
     const path = userPath(userId, "messages");
+    checkData(data);
+    checkOptions(options, "", PUSH_OPTIONS);
     return this.#transport.call({ method: "POST", path, body: { ...withId(options), data } });
   }
 
   /** One message to up to 1000 users; a user that fails fails only its own entry. */
   async pushMany(userIds: readonly string[], data: unknown, options?: PushOptions): Promise<BatchResult> {
-    if (!Array.isArray(userIds) || userIds.length === 0) throw invalidArgument("userIds", "userIds must be a non-empty array");
+    checkArity(arguments, 3, "pushMany(userIds, data, options)");
+    // A userId that breaks the name rule fails only its own entry (the
+    // server's answer); one that is not a string is a caller's bug.
+    if (!Array.isArray(userIds) || userIds.length === 0 || userIds.length > MAX_BATCH_USERS || !userIds.every((u) => typeof u === "string")) {
+      throw invalidArgument("userIds", `userIds must be an array of 1-${MAX_BATCH_USERS} strings`);
+    }
+    checkData(data);
+    checkOptions(options, "", PUSH_OPTIONS);
     return this.#transport.call({ method: "POST", path: "/v1/messages", body: { ...withId(options), userIds, data } });
   }
 
   /** To every user online now; live-only unless a ttl is given. */
   async broadcast(data: unknown, options?: BroadcastOptions): Promise<BroadcastResult> {
+    checkArity(arguments, 2, "broadcast(data, options)");
+    checkData(data);
+    checkOptions(options, "", BROADCAST_OPTIONS);
     return this.#transport.call({ method: "POST", path: "/v1/broadcast", body: { ...withId(options), data } });
   }
 
   async presence(userId: string): Promise<PresenceView> {
+    checkArity(arguments, 1, "presence(userId)");
     return this.#transport.call({ method: "GET", path: userPath(userId, "presence") });
   }
 
-  /** Close the user's sessions (all, one device's, or one session) with 4001: the SDK does not reconnect. */
-  async kick(userId: string, options: KickOptions = {}): Promise<KickResult> {
+  /**
+   * Close one device's sessions, one session, or (`{ all: true }`) all of
+   * them, with 4001: the SDK does not reconnect. The target is required.
+   */
+  async kick(userId: string, target: KickTarget): Promise<KickResult> {
+    checkArity(arguments, 2, "kick(userId, target)");
     const path = userPath(userId, "sessions");
-    if (options.device !== undefined && options.session !== undefined) throw invalidArgument("session", "give device or session, not both");
-    if (options.device !== undefined) checkName(options.device, "device", DEVICE_MAX);
-    return this.#transport.call({ method: "DELETE", path, query: { device: options.device, session: options.session } });
+    return this.#transport.call({ method: "DELETE", path, query: kickQuery(target) });
+  }
+
+  /** Close every session of the user with 4001: `kick(userId, { all: true })`. */
+  async kickAll(userId: string): Promise<KickResult> {
+    checkArity(arguments, 1, "kickAll(userId)");
+    return this.kick(userId, { all: true });
   }
 
   /** One page of the user's stored messages after `since`, oldest first. */
   async messages(userId: string, options: MessagesOptions = {}): Promise<MessagesPage> {
+    checkArity(arguments, 2, "messages(userId, options)");
     const path = userPath(userId, "messages");
+    checkOptions(options, "", MESSAGES_OPTIONS);
     return this.#transport.call({ method: "GET", path, query: { since: options.since, limit: options.limit } });
   }
 
   /** Every stored message after `since`, page by page: `for await (const m of sb.allMessages(userId)) …`. */
   async *allMessages(userId: string, options: MessagesOptions = {}): AsyncGenerator<StoredMessage, void, undefined> {
+    checkArity(arguments, 2, "allMessages(userId, options)");
+    userPath(userId, "messages");
+    checkOptions(options, "", MESSAGES_OPTIONS);
     let since = options.since ?? 0;
     for (;;) {
       const page = await this.messages(userId, { since, limit: options.limit });
@@ -126,6 +232,7 @@ export class Switchboard {
 
   /** Online users and sessions across the deployment. */
   async stats(): Promise<StatsResult> {
+    checkArity(arguments, 0, "stats()");
     return this.#transport.call({ method: "GET", path: "/v1/stats" });
   }
 }

@@ -5,7 +5,8 @@
  * every target runtime has, so the package needs no JWT library.
  */
 import { invalidArgument } from "./errors.ts";
-import { checkName, USER_ID_MAX } from "./names.ts";
+import { USER_ID_MAX } from "./names.ts";
+import { checkArity, checkOptions, checkRequired, integer, name, nonEmptyString, type Check } from "./validate.ts";
 
 export interface MintClientTokenOptions {
   /** The deployment's JWT_SECRET. */
@@ -19,6 +20,15 @@ export interface MintClientTokenOptions {
   now?: number;
 }
 
+const TOKEN_OPTIONS = {
+  secret: nonEmptyString,
+  userId: name(USER_ID_MAX),
+  ttlSeconds: integer(1),
+  audience: nonEmptyString,
+  issuer: nonEmptyString,
+  now: integer(0),
+} satisfies Record<keyof MintClientTokenOptions, Check>;
+
 const encoder = new TextEncoder();
 
 export function base64url(bytes: Uint8Array): string {
@@ -30,11 +40,11 @@ export function base64url(bytes: Uint8Array): string {
 const jsonPart = (value: unknown) => base64url(encoder.encode(JSON.stringify(value)));
 
 export async function mintClientToken(options: MintClientTokenOptions): Promise<string> {
-  if (typeof options.secret !== "string" || options.secret === "") throw invalidArgument("secret", "secret must be a non-empty string");
-  const sub = checkName(options.userId, "userId", USER_ID_MAX);
-  if (!Number.isSafeInteger(options.ttlSeconds) || options.ttlSeconds < 1) {
-    throw invalidArgument("ttlSeconds", "ttlSeconds must be a positive integer");
-  }
+  checkArity(arguments, 1, "mintClientToken(options)");
+  if (options === undefined) throw invalidArgument("options", "mintClientToken needs { secret, userId, ttlSeconds }");
+  checkOptions(options, "", TOKEN_OPTIONS);
+  checkRequired(options, "", ["secret", "userId", "ttlSeconds"]);
+  const sub = options.userId;
   const iat = options.now ?? Math.floor(Date.now() / 1000);
   const payload: Record<string, string | number> = { sub, iat, exp: iat + options.ttlSeconds };
   if (options.audience !== undefined) payload.aud = options.audience;

@@ -5,6 +5,9 @@
  * (unlike `===` on the hex), and the timestamp bounds replays.
  */
 
+import { invalidArgument } from "./errors.ts";
+import { checkArity, checkOptions, integer, nonEmptyString, type Check } from "./validate.ts";
+
 export const SIGNATURE_HEADER = "Switchboard-Signature";
 
 /** A Headers object, a plain record (Node's IncomingHttpHeaders), or the header's value itself. */
@@ -17,7 +20,25 @@ export interface VerifyWebhookOptions {
   now?: number;
 }
 
+const VERIFY_OPTIONS = { toleranceSeconds: integer(0), now: integer(0) } satisfies Record<keyof VerifyWebhookOptions, Check>;
+
 const encoder = new TextEncoder();
+
+/**
+ * The caller's own arguments: a wrong one is a bug in the receiving code
+ * (an unset secret, a body already parsed to an object, a misspelt option),
+ * so it throws invalid_argument instead of rejecting every webhook as forged.
+ */
+function checkVerifyArguments(secret: unknown, headers: unknown, rawBody: unknown, options: unknown): void {
+  nonEmptyString(secret, "secret");
+  if (typeof headers !== "string" && (typeof headers !== "object" || headers === null || Array.isArray(headers))) {
+    throw invalidArgument("headers", "headers must be a Headers, a record of headers or the header's value");
+  }
+  if (typeof rawBody !== "string" && !(rawBody instanceof Uint8Array)) {
+    throw invalidArgument("rawBody", "rawBody must be the body as received, a string or a Uint8Array (not parsed JSON)");
+  }
+  checkOptions(options, "", VERIFY_OPTIONS);
+}
 
 function headerValue(headers: WebhookHeaders): string | undefined {
   if (typeof headers === "string") return headers;
@@ -36,15 +57,22 @@ function hexBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
   return bytes;
 }
 
-/** True when the body is the one Switchboard signed with `secret`, recently enough. Never throws for bad input. */
+/**
+ * True when the body is the one Switchboard signed with `secret`, recently
+ * enough. What came over the network (a missing or malformed header, a
+ * changed body) is false, never a throw; the caller's own arguments are
+ * checked (see checkVerifyArguments).
+ */
 export async function verifyWebhook(
   secret: string,
   headers: WebhookHeaders,
   rawBody: string | Uint8Array,
   options: VerifyWebhookOptions = {},
 ): Promise<boolean> {
+  checkArity(arguments, 4, "verifyWebhook(secret, headers, rawBody, options)");
+  checkVerifyArguments(secret, headers, rawBody, options);
   const header = headerValue(headers);
-  if (header === undefined || typeof secret !== "string" || secret === "") return false;
+  if (typeof header !== "string") return false;
   let t: number | undefined;
   const macs: Uint8Array<ArrayBuffer>[] = [];
   for (const part of header.split(",")) {

@@ -98,8 +98,12 @@ export interface KickResult {
   closed: number;
 }
 
-/** Close all of a user's sessions (no option), one device's, or one session. */
-export type KickOptions = { device?: string | undefined; session?: undefined } | { session?: string | undefined; device?: undefined };
+/**
+ * Which sessions a kick closes, always spelled out: one device's, one
+ * session, or all of them. An empty or misspelt target is refused, never
+ * read as "all" (`kickAll(userId)` says it outright).
+ */
+export type KickTarget = { device: string } | { session: string } | { all: true };
 
 export interface StoredMessage {
   id: string;

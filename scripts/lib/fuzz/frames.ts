@@ -39,6 +39,8 @@ export function frameExpect(wire: Buffer, binary: boolean, head: number, maxByte
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "bad_frame" };
   const o = v as Record<string, unknown>;
+  // A fuzzed token is never valid: a string one ends the session (4003), anything else is bad_auth.
+  if (o.type === "auth") return typeof o.token === "string" && o.token !== "" ? { close: 4003 } : { error: "bad_auth" };
   if (o.type !== "ack") return { error: "unknown_type" };
   const seq = o.seq;
   if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) return { error: "bad_ack" };
@@ -49,7 +51,8 @@ export function frameExpect(wire: Buffer, binary: boolean, head: number, maxByte
 const junkText: fc.Arbitrary<string> = fc.oneof(
   pick(["", " ", "{", "}", "[", "nul", "pong", "PING", "ping ", " ping", "ping\n", "Ping", "pingping", "{'type':'ack'}", "{type:ack}"]),
   pick<unknown>([null, 1, "ack", [], [1, 2], true, -0, 1e308, {}, { type: null }, { type: 1 }, { type: ["ack"] }]).map((v) => JSON.stringify(v)),
-  pick(["ack ", "Ack", "ACK", "acks", "", "message", "welcome", "error", "__proto__", "constructor", "x".repeat(100)]).map((type) => JSON.stringify({ type, seq: 1 })),
+  pick(["ack ", "Ack", "ACK", "acks", "", "message", "welcome", "error", "__proto__", "constructor", "x".repeat(100), "auth", "Auth", "refreshed"]).map((type) => JSON.stringify({ type, seq: 1 })),
+  pick<unknown>([undefined, null, 1, "", [], {}, true]).map((token) => JSON.stringify({ type: "auth", token })),
   pick<unknown>([-1, 0.5, "1", null, true, [], {}, 1e20, 2 ** 53, Number.MAX_SAFE_INTEGER, -0, 0, 1, 3, 5, 6, 1000]).map((seq) => JSON.stringify({ type: "ack", seq })),
   fc.constant('{"type":"ack"}'),
   pick(["1e0", "5.0", "0x1", "01", "NaN", "Infinity", "-0", "5e-1", "9007199254740993"]).map((s) => `{"type":"ack","seq":${s}}`),
