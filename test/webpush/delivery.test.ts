@@ -15,13 +15,21 @@ afterEach(() => {
 
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
+type Answers = Parameters<FakePushService["add"]>[1];
+
+/** A user whose device "phone" has a subscription at the fake push service, which answers `answers` in turn. */
+async function withPhone(prefix: string, answers?: Answers) {
+  const fake = new FakePushService();
+  const user = uniqueUser(prefix);
+  const phone = subscriber();
+  fake.add(phone, answers);
+  await register(user, "phone", phone);
+  return { fake, user, phone };
+}
+
 describe("a push with webpush", () => {
   it("sends each offline subscribed device one encrypted notification: the message, TTL, Urgency, Topic, VAPID", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-send");
-    const phone = subscriber();
-    fake.add(phone, [201]);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-send", [201]);
 
     const answer = await push(user, { data: { order: 42, shipped: true }, ttl: 600, webpush: { urgency: "very-low", topic: "order-42" } });
     expect(answer.webpush).toBe(1);
@@ -43,11 +51,7 @@ describe("a push with webpush", () => {
   });
 
   it("without webpush (absent or false) sends nothing and the answer has no webpush count", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-off");
-    const phone = subscriber();
-    fake.add(phone);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-off");
     expect((await push(user, { data: 1, ttl: 60 })).webpush).toBeUndefined();
     expect((await push(user, { data: 2, ttl: 60, webpush: false })).webpush).toBeUndefined();
     expect(await outbox(user)).toEqual([]);
@@ -96,11 +100,7 @@ describe("a push with webpush", () => {
   });
 
   it("a repeated id sends no second notification", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-dup");
-    const phone = subscriber();
-    fake.add(phone);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-dup");
     expect((await push(user, { id: "order-1", data: 1, ttl: 60, webpush: true })).webpush).toBe(1);
     const again = await push(user, { id: "order-1", data: 1, ttl: 60, webpush: true });
     expect(again).toMatchObject({ duplicate: true, webpush: 0 });
@@ -149,11 +149,7 @@ describe("a push with webpush", () => {
 
 describe("push service answers", () => {
   it("410 deletes the subscription: no further request is ever made to it", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-410");
-    const phone = subscriber();
-    fake.add(phone, [410]);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-410", [410]);
     await push(user, { data: 1, ttl: 60, webpush: true });
     await sendDue(user);
     expect(await subscribedDevices(user)).toEqual([]);
@@ -163,11 +159,7 @@ describe("push service answers", () => {
   });
 
   it("429 is retried no sooner than Retry-After, with the same message", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-429");
-    const phone = subscriber();
-    fake.add(phone, [{ status: 429, headers: { "Retry-After": "120" } }, 201]);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-429", [{ status: 429, headers: { "Retry-After": "120" } }, 201]);
     const answer = await push(user, { data: "retry me", ttl: 3600, webpush: true });
     const before = Date.now();
     await sendDue(user);
@@ -184,11 +176,7 @@ describe("push service answers", () => {
   });
 
   it("a queued retry survives the object's eviction: the row and its alarm are durable", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-evict");
-    const phone = subscriber();
-    fake.add(phone, [{ status: 503, headers: { "Retry-After": "300" } }, 201]);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-evict", [{ status: 503, headers: { "Retry-After": "300" } }, 201]);
     const answer = await push(user, { data: "durable", ttl: 3600, webpush: true });
     await sendDue(user);
     expect(await outbox(user)).toHaveLength(1);
@@ -204,11 +192,7 @@ describe("push service answers", () => {
   });
 
   it("a retry that would land after the message's ttl is dropped, not sent late", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-late");
-    const phone = subscriber();
-    fake.add(phone, [{ status: 503, headers: { "Retry-After": "600" } }]);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-late", [{ status: 503, headers: { "Retry-After": "600" } }]);
     await push(user, { data: 1, ttl: 30, webpush: true });
     await sendDue(user);
     expect(await outbox(user)).toEqual([]);
@@ -217,12 +201,8 @@ describe("push service answers", () => {
   });
 
   it("a device that comes online before its retry gets the message over its socket; the retry is dropped", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-online");
-    const phone = subscriber();
     // Retry-After keeps the runtime's own alarm from retrying before the phone is back.
-    fake.add(phone, [{ status: 503, headers: { "Retry-After": "300" } }, 201]);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-online", [{ status: 503, headers: { "Retry-After": "300" } }, 201]);
     const before = await connect(user, { device: "phone" }); // the device is known: it has a cursor to resume from
     before.close();
     await eventually(async () => (await hubOf(user).presenceOf(user)).sessions.length === 0, "the phone offline");
@@ -241,11 +221,7 @@ describe("push service answers", () => {
 
 describe("notification size", () => {
   it("a message over 3,993 bytes of plaintext is sent truncated: id, seq and truncated, no data", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-big");
-    const phone = subscriber();
-    fake.add(phone);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-big");
     const answer = await push(user, { data: "x".repeat(5000), ttl: 60, webpush: true });
     await sendDue(user);
     expect(fake.to(phone).map((d) => json(d.text))).toEqual([{ id: answer.id, seq: answer.seq, truncated: true }]);
@@ -253,11 +229,7 @@ describe("notification size", () => {
   });
 
   it("one that fits exactly is sent whole", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-fit");
-    const phone = subscriber();
-    fake.add(phone);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-fit");
     const id = "fit";
     const overhead = `{"id":"fit","seq":1,"data":""}`.length;
     await push(user, { id, data: "y".repeat(3993 - overhead), ttl: 60, webpush: true });
@@ -268,11 +240,7 @@ describe("notification size", () => {
   });
 
   it("413 from the push service is answered by resending the truncated form", async () => {
-    const fake = new FakePushService();
-    const user = uniqueUser("wp-413");
-    const phone = subscriber();
-    fake.add(phone, [413, 201]);
-    await register(user, "phone", phone);
+    const { fake, user, phone } = await withPhone("wp-413", [413, 201]);
     const answer = await push(user, { data: { note: "small enough for us, not for them" }, ttl: 60, webpush: true });
     await sendDue(user);
     expect(fake.to(phone).map((d) => [d.status, json(d.text)])).toEqual([
