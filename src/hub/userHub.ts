@@ -33,7 +33,6 @@ import { deliverTo, type Target } from "./deliver";
 import { dialectTag, type Dialects, type HubServices, type Outgoing } from "./dialect";
 import { chooseHeartbeat } from "./heartbeat";
 import { UserWebPush } from "../webpush/userWebPush";
-import { publicFetch } from "../util/egress";
 import type { WebPushSubscription } from "../webpush/subscription";
 
 /** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
@@ -144,7 +143,7 @@ export class UserHubCore extends DurableObject<Env> {
   private alarmDue(now: number, live: readonly LiveSession[]): number {
     let next = this.log.purgeDueAt(now) ?? Number.POSITIVE_INFINITY;
     next = Math.min(next, this.presence.retryAt() ?? Number.POSITIVE_INFINITY);
-    next = Math.min(next, this.webPush.nextDue() ?? Number.POSITIVE_INFINITY);
+    next = Math.min(next, this.webPush.nextDue(this.config) ?? Number.POSITIVE_INFINITY);
     for (const { session } of live) next = Math.min(next, session.expiresAt);
     next = Math.min(next, earliestDeadline(this.ctx, this.dialects, (ws) => this.sessionOf(ws)));
     if (live.length > 0 && this.config.reapIntervalMs > 0) next = Math.min(next, now + this.config.reapIntervalMs);
@@ -251,7 +250,7 @@ export class UserHubCore extends DurableObject<Env> {
     const result: PushResult = { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
     if (req.webpush !== undefined) {
       // Sent from the alarm, not here: the answer never waits for a push service.
-      result.webpush = this.config.webPush === undefined ? 0 : this.webPush.enqueue({ ...entry, seq: message.seq, event: req.event }, req.webpush, live, now);
+      result.webpush = this.webPush.enqueue(this.config, { ...entry, seq: message.seq, event: req.event }, req.webpush, live, now);
       if (result.webpush > 0) this.alarmClock.ensureBy(now, now);
     }
     return result;
@@ -306,12 +305,10 @@ export class UserHubCore extends DurableObject<Env> {
     return ws === undefined ? undefined : this.sessionOf(ws)?.device;
   }
 
-  /** Store (or replace) a device's Web Push subscription; false when the user is at MAX_SUBSCRIPTIONS_PER_USER. */
+  /** A device's Web Push subscription stored (or replaced); false when the user is at MAX_SUBSCRIPTIONS_PER_USER. */
   async putWebPush(device: string, sub: WebPushSubscription): Promise<{ stored: boolean }> {
     return { stored: this.webPush.register(device, sub, Date.now()) };
   }
-
-  /** Remove a device's subscription and its queued notifications. */
   async deleteWebPush(device: string): Promise<{ removed: boolean }> {
     return { removed: this.webPush.unregister(device) };
   }
@@ -421,16 +418,7 @@ export class UserHubCore extends DurableObject<Env> {
     // once even if nothing changed, because a process that died with sessions
     // open never ran their close events (the shard still counts them).
     if (this.presence.retryAt() !== undefined || !this.presence.reportedSinceStart) await this.presence.flush(live.length);
-    if (this.config.webPush !== undefined) {
-      try {
-        // DEV_MODE may reach a local fake push service; otherwise endpoints, which clients supply, reach public addresses only.
-        const send = this.config.devMode ? (r: Request, init: RequestInit) => fetch(r, init) : publicFetch(this.env);
-        const devices = () => new Set(this.liveSessions().map(({ session }) => session.device));
-        await this.webPush.deliver(this.config.webPush, devices, send, now);
-      } catch (err) {
-        console.error("switchboard: webpush delivery failed", err);
-      }
-    }
+    await this.webPush.sendDue(this.config, this.env, () => this.liveSessions(), now);
     this.planAlarm(Date.now(), this.liveSessions());
   }
 }

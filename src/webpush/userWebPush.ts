@@ -4,8 +4,9 @@
  * live session at that moment), and the outbox the object's alarm drains.
  * The hub calls in here; nothing here knows a dialect.
  */
-import type { WebPushConfig } from "./config";
+import type { Config } from "../config";
 import { replayableTo, type Targeting } from "../hub/log";
+import { publicFetch } from "../util/egress";
 import type { LiveSession } from "../hub/liveness";
 import { WebPushOutbox } from "./outbox";
 import { SubscriptionStore } from "./store";
@@ -42,25 +43,38 @@ export class UserWebPush {
 
   /**
    * Queue one notification for every device the message targets that has a
-   * subscription and no live session now. Returns how many were queued.
+   * subscription and no live session now. Returns how many were queued (0
+   * when Web Push is off).
    */
-  enqueue(message: PushedMessage, optIn: WebPushOptIn, live: readonly LiveSession[], now: number): number {
+  enqueue(config: Config, message: PushedMessage, optIn: WebPushOptIn, live: readonly LiveSession[], now: number): number {
+    if (config.webPush === undefined) return 0;
     const online = new Set(live.map(({ session }) => session.device));
     const devices = this.store.devices(now).filter((d) => !online.has(d) && replayableTo(message, d));
     return this.outbox.enqueue(devices, { ...message, urgency: optIn.urgency, topic: optIn.topic }, now);
   }
 
-  nextDue(): number | undefined {
-    return this.outbox.nextDue();
+  /**
+   * When the alarm must run for the outbox. Nothing while Web Push is off (a
+   * redeploy without VAPID): the queued rows wait, rather than re-fire the alarm at once.
+   */
+  nextDue(config: Config): number | undefined {
+    return config.webPush === undefined ? undefined : this.outbox.nextDue();
   }
 
-  /** Send what is due (the alarm). `live` is read per attempt: a device that came online is skipped. */
-  deliver(
-    config: WebPushConfig,
-    liveDevices: () => ReadonlySet<string>,
-    fetch: (request: Request, init: RequestInit) => Promise<Response>,
-    now: number,
-  ): Promise<void> {
-    return this.outbox.deliver({ config, store: this.store, isLive: (device) => liveDevices().has(device), fetch }, now);
+  /**
+   * The alarm's part: send what is due. `live` is asked per attempt, so a
+   * device that came online is skipped. Never throws.
+   */
+  async sendDue(config: Config, env: object, live: () => readonly LiveSession[], now: number): Promise<void> {
+    if (config.webPush === undefined) return;
+    // A registered endpoint is a URL a client chose: public addresses only (src/util/egress.ts),
+    // but in dev mode, whose local fake push service listens on loopback.
+    const fetchFn = config.devMode ? (r: Request, init: RequestInit) => fetch(r, init) : publicFetch(env);
+    const isLive = (device: string) => live().some(({ session }) => session.device === device);
+    try {
+      await this.outbox.deliver({ config: config.webPush, store: this.store, isLive, fetch: fetchFn }, now);
+    } catch (err) {
+      console.error("switchboard: webpush delivery failed", err);
+    }
   }
 }
