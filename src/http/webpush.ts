@@ -14,12 +14,14 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { verifyClientToken } from "../auth/jwt";
 import type { Config } from "../config";
 import type { WebPushOptIn } from "../hub/rpc";
 import { isDevice, isUserId } from "../protocol";
 import { parseSubscription } from "../webpush/subscription";
 import { guardBodyRead, readJson } from "./body";
+import { originAllowed } from "./connect";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
 import { queryProblem } from "./query";
@@ -83,6 +85,31 @@ const enabled: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.var.config.webPush === undefined) return disabled(404);
   await next();
 };
+
+/**
+ * The page calls these from its own origin, usually not the service's: CORS
+ * (preflight included, before the API-key middleware could refuse it). The key
+ * is public, so any origin may read it; the client-token routes answer the
+ * origins a connect is allowed from (the service's own and ALLOWED_ORIGINS).
+ */
+/** Only a cross-origin request (one with Origin) is CORS's: a bare OPTIONS stays the router's 405. */
+const forBrowsers =
+  (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
+  (c, next) =>
+    c.req.header("Origin") === undefined ? next() : middleware(c, next);
+
+publicRoutes.use("/webpush/key", forBrowsers(cors({ origin: "*", allowMethods: ["GET"] })));
+publicRoutes.use(
+  "/me/devices/:device/webpush",
+  forBrowsers(
+    cors({
+      origin: (origin, c: Context<AppEnv>) => (originAllowed(origin, c.req.url, c.var.config) ? origin : null),
+      allowMethods: ["PUT", "DELETE"],
+      allowHeaders: ["Authorization", "Content-Type"],
+      maxAge: 600,
+    }),
+  ),
+);
 
 publicRoutes.get("/webpush/key", enabled, (c) => c.json({ publicKey: c.var.config.webPush?.publicKey }));
 

@@ -38,6 +38,36 @@ describe("the VAPID key", () => {
   });
 });
 
+describe("CORS, for a page on another origin", () => {
+  const preflight = (origin: string) =>
+    worker("/v1/me/devices/phone/webpush", {
+      method: "OPTIONS",
+      headers: { Origin: origin, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization,content-type" },
+    });
+
+  it("the client-token routes answer a preflight from ALLOWED_ORIGINS, and not from others", async () => {
+    const ok = await preflight("https://app.example.com");
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
+    expect(ok.headers.get("Access-Control-Allow-Methods")).toContain("PUT");
+    expect(ok.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("authorization");
+    expect((await preflight("https://evil.example")).headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("a registration from an allowed page carries Access-Control-Allow-Origin; the key is readable from anywhere", async () => {
+    const user = uniqueUser("wp-cors");
+    const res = await worker("/v1/me/devices/phone/webpush", {
+      method: "PUT",
+      headers: { Origin: "https://app.example.com", Authorization: `Bearer ${await tokenFor(user)}`, "Content-Type": "application/json" },
+      body: JSON.stringify(subscriber().subscription),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
+    const key = await worker("/v1/webpush/key", { headers: { Origin: "https://anywhere.example" } });
+    expect(key.headers.get("Access-Control-Allow-Origin")).toBe("*");
+  });
+});
+
 describe("registering a device's subscription", () => {
   it("with the client token stores it for the token's user; a second one replaces it; DELETE removes it", async () => {
     const user = uniqueUser("wp-me");
