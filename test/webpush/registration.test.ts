@@ -139,6 +139,17 @@ describe("registering a device's subscription", () => {
     });
   }
 
+  it("keeps at most 100 devices' subscriptions per user: the 101st device is a 409, a replacement is not", async () => {
+    const user = uniqueUser("wp-cap");
+    const sub = subscriber().subscription; // the same keys may serve every device here: only the count matters
+    for (let i = 0; i < 100; i++) expect((await asServer(user, `d${i}`, "PUT", sub)).status).toBe(200);
+    const over = await asServer(user, "d100", "PUT", sub);
+    expect(over.status).toBe(409);
+    expect(await over.json()).toMatchObject({ error: { code: "too_many_subscriptions", field: "device" } });
+    expect((await asServer(user, "d7", "PUT", subscriber().subscription)).status).toBe(200);
+    expect((await stored(user)).length).toBe(100);
+  });
+
   it("refuses a bad device name and a bad userId, naming them", async () => {
     const sub = subscriber().subscription;
     const badDevice = await asServer(uniqueUser("wp"), "no%20spaces", "PUT", sub);
