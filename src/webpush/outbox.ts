@@ -20,7 +20,7 @@
  */
 import { backoffMs } from "../webhooks/outbox";
 import type { WebPushConfig } from "./config";
-import { encryptFor, notificationText, webPushRequest, type Urgency } from "./request";
+import { asUrgency, encryptFor, notificationText, webPushRequest, type Urgency } from "./request";
 import type { SubscriptionStore } from "./store";
 
 const SCHEMA = `
@@ -152,14 +152,30 @@ export class WebPushOutbox {
     await Promise.all(due.map((row) => this.sendOne(deps, row)));
   }
 
+  /**
+   * The subscription sent to is dead: delete it and everything queued for the
+   * device — unless the device registered a new one while this request was in
+   * flight: then the row is sent again, to the new one, at the next alarm.
+   */
+  private unsubscribe(deps: SendDeps, row: Row, endpoint: string): void {
+    if (deps.store.remove(row.device, endpoint)) this.forget(row.device);
+    else this.sql.exec("UPDATE webpush_outbox SET due_at = ? WHERE device = ? AND message_id = ?", Date.now(), row.device, row.message_id);
+  }
+
   private drop(row: Row): void {
     this.sql.exec("DELETE FROM webpush_outbox WHERE device = ? AND message_id = ?", row.device, row.message_id);
   }
 
   private async sendOne(deps: SendDeps, row: Row): Promise<void> {
     const now = Date.now();
-    if (row.expires_at <= now) return (log("expired", row), this.drop(row));
-    if (deps.isLive(row.device)) return (log("skipped", row, { reason: "device online: delivered over its socket" }), this.drop(row));
+    if (row.expires_at <= now) {
+      log("expired", row);
+      return this.drop(row);
+    }
+    if (deps.isLive(row.device)) {
+      log("skipped", row, { reason: "device online: delivered over its socket" });
+      return this.drop(row);
+    }
     const sub = deps.store.get(row.device);
     if (sub === undefined) return this.drop(row); // unsubscribed since it was queued
     const origin = new URL(sub.endpoint).origin;
@@ -170,14 +186,12 @@ export class WebPushOutbox {
     } catch (err) {
       // The subscription's keys cannot be used (p256dh passed the shape check but is not on the curve): they never will be.
       log("unusable subscription", row, { origin, error: String(err) });
-      deps.store.remove(row.device);
-      this.forget(row.device);
-      return;
+      return this.unsubscribe(deps, row, sub.endpoint);
     }
     let request: Request;
     try {
       const ttl = Math.ceil((row.expires_at - now) / 1000);
-      request = await webPushRequest(deps.config, sub, body, { ttl, urgency: (row.urgency ?? undefined) as Urgency | undefined, topic: row.topic ?? undefined }, now);
+      request = await webPushRequest(deps.config, sub, body, { ttl, urgency: asUrgency(row.urgency), topic: row.topic ?? undefined }, now);
     } catch (err) {
       // Our VAPID key cannot sign (a private key that does not match VAPID_PUBLIC_KEY): an operator's error, logged loudly.
       console.error("switchboard: webpush cannot sign with VAPID_PRIVATE_KEY", err);
@@ -199,12 +213,13 @@ export class WebPushOutbox {
       clearTimeout(timer);
     }
 
-    if (status !== undefined && status >= 200 && status < 300) return (log("sent", row, { origin, status }), this.drop(row));
+    if (status !== undefined && status >= 200 && status < 300) {
+      log("sent", row, { origin, status });
+      return this.drop(row);
+    }
     if (status === 404 || status === 410) {
       log("subscription gone", row, { origin, status });
-      deps.store.remove(row.device);
-      this.forget(row.device);
-      return;
+      return this.unsubscribe(deps, row, sub.endpoint);
     }
     if (status === 413 && row.truncated === 0) {
       log("too large; resending truncated", row, { origin, status });
@@ -219,11 +234,15 @@ export class WebPushOutbox {
       return;
     }
     const retryable = status === undefined || status === 429 || status >= 500;
-    if (!retryable) return (log("refused", row, { origin, status }), this.drop(row));
+    if (!retryable) {
+      log("refused", row, { origin, status });
+      return this.drop(row);
+    }
     const attempts = row.attempts + 1;
     const at = Date.now() + Math.max(retryAfter ?? 0, backoffMs(attempts));
     if (attempts >= MAX_ATTEMPTS || at >= row.expires_at) {
-      return (log("dropped: would outlive its ttl or retries", row, { origin, status }), this.drop(row));
+      log("dropped: would outlive its ttl or retries", row, { origin, status });
+      return this.drop(row);
     }
     log("retrying", row, { origin, status, at });
     this.sql.exec("UPDATE webpush_outbox SET attempts = ?, due_at = ? WHERE device = ? AND message_id = ?", attempts, at, row.device, row.message_id);

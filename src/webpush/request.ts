@@ -27,6 +27,12 @@ export const MAX_PLAINTEXT_BYTES = 4096 - 86 - 1 - 16;
 const JWT_LIFETIME_S = 12 * 60 * 60;
 
 export type Urgency = "very-low" | "low" | "normal" | "high";
+const URGENCIES: readonly string[] = ["very-low", "low", "normal", "high"] satisfies Urgency[];
+
+/** A stored urgency read back: narrowed, never cast (an unknown value sends no Urgency header, i.e. "normal"). */
+export function asUrgency(value: unknown): Urgency | undefined {
+  return typeof value === "string" && URGENCIES.includes(value) ? (value as Urgency) : undefined;
+}
 
 /** What a notification says about one message. */
 export interface NotificationMessage {

@@ -53,10 +53,14 @@ export class SubscriptionStore {
     return true;
   }
 
-  /** Remove the device's subscription; true if there was one. */
-  remove(device: string): boolean {
+  /** Remove the device's subscription (only if it is still the one at `endpoint`, when given); true if one was removed. */
+  remove(device: string, endpoint?: string): boolean {
     if (!this.#exists) return false;
-    return this.sql.exec("DELETE FROM webpush_subscriptions WHERE device = ? RETURNING device", device).toArray().length > 0;
+    const rows =
+      endpoint === undefined
+        ? this.sql.exec("DELETE FROM webpush_subscriptions WHERE device = ? RETURNING device", device)
+        : this.sql.exec("DELETE FROM webpush_subscriptions WHERE device = ? AND endpoint = ? RETURNING device", device, endpoint);
+    return rows.toArray().length > 0;
   }
 
   get(device: string): WebPushSubscription | undefined {

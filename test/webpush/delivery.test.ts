@@ -158,6 +158,22 @@ describe("push service answers", () => {
     expect(fake.to(phone)).toHaveLength(1);
   });
 
+  it("a 410 for a subscription the device replaced meanwhile keeps the new one, which gets the message", async () => {
+    const fake = new FakePushService();
+    const user = uniqueUser("wp-race");
+    const [old, renewed] = [subscriber(), subscriber()];
+    fake.add(renewed, [201]);
+    // While the old endpoint's request is in flight, the page registers a new subscription; then the old one answers 410.
+    fake.add(old, [{ status: 410, before: () => register(user, "phone", renewed) }]);
+    await register(user, "phone", old);
+    const answer = await push(user, { data: "for the new one", ttl: 600, webpush: true });
+    await sendDue(user);
+    expect(await subscribedDevices(user)).toEqual(["phone"]);
+    expect(fake.to(old).map((d) => d.status)).toEqual([410]);
+    expect(fake.to(renewed).map((d) => json(d.text))).toEqual([{ id: answer.id, seq: answer.seq, data: "for the new one" }]);
+    expect(await outbox(user)).toEqual([]);
+  });
+
   it("429 is retried no sooner than Retry-After, with the same message", async () => {
     const { fake, user, phone } = await withPhone("wp-429", [{ status: 429, headers: { "Retry-After": "120" } }, 201]);
     const answer = await push(user, { data: "retry me", ttl: 3600, webpush: true });

@@ -34,6 +34,13 @@ export function subscriber(origin = "https://push.example.test"): Subscriber {
   };
 }
 
+/** One scripted answer; `before` runs while the request is in flight (the sender is awaiting it). */
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  before?: () => Promise<void>;
+}
+
 export interface Delivery {
   endpoint: string;
   headers: Record<string, string>;
@@ -50,13 +57,13 @@ export class FakePushService {
   readonly deliveries: Delivery[] = [];
   readonly problems: string[] = [];
   private readonly subscribers = new Map<string, Subscriber>();
-  private readonly scripts = new Map<string, Array<{ status: number; headers?: Record<string, string> }>>();
+  private readonly scripts = new Map<string, Answer[]>();
 
   constructor() {
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => this.receive(new Request(input, init)));
   }
 
-  add(sub: Subscriber, answers: Array<number | { status: number; headers?: Record<string, string> }> = [201]): void {
+  add(sub: Subscriber, answers: Array<number | Answer> = [201]): void {
     this.subscribers.set(sub.subscription.endpoint, sub);
     this.scripts.set(sub.subscription.endpoint, answers.map((a) => (typeof a === "number" ? { status: a } : a)));
   }
@@ -83,6 +90,7 @@ export class FakePushService {
     }
     const script = this.scripts.get(request.url) ?? [];
     const answer = script.length > 1 ? (script.shift() ?? { status: 201 }) : (script[0] ?? { status: 201 });
+    await answer.before?.();
     this.deliveries.push({ endpoint: request.url, headers, bodyBytes: body.byteLength, text, claims, status: answer.status });
     return new Response(null, { status: answer.status, headers: answer.headers });
   }
