@@ -41,6 +41,12 @@ CREATE TABLE IF NOT EXISTS webpush_outbox (
 CREATE INDEX IF NOT EXISTS webpush_outbox_due ON webpush_outbox(due_at);
 `;
 
+/**
+ * Notifications queued per device; beyond it the oldest are dropped (logged).
+ * A device that far behind is told by the newest, and replays the rest over
+ * its socket when it connects.
+ */
+export const MAX_QUEUED_PER_DEVICE = 100;
 /** Attempts per notification before it is dropped (its TTL usually ends it sooner). */
 export const MAX_ATTEMPTS = 12;
 /** Notifications sent per alarm run; the rest wait for the next run (planned at once). */
@@ -115,6 +121,7 @@ export class WebPushOutbox {
     const { text, truncated } = notificationText(n, false);
     let queued = 0;
     for (const device of devices) {
+      this.makeRoom(device);
       queued += this.sql.exec(
         `INSERT INTO webpush_outbox (device, message_id, seq, event, body, truncated, expires_at, urgency, topic, due_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING device`,
@@ -131,6 +138,22 @@ export class WebPushOutbox {
       ).toArray().length;
     }
     return queued;
+  }
+
+  /** Keep the device's queue under MAX_QUEUED_PER_DEVICE before one more is added: the oldest go. */
+  private makeRoom(device: string): void {
+    const { n } = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM webpush_outbox WHERE device = ?", device).one();
+    if (n < MAX_QUEUED_PER_DEVICE) return;
+    const dropped = this.sql
+      .exec<{ message_id: string }>(
+        `DELETE FROM webpush_outbox WHERE device = ? AND message_id IN
+           (SELECT message_id FROM webpush_outbox WHERE device = ? ORDER BY seq LIMIT ?) RETURNING message_id`,
+        device,
+        device,
+        n - MAX_QUEUED_PER_DEVICE + 1,
+      )
+      .toArray();
+    console.warn("switchboard:", JSON.stringify({ webpush: "queue full: oldest dropped", device, dropped: dropped.map((r) => r.message_id) }));
   }
 
   nextDue(): number | undefined {

@@ -235,6 +235,22 @@ describe("push service answers", () => {
   });
 });
 
+describe("queue bound", () => {
+  it("keeps at most 100 notifications queued per device: the oldest are dropped, the newest sent", async () => {
+    const { fake, user, phone } = await withPhone("wp-queue", [{ status: 503, headers: { "Retry-After": "3000" } }, 201]);
+    await push(user, { id: "first", data: 0, ttl: 3600, webpush: true });
+    await sendDue(user); // 503: it waits for its retry, and the queue fills behind it
+    for (let i = 1; i <= 100; i++) await push(user, { id: `m${i}`, data: i, ttl: 3600, webpush: true });
+    const queued = await outbox(user);
+    expect(queued).toHaveLength(100);
+    expect(queued.some((r) => r.message_id === "first")).toBe(false);
+    await sendRetries(user);
+    expect(await outbox(user)).toEqual([]);
+    const sent = fake.to(phone).filter((d) => d.status === 201).map((d) => json(d.text).id);
+    expect(new Set(sent)).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `m${i + 1}`)));
+  });
+});
+
 describe("notification size", () => {
   it("a message over 3,993 bytes of plaintext is sent truncated: id, seq and truncated, no data", async () => {
     const { fake, user, phone } = await withPhone("wp-big");
