@@ -381,4 +381,4 @@ export function costModel(argv: string[]): void {
   console.log(`\nidle: ${money(headline)} per 1M connected users per month, every text frame billed`);
 }
 
-if (MAIN) costModel(ARGV);
+if (MAIN) costModel((await import("./lib/options.ts")).costArgs(ARGV));

@@ -29,7 +29,7 @@ import { LoadGenerator } from "./lib/driver.ts";
 import { idlePhase, type IdleContext } from "./lib/idle.ts";
 import { checkConnect, KINDS, type Kind, machineBusy, type PushSummary, STOP_GRACE_MS, summarize, targetOf } from "./lib/measure.ts";
 import type { PushArgs } from "./lib/messages.ts";
-import { FULL, parseArgs, SMOKE, type Sizes } from "./lib/options.ts";
+import { benchCommandLine, FULL, parseArgs, SMOKE, type Sizes } from "./lib/options.ts";
 import { BASELINE_SCRIPT, buildProduct, hookCleanup, type Server, startServer } from "./lib/servers.ts";
 import { fmt } from "./lib/stats.ts";
 import { summarizeRun, type RawResults } from "./lib/summary.ts";
@@ -42,33 +42,33 @@ function log(msg: string): void {
 // ---- the run ----
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--profile")) {
+  const { mode, args } = benchCommandLine(process.argv.slice(2));
+  if (mode === "profile") {
     const { profile } = await import("./profile.ts");
-    await profile(argv.filter((a) => a !== "--profile"));
+    await profile(args);
     return;
   }
-  if (argv.includes("--billing-probe")) {
+  if (mode === "billing-probe") {
     const { probe } = await import("./billing-probe.ts");
-    await probe(argv.filter((a) => a !== "--billing-probe"));
+    await probe(args);
     return;
   }
-  if (argv.includes("--connect")) {
+  if (mode === "connect") {
     const { connectBench, printConnect } = await import("./connect.ts");
-    printConnect(await connectBench(argv.filter((a) => a !== "--connect")));
+    printConnect(await connectBench(args));
     return;
   }
-  if (argv.includes("--storm")) {
+  if (mode === "storm") {
     const { storm, printStorm } = await import("./storm.ts");
-    printStorm(await storm(argv.filter((a) => a !== "--storm")));
+    printStorm(await storm(args));
     return;
   }
-  if (argv.includes("--cost-model")) {
+  if (mode === "cost-model") {
     const { costModel } = await import("./cost-model.ts");
-    costModel(argv.filter((a) => a !== "--cost-model"));
+    costModel(args);
     return;
   }
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseArgs(args);
   const sizes: Sizes = { ...(opts.smoke ? SMOKE : FULL) };
   if (opts.rounds !== undefined && Number.isInteger(opts.rounds) && opts.rounds > 0) sizes.rounds = opts.rounds;
   const out = resolve(opts.out ?? (opts.smoke ? join(tmpdir(), `switchboard-bench-smoke-${process.pid}.json`) : join(ROOT, "bench/results/latest.json")));
@@ -86,6 +86,9 @@ async function main(): Promise<void> {
     DEV_MODE: "0",
     // The fan-out user has fanoutSessions sessions; the default cap is 100.
     MAX_SESSIONS_PER_USER: String(Math.max(100, sizes.fanoutSessions + 16)),
+    // The load generator's sessions send no frames, so after STALE_AFTER (90 s) the first ones
+    // were closed as stale (4002) mid-run on a busy machine, where connecting alone took that long.
+    STALE_AFTER: "3600",
   };
 
   log(`building the Worker with wrangler${opts.patches.length > 0 ? ` with ${opts.patches.join(", ")} applied to a scratch copy of src/` : ""}…`);
@@ -95,12 +98,16 @@ async function main(): Promise<void> {
 
   const P = await startProduct("product");
   const B = await startBaseline("baseline");
+  // The price of durability: the baseline that also INSERTs each push as one SQLite row
+  // (STORE=1), against which a stored push is compared too.
+  const BS = await startServer({ name: "baseline-store", kind: "baseline", script: BASELINE_SCRIPT, text: { STORE: "1" }, nofile: sizes.nofile, echo: opts.echo });
   const lg = LoadGenerator.start(sizes.nofile);
-  const servers: Server[] = [P, B];
+  const servers: Server[] = [P, B, BS];
   const limits = { product: P.limits(), baseline: B.limits(), loadGenerator: undefined as { soft: number; hard: number } | undefined };
   log(`product pid ${P.pid} on ${P.base}, baseline pid ${B.pid} on ${B.base}; open-file limits ${JSON.stringify(limits.product)}`);
 
-  const T = { product: targetOf(P, secrets), baseline: targetOf(B, secrets) };
+  const T = { product: targetOf(P, secrets), baseline: targetOf(B, secrets), baselineStore: targetOf(BS, secrets) };
+  type Measured = keyof typeof T;
   const kinds = KINDS;
   /** Round r runs product first when r is even, baseline first when odd: drift cancels in the median. */
   const order = (r: number): Kind[] => (r % 2 === 0 ? ["product", "baseline"] : ["baseline", "product"]);
@@ -110,12 +117,13 @@ async function main(): Promise<void> {
     scaleSmall: { product: [], baseline: [] },
     live: { product: [], baseline: [] },
     stored: { product: [], baseline: [] },
+    storedRow: [],
     latency: { product: [], baseline: [] },
     fanout: { product: [], baseline: [] },
     memory: {},
   };
 
-  const connect = async (kind: Kind, label: string, group: string, prefix: string, first: number, users: number, spu: number) => {
+  const connect = async (kind: Measured, label: string, group: string, prefix: string, first: number, users: number, spu: number) => {
     const r = await lg.connect({ target: T[kind], group, userPrefix: prefix, firstUser: first, users, sessionsPerUser: spu, concurrency: sizes.connectConcurrency });
     groupUsers.set(group, (groupUsers.get(group) ?? 0) + users);
     checkConnect(`${kind} ${label}`, r, problems);
@@ -133,7 +141,7 @@ async function main(): Promise<void> {
    * last event; waking costs ~3 ms of CPU, which must not land in the window)
    * and (2) a short warm-up.
    */
-  const measure = async (kind: Kind, a: Omit<PushArgs, "target">): Promise<PushSummary> => {
+  const measure = async (kind: Measured, a: Omit<PushArgs, "target">): Promise<PushSummary> => {
     const from = a.fromUser ?? 0;
     const to = a.toUser ?? groupUsers.get(a.group) ?? 0;
     const key = `${a.group}:${from}:${to}`;
@@ -153,7 +161,7 @@ async function main(): Promise<void> {
 
   const idle: IdleContext = { lg, sizes, secrets, problems, notes, log, start: (kind, name) => (kind === "product" ? startProduct(name) : startBaseline(name)), servers };
 
-  const groupOf = (kind: Kind, name: string) => `${kind}:${name}`;
+  const groupOf = (kind: Measured, name: string) => `${kind}:${name}`;
   const common = { payloadBytes: sizes.payloadBytes, connections: sizes.connections };
 
   try {
@@ -171,14 +179,18 @@ async function main(): Promise<void> {
     for (const kind of kinds) {
       await connect(kind, "large", groupOf(kind, "users"), "user-", sizes.usersSmall, sizes.usersLarge - sizes.usersSmall, sizes.sessionsPerUser);
     }
+    await connect("baselineStore", "large", groupOf("baselineStore", "users"), "user-", 0, sizes.usersLarge, sizes.sessionsPerUser);
     for (const [name, ttl, concurrency] of [
       ["live", 0, sizes.liveConcurrency],
       ["stored", undefined, sizes.storedConcurrency],
     ] as const) {
       for (let r = 0; r < sizes.rounds; r++) {
-        for (const kind of order(r)) {
+        // Stored rounds also measure the storing baseline, in a rotating place.
+        const round: Measured[] = name === "stored" ? [...order(r), "baselineStore"] : order(r);
+        for (const kind of name === "stored" ? [...round.slice(r % 3), ...round.slice(0, r % 3)] : round) {
           const s = await measure(kind, { group: groupOf(kind, "users"), ttl, mode: "closed", concurrency, durationMs: sizes.windowMs, ...common });
-          raw[name][kind].push(s);
+          if (kind === "baselineStore") raw.storedRow.push(s);
+          else raw[name][kind].push(s);
           log(`round ${r + 1} ${kind} ${name} @${sizes.usersLarge} users: ${fmt(s.cpuPerPushUs)} µs CPU/push, ${fmt(s.pushesPerS)} pushes/s, ${fmt(s.deliveriesPerS)} deliveries/s, lost ${s.lost}`);
         }
       }
@@ -213,7 +225,8 @@ async function main(): Promise<void> {
     const groups = await lg.groups();
     if (groups.unexpectedCloses > 0) problems.push(`${groups.unexpectedCloses} sessions closed unexpectedly`);
     // Servers first, at once (a graceful close of every session measures nothing and took ~10 s).
-    await Promise.all([P.stop(STOP_GRACE_MS), B.stop(STOP_GRACE_MS)]);
+    await Promise.all([P.stop(STOP_GRACE_MS), B.stop(STOP_GRACE_MS), BS.stop(STOP_GRACE_MS)]);
+    log(`baseline-store: stopped; dropped ${(await lg.close(groupOf("baselineStore", "users"))).closed} client sessions`);
     for (const kind of kinds) {
       const c1 = await lg.close(groupOf(kind, "fanout"));
       const c2 = await lg.close(groupOf(kind, "users"));

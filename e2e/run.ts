@@ -25,6 +25,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { connect } from "../packages/client/src/index.ts";
 import type { PushAnswer } from "../scripts/lib/api.ts";
 import { closeLatencyInChromium } from "./closeLatency.ts";
+import { stompInChromium } from "./stomp.ts";
 import { webPushInChromium } from "./webpush.ts";
 import { startWrangler, type DevServer } from "./wrangler.ts";
 
@@ -329,6 +330,7 @@ async function main(): Promise<number> {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     await scenario(server.baseUrl, browser);
     passed(await closeLatencyInChromium(ROOT, server.baseUrl, browser));
+    passed(await stompInChromium(ROOT, server.baseUrl, browser));
     passed(await webPushInChromium(server.baseUrl, browser));
     finished = true;
     console.log(`e2e: PASSED: ${summary.length} checks in ${((Date.now() - started) / 1000).toFixed(1)} s (Chromium ${browser.version()})`);

@@ -4,7 +4,7 @@
  */
 import { build, type BuildOptions } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -24,12 +24,46 @@ export function bundleOptions(dir: string): BuildOptions {
 }
 
 export async function buildPackage(dir: string, extra: BuildOptions[] = []): Promise<void> {
-  rmSync(join(dir, "dist"), { recursive: true, force: true });
-  const common = bundleOptions(dir);
-  await Promise.all([build({ ...common, outfile: "dist/index.js" }), ...extra.map((o) => build({ ...common, ...o }))]);
-  const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
-  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir, stdio: "inherit" });
-  relativeJsSpecifiers(join(dir, "dist"));
+  // Built aside, then synced into dist/ file by file: several builds run at
+  // once in the test suite (`npm run dev`'s, `npm pack`'s prepack), and one
+  // that emptied dist/ under another could make that one pack half a package.
+  const staging = mkdtempSync(join(dir, ".dist-"));
+  try {
+    const common = bundleOptions(dir);
+    const [, ...extras] = await Promise.all([
+      build({ ...common, outfile: join(staging, "index.js") }),
+      ...extra.map((o) => build({ ...common, ...o, write: false })),
+    ]);
+    for (const file of extras.flatMap((r) => r.outputFiles ?? [])) writeIfChanged(file.path, file.contents);
+    const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", staging], { cwd: dir, stdio: "inherit" });
+    relativeJsSpecifiers(staging);
+    syncDir(staging, join(dir, "dist"));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Makes `to` hold exactly the files of `from` (flat), touching only those that differ. */
+function syncDir(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  const names = new Set(readdirSync(from));
+  for (const name of names) writeIfChanged(join(to, name), readFileSync(join(from, name)));
+  for (const name of readdirSync(to)) if (!names.has(name)) rmSync(join(to, name), { force: true });
+}
+
+/**
+ * Only when the bytes differ, and by rename, so a reader never sees half a
+ * file. The client's public/sdk.js is watched by a running `wrangler dev`:
+ * rewriting it with the same bytes made it reload and drop every WebSocket,
+ * which is what a second build (another `npm run dev`, `npm pack`) did to
+ * the Quick start's dev server.
+ */
+function writeIfChanged(path: string, contents: Uint8Array): void {
+  if (existsSync(path) && Buffer.compare(readFileSync(path), contents) === 0) return;
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, contents);
+  renameSync(temp, path);
 }
 
 /**

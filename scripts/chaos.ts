@@ -22,20 +22,41 @@
 import { runMass, runSlow } from "./lib/chaosExtras.ts";
 import { chaosFailures, printChaos, runChaos } from "./lib/chaosRun.ts";
 import { printCrashCounts, runCrashCounts } from "./lib/crashCounts.ts";
-import { seedFrom } from "./lib/random.ts";
+import { type CliSpec, parseCommandLine } from "./lib/cli.ts";
+import { SEED_OPTION, seedFrom } from "./lib/random.ts";
 
+const CHAOS_CLI = {
+  command: "npm run chaos --",
+  summary:
+    "Standalone workerd with on-disk storage under connection churn and SIGKILLs, with a loss / duplicate / order checker; then counts after a crash, a mass disconnect and a slow consumer. Exits 1 on any loss, reorder or failed check.",
+  options: {
+    seed: SEED_OPTION,
+    users: { type: "string", value: "N", int: { min: 1 }, help: "users in the main run (default 16)" },
+    devices: { type: "string", value: "N", int: { min: 1 }, help: "devices per user (default 3)" },
+    seconds: { type: "string", value: "S", number: { min: 1 }, help: "length of the main run (default 75)" },
+    kills: { type: "string", value: "N", int: { min: 2 }, help: "SIGKILLs of workerd (default 3, at least 2)" },
+    rate: { type: "string", value: "N", number: { min: 1 }, help: "pushes per second (default 40)" },
+    "inject-loss": { type: "string", value: "N", int: { min: 0 }, help: "checker self-test: the client swallows N frames; must exit 1" },
+    "crash-users": { type: "string", value: "N", int: { min: 0 }, help: "users × 3 devices for counts after a crash (default 120; 0 skips)" },
+    mass: { type: "string", value: "N", int: { min: 0 }, help: "sessions in the mass disconnect (default 2000; 0 skips)" },
+    "per-user": { type: "string", value: "N", int: { min: 1 }, help: "sessions per user in the mass disconnect (default 4)" },
+    idle: { type: "string", value: "S", number: { min: 0 }, help: "seconds idle before the mass disconnect (default 0)" },
+    nofile: { type: "string", value: "N", int: { min: 0 }, help: "lower workerd's fd limit for the mass disconnect (0: leave it)" },
+    slow: { type: "string", value: "N", int: { min: 0 }, help: "pushes of 32 KiB at 60/s to a stalled reader (default 600; 0 skips)" },
+  },
+} satisfies CliSpec;
 const argv = process.argv.slice(2);
-const num = (flag: string, fallback: number): number => {
-  const i = argv.indexOf(flag);
-  const n = i >= 0 ? Number(argv[i + 1]) : Number.NaN;
-  return Number.isFinite(n) ? n : fallback;
+const { values } = parseCommandLine(CHAOS_CLI, argv);
+const num = (flag: keyof typeof values, fallback: number): number => {
+  const raw = values[flag];
+  return typeof raw === "string" ? Number(raw) : fallback;
 };
 const log = (line: string) => console.log(line);
 
 const started = Date.now();
 // Counts after a crash run on their own workerd alongside the main run: they mostly wait
 // for REAP_INTERVAL (60 s, the config's minimum), so they cost no wall time there.
-const crashUsers = num("--crash-users", 120);
+const crashUsers = num("crash-users", 120);
 const crashLines: string[] = [];
 const crash =
   crashUsers > 0
@@ -46,14 +67,14 @@ const crash =
 
 const report = await runChaos({
   seed: seedFrom(argv, 20261123),
-  users: num("--users", 16),
-  devicesPerUser: num("--devices", 3),
-  seconds: num("--seconds", 75),
-  kills: Math.max(2, num("--kills", 3)),
-  pushRate: num("--rate", 40),
+  users: num("users", 16),
+  devicesPerUser: num("devices", 3),
+  seconds: num("seconds", 75),
+  kills: Math.max(2, num("kills", 3)),
+  pushRate: num("rate", 40),
   port: 9210,
   log,
-  injectLoss: num("--inject-loss", 0),
+  injectLoss: num("inject-loss", 0),
 });
 printChaos(report, log);
 let failed = chaosFailures(report).length > 0;
@@ -72,16 +93,16 @@ if (crash !== undefined) {
   }
 }
 
-const massSessions = num("--mass", 2000);
+const massSessions = num("mass", 2000);
 if (massSessions > 0) {
   log("");
   log(`mass disconnect: ${massSessions} sessions dropped at once, under supervision`);
-  const nofile = num("--nofile", 0);
-  const mass = await runMass({ sessions: massSessions, perUser: num("--per-user", 4), idleSeconds: num("--idle", 0), port: 9211, log, nofile: nofile > 0 ? nofile : undefined });
+  const nofile = num("nofile", 0);
+  const mass = await runMass({ sessions: massSessions, perUser: num("per-user", 4), idleSeconds: num("idle", 0), port: 9211, log, nofile: nofile > 0 ? nofile : undefined });
   log(`mass disconnect: ${mass.pass ? "ok" : "FAILED"} — ${mass.detail}`);
   failed ||= !mass.pass;
 }
-const slowPushes = num("--slow", 600);
+const slowPushes = num("slow", 600);
 if (slowPushes > 0) {
   log("");
   log(`slow consumer: ${slowPushes} pushes of 32 KiB at 60/s to a user with one stalled reader`);

@@ -1,7 +1,7 @@
 /**
  * npm run dev — build the SDK into public/, then `wrangler dev` with the
- * development secrets of .dev.vars. Arguments after `--` go to wrangler
- * (`npm run dev -- --port 8799`).
+ * development secrets of .dev.vars (`npm run dev -- --port 8799`; `--help`
+ * lists the options; any other wrangler option goes after a second `--`).
  *
  * A wrapper, not `build && wrangler dev` in package.json, for two reasons:
  * - Offline quiet: wrangler's metrics are off in wrangler.toml (send_metrics);
@@ -19,6 +19,24 @@ import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { stopTree, watchParent } from "./lib/processTree.ts";
 import { QUIET_WRANGLER_ENV, ROOT, WRANGLER_JS } from "./lib/workerd.ts";
+import { type CliSpec, parseCommandLine } from "./lib/cli.ts";
+
+const DEV_CLI = {
+  command: "npm run dev --",
+  summary: "Build the client SDK into public/, then `wrangler dev` with the development secrets of .dev.vars (DEV_MODE=1: /dev/token, /dev/push, the demo page at /).",
+  options: {
+    port: { type: "string", value: "N", int: { min: 0 }, help: "port to listen on (default 8787)" },
+    ip: { type: "string", value: "ADDR", help: "address to listen on (default localhost)" },
+    "inspector-port": { type: "string", value: "N", int: { min: 0 }, help: "DevTools inspector port" },
+    "persist-to": { type: "string", value: "DIR", help: "where local Durable Object state is kept (default .wrangler/state)" },
+    "show-interactive-dev-session": { type: "string", value: "true|false", help: "wrangler's keyboard shortcuts" },
+    "log-level": { type: "string", value: "LEVEL", help: "wrangler's log level (debug, info, log, warn, error, none)" },
+  },
+  rest: "wrangler dev's other options, passed on as given (npx wrangler dev --help lists them)",
+} satisfies CliSpec;
+// Checked before the build, so --help and a typo answer at once. Valid options go to wrangler as given.
+parseCommandLine(DEV_CLI);
+const wranglerArgs = process.argv.slice(2).filter((a, i, all) => a !== "--" || all.indexOf("--") !== i);
 
 /** What wrangler gets to stop on its own before the rest is SIGKILLed. */
 const STOP_GRACE_MS = 3000;
@@ -26,7 +44,7 @@ const STOP_GRACE_MS = 3000;
 const build = spawnSync(process.execPath, [join(ROOT, "packages/client/build.ts")], { cwd: ROOT, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const child = spawn(process.execPath, [WRANGLER_JS, "dev", ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [WRANGLER_JS, "dev", ...wranglerArgs], {
   cwd: ROOT,
   stdio: "inherit",
   env: { ...process.env, ...QUIET_WRANGLER_ENV },

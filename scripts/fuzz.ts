@@ -23,19 +23,27 @@
  * Exits 1 on any violation. Details: docs/guarantees.md.
  */
 import { failures, printReport, runFuzz } from "./lib/fuzz/run.ts";
-import { seedFrom } from "./lib/random.ts";
+import { type CliSpec, parseCommandLine, usageError } from "./lib/cli.ts";
+import { SEED_OPTION, seedFrom } from "./lib/random.ts";
 
+const FUZZ_CLI = {
+  command: "npm run fuzz --",
+  summary: "The abuse suite: ≥ 10,000 generated bad inputs against standalone workerd, each answer checked against the contract (docs/guarantees.md). Exits 1 on any violation.",
+  options: {
+    seed: SEED_OPTION,
+    scale: { type: "string", value: "X", number: { min: 0 }, help: "multiply the number of inputs (default 1, or SB_FUZZ_SCALE)" },
+    only: { type: "string", value: "LANE[,LANE…]", help: "run only these lanes" },
+    path: { type: "string", value: "P", help: "replay one shrunk input (with --seed and one --only lane, as printed on a failure)" },
+    "inject-oracle": { type: "boolean", help: "checker self-test with a wrong oracle: must exit 1 with a shrunk input" },
+  },
+} satisfies CliSpec;
 const argv = process.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const scale = Number(arg("--scale") ?? process.env.SB_FUZZ_SCALE ?? 1);
-const only = arg("--only");
+const { values } = parseCommandLine(FUZZ_CLI, argv);
+const scale = Number(values.scale ?? process.env.SB_FUZZ_SCALE ?? 1);
+const only = values.only;
 const log = (line: string) => console.log(line);
-if (arg("--path") !== undefined && (only === undefined || only.includes(","))) {
-  console.error("fuzz: --path replays one lane's input: give that lane with --only (the printed replay command does)");
-  process.exit(2);
+if (values.path !== undefined && (only === undefined || only.includes(","))) {
+  usageError(FUZZ_CLI, "--path replays one lane's input: give that lane with --only (the printed replay command does)");
 }
 
 const report = await runFuzz({
@@ -44,8 +52,8 @@ const report = await runFuzz({
   ports: [9201, 9202],
   log,
   ...(only === undefined ? {} : { only: only.split(",") }),
-  ...(arg("--path") === undefined ? {} : { path: arg("--path") }),
-  injectOracle: argv.includes("--inject-oracle"),
+  ...(values.path === undefined ? {} : { path: values.path }),
+  injectOracle: values["inject-oracle"] === true,
 });
 printReport(report, log);
 process.exit(failures(report).length === 0 ? 0 : 1);

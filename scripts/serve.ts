@@ -33,14 +33,10 @@ import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } f
 import { COMPATIBILITY_DATE } from "./lib/wranglerConfig.ts";
 import { watchParent } from "./lib/processTree.ts";
 import { configRefusal } from "./lib/serveConfig.ts";
+import { parseCommandLine } from "./lib/cli.ts";
+import { SERVE_CLI } from "./lib/serveCli.ts";
 
-const argv = process.argv.slice(2);
-const supervise = !argv.includes("--no-supervise");
-const unknown = argv.filter((a) => a !== "--no-supervise");
-if (unknown.length > 0) {
-  console.error(`switchboard serve: unknown argument(s) ${unknown.join(" ")} (only --no-supervise; the rest is environment, see scripts/serve.ts)`);
-  process.exit(2);
-}
+const supervise = parseCommandLine(SERVE_CLI).values["no-supervise"] !== true;
 
 const address = process.env.SWITCHBOARD_ADDRESS ?? "127.0.0.1:8788";
 const dataDir = process.env.SWITCHBOARD_DATA ?? join(ROOT, ".serve-data");

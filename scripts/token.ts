@@ -10,35 +10,28 @@
  * A secret the Worker would refuse (unset, under 32 bytes) is refused here too,
  * so a token this prints is one the service accepts.
  */
-import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { secretProblem } from "../src/config.ts";
 import { isUserId } from "../src/protocol.ts";
+import { type CliSpec, parseCommandLine, usageError } from "./lib/cli.ts";
 
 /** Longest lifetime minted here (30 days): a client token is meant to be renewed, not kept. */
 const MAX_TTL_SECONDS = 30 * 24 * 3600;
 const DEFAULT_TTL_SECONDS = 3600;
-const USAGE = "usage: JWT_SECRET=… npm run -s token -- --user <userId> [--ttl <seconds>]";
+const TOKEN_CLI = {
+  command: "npm run -s token --",
+  summary: "Mint a client token (HS256 with JWT_SECRET from the environment; aud/iss from JWT_AUDIENCE/JWT_ISSUER when set). Prints only the token.",
+  options: {
+    user: { type: "string", value: "USER_ID", help: "the token's user (`sub`), required" },
+    ttl: { type: "string", value: "SECONDS", help: `lifetime, 1 to ${MAX_TTL_SECONDS} (default ${DEFAULT_TTL_SECONDS})` },
+  },
+  notes: ["example: export TOKEN=$(JWT_SECRET=… npm run -s token -- --user alice)"],
+} satisfies CliSpec;
 
 function fail(message: string): never {
-  console.error(`switchboard token: ${message}\n${USAGE}`);
-  process.exit(2);
+  return usageError(TOKEN_CLI, message);
 }
-
-let values: { user?: string | undefined; ttl?: string | undefined; help?: boolean | undefined };
-try {
-  ({ values } = parseArgs({
-    options: { user: { type: "string" }, ttl: { type: "string" }, help: { type: "boolean", short: "h" } },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (err) {
-  fail(err instanceof Error ? err.message : String(err));
-}
-if (values.help === true) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCommandLine(TOKEN_CLI);
 
 const secret = process.env.JWT_SECRET?.trim();
 if (secret === undefined || secret === "") fail("JWT_SECRET is not set in the environment (the same value the service runs with)");

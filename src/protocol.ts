@@ -129,10 +129,9 @@ export function encodeError(code: FrameError, message: string): string {
  * work on the hottest path.
  */
 export function encodeMessage(head: Omit<MessageFrame, "type" | "data">, dataJson: string): string {
-  const json = JSON.stringify({ type: "message", id: head.id, seq: head.seq, sentAt: head.sentAt } satisfies Omit<
-    MessageFrame,
-    "data"
-  >);
+  const frame: Omit<MessageFrame, "data"> = { type: "message", id: head.id, seq: head.seq, sentAt: head.sentAt };
+  if (head.event !== undefined) frame.event = head.event;
+  const json = JSON.stringify(frame);
   return withData(json, dataJson);
 }
 

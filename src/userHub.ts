@@ -7,8 +7,9 @@ import { Dialects } from "./hub/dialect";
 import { UserHubCore } from "./hub/userHub";
 import { nativeDialect } from "./native/dialect";
 import { pusherDialect } from "./pusher/dialect";
+import { stompDialect } from "./stomp/dialect";
 
-const DIALECTS = new Dialects([nativeDialect, pusherDialect]);
+const DIALECTS = new Dialects([nativeDialect, pusherDialect, stompDialect]);
 
 export class UserHub extends UserHubCore {
   constructor(ctx: DurableObjectState, env: Env) {

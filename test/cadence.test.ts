@@ -10,6 +10,7 @@ import { parseConfig } from "../src/config";
 import { cadenceOf } from "../src/hub/cadence";
 import { api, connect, hubOf, uniqueUser } from "./helpers";
 import { pusherConnect } from "./pusherHelpers";
+import { stompSession } from "./stompHelpers";
 
 const config = (() => {
   const parsed = parseConfig(env as unknown as Record<string, unknown>);
@@ -30,15 +31,18 @@ async function silence(user: string, device: string, ms: number): Promise<void> 
 }
 
 describe("the heartbeat cadence, from HEARTBEAT_INTERVAL", () => {
-  it("the native welcome and Pusher's activity_timeout advertise the same cadence", async () => {
+  it("the native welcome, Pusher's activity_timeout and STOMP's heart-beat advertise the same cadence", async () => {
     expect(cadence.silenceS).toBe(Number(env.HEARTBEAT_INTERVAL));
     const user = uniqueUser();
     const c = await connect(user);
     const p = await pusherConnect(user);
     expect(c.welcome.heartbeat).toBe(cadence.silenceS);
     expect(p.frames[0]?.data).toMatchObject({ activity_timeout: cadence.silenceS });
+    const s = await stompSession(user);
+    expect(s.of("CONNECTED")[0]?.headers["heart-beat"]).toBe(`${cadence.silenceMs},${cadence.silenceMs}`);
     c.close();
     p.close();
+    s.close();
   });
 
   it("STALE_AFTER follows it: a session silent one interval and a half is kept, one silent past two is closed 4002", async () => {

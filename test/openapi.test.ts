@@ -54,7 +54,7 @@ describe("/openapi.json", () => {
     expect(documented).toEqual(served);
   });
 
-  it("marks /dev/* dev-only and public, /v1/* (but connect, the VAPID key and /v1/me) behind the API key, and every operation answers errors as ErrorBody", async () => {
+  it("marks /dev/* dev-only and public, /v1/* (but connect, stomp, the VAPID key and /v1/me) behind the API key, and every operation answers errors as ErrorBody", async () => {
     const doc = await document();
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -66,7 +66,7 @@ describe("/openapi.json", () => {
           expect(op.security, where).toEqual([]);
         } else if (path.startsWith("/v1/me/")) {
           expect(op.security, where).toEqual([{ clientToken: [] }]);
-        } else if (path.startsWith("/v1/") && path !== "/v1/connect") {
+        } else if (path.startsWith("/v1/") && path !== "/v1/connect" && path !== "/v1/stomp") {
           expect(op.security, where).toEqual([{ apiKey: [] }]);
         }
         expect(op.responses["500"], where).toEqual({ $ref: "#/components/responses/E500" });

@@ -1,4 +1,5 @@
 /** The bench's sizes (full and smoke) and its command line (see the header of bench/run.ts). */
+import { type CliSpec, type OptionSpec, parseCommandLine, usageError } from "../../scripts/lib/cli.ts";
 
 export interface Sizes {
   rounds: number;
@@ -75,20 +76,95 @@ export const SMOKE: Sizes = {
 
 export type BenchOptions = ReturnType<typeof parseArgs>;
 
+/** A workload number of `npm run cost` (bench/cost-model.ts reads them; `npm run bench -- --cost-model` too). */
+const costOption = (value: "N" | "S", help: string) => ({ type: "string", value, number: { min: 0 }, help: `${help} (--cost-model)` }) as const;
+const COST_OPTIONS = {
+  users: costOption("N", "connected users"),
+  sessions: costOption("N", "sessions per user"),
+  heartbeat: costOption("S", "client heartbeat interval, seconds"),
+  audit: costOption("S", "AUDIT_INTERVAL, seconds"),
+  reap: costOption("S", "REAP_INTERVAL, seconds"),
+  "token-ttl": costOption("S", "client token lifetime, seconds"),
+  reconnects: costOption("N", "reconnects per session per day"),
+} satisfies Record<string, OptionSpec>;
+
+export const COST_CLI = {
+  command: "npm run cost --",
+  summary: "The monthly Cloudflare bill for the reference workloads, from published prices and bench/results/billing-probe.json (docs/cost-model.md).",
+  options: Object.fromEntries(Object.entries(COST_OPTIONS).map(([k, o]) => [k, { ...o, help: o.help.replace(" (--cost-model)", "") }])) as typeof COST_OPTIONS,
+} satisfies CliSpec;
+
+/** `npm run cost`'s arguments, checked (--help, usage errors), for bench/cost-model.ts's own reader. */
+export function costArgs(argv: readonly string[]): string[] {
+  parseCommandLine(COST_CLI, argv);
+  return [...argv];
+}
+
+/** The bench's modes: at most one, and the options each accepts. */
+const MODES = {
+  default: ["smoke", "rounds", "out", "skip-memory", "patch", "echo"],
+  profile: ["rounds", "users", "only", "out", "window"],
+  "billing-probe": ["patch"],
+  "cost-model": Object.keys(COST_OPTIONS),
+  connect: ["rounds", "users", "concurrency", "no-pin"],
+  storm: ["users", "devices"],
+} as const;
+export type BenchMode = keyof typeof MODES;
+
+export const BENCH_CLI = {
+  command: "npm run bench --",
+  summary:
+    "Switchboard against a minimal baseline Worker on standalone workerd (docs/benchmark.md). With no mode: the full paired run (≈ 4 min), written to bench/results/latest.json.",
+  options: {
+    profile: { type: "boolean", help: "mode: CPU per push of src/ variants with one piece stubbed (bench/profile.ts)" },
+    "billing-probe": { type: "boolean", help: "mode: billed units per handler (bench/billing-probe.ts)" },
+    "cost-model": { type: "boolean", help: "mode: the monthly bill for a workload (as npm run cost)" },
+    connect: { type: "boolean", help: "mode: CPU per connect and connect rate (bench/connect.ts)" },
+    storm: { type: "boolean", help: "mode: a reconnect storm through the SDK (bench/storm.ts)" },
+    smoke: { type: "boolean", help: "tiny sizes, seconds (test/node/bench.smoke.test.ts)" },
+    rounds: { type: "string", value: "N", int: { min: 1 }, help: "paired rounds (default run, --profile, --connect)" },
+    out: { type: "string", value: "FILE", help: "where to write the JSON (default run, --profile)" },
+    "skip-memory": { type: "boolean", help: "leave out the 10,000-idle-session phase" },
+    patch: { type: "string", multiple: true, value: "NAME.diff", help: "measure src/ with bench/patches/NAME.diff applied (repeatable; default run, --billing-probe)" },
+    echo: { type: "boolean", help: "echo the servers' output" },
+    only: { type: "string", value: "A,B", help: "only these variants (--profile)" },
+    window: { type: "string", value: "MS", int: { min: 1 }, help: "measuring window, ms (--profile)" },
+    concurrency: { type: "string", value: "N", int: { min: 1 }, help: "connects in flight (--connect)" },
+    "no-pin": { type: "boolean", help: "do not pin servers and load to separate CPUs (--connect)" },
+    devices: { type: "string", value: "K", int: { min: 1 }, help: "devices per user (--storm)" },
+    ...COST_OPTIONS,
+    users: { type: "string", value: "N", int: { min: 1 }, help: "users (--profile, --connect, --storm, --cost-model)" },
+  },
+  notes: ["Each mode accepts only its own options; see the header of each mode's file for what it measures."],
+} satisfies CliSpec;
+
+/**
+ * The bench's command line: which mode, with its options checked (a usage
+ * error, exit 2, for one that belongs to another mode), and the raw
+ * arguments for the mode's own reader.
+ */
+export function benchCommandLine(argv: readonly string[]): { mode: BenchMode; args: string[] } {
+  const { values } = parseCommandLine(BENCH_CLI, argv);
+  const given = Object.keys(values);
+  const modes = given.filter((k): k is Exclude<BenchMode, "default"> => k !== "default" && k in MODES);
+  if (modes.length > 1) usageError(BENCH_CLI, `one mode at a time (got --${modes.join(" and --")})`);
+  const mode: BenchMode = modes[0] ?? "default";
+  const allowed: readonly string[] = MODES[mode];
+  const stray = given.find((k) => k !== mode && !allowed.includes(k));
+  if (stray !== undefined) usageError(BENCH_CLI, `--${stray} is not an option of ${mode === "default" ? "the default run" : `--${mode}`}`);
+  return { mode, args: argv.filter((a) => a !== `--${mode}`) };
+}
+
 export function parseArgs(argv: string[]) {
-  const o = { smoke: false, profile: false, skipMemory: false, rounds: undefined as number | undefined, out: undefined as string | undefined, echo: false, patches: [] as string[] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--smoke") o.smoke = true;
-    else if (a === "--profile") o.profile = true;
-    else if (a === "--skip-memory") o.skipMemory = true;
-    else if (a === "--echo") o.echo = true;
-    else if (a === "--rounds") o.rounds = Number(argv[++i]);
-    else if (a === "--out") o.out = argv[++i];
-    else if (a === "--patch") o.patches.push(argv[++i] ?? "");
-    else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
-  }
-  return o;
+  const { values } = parseCommandLine(BENCH_CLI, argv);
+  return {
+    smoke: values.smoke === true,
+    skipMemory: values["skip-memory"] === true,
+    rounds: values.rounds === undefined ? undefined : Number(values.rounds),
+    out: values.out,
+    echo: values.echo === true,
+    patches: values.patch ?? [],
+  };
 }
 
 /** `--name N` from argv: a positive integer, or `fallback` when absent (bench/connect.ts, bench/storm.ts). */

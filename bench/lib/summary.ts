@@ -21,6 +21,8 @@ export interface RawResults {
   scaleSmall: Series;
   live: Series;
   stored: Series;
+  /** Stored pushes to the baseline that INSERTs each one as a SQLite row (STORE=1), paired by round with stored.product. */
+  storedRow: PushSummary[];
   latency: Series;
   fanout: Series;
   memory: Record<string, unknown>;
@@ -63,6 +65,10 @@ export function summarizeRun(f: RunFacts) {
   addPaired("stored push: server CPU per push", "µs", raw.stored, (s) => s.cpuPerPushUs, { op: "<=", limit: 2 });
   addPaired("stored push: throughput at saturation", "pushes/s", raw.stored, (s) => s.pushesPerS);
   addPaired("stored push: deliveries", "deliveries/s", raw.stored, (s) => s.deliveriesPerS);
+  // The durable write is the price of a stored push: the same push against a baseline that pays it (one row).
+  const storingBaseline = { product: raw.stored.product, baseline: raw.storedRow };
+  addPaired("stored push vs a baseline storing one row: server CPU per push", "µs", storingBaseline, (s) => s.cpuPerPushUs);
+  addPaired("stored push vs a baseline storing one row: throughput", "pushes/s", storingBaseline, (s) => s.pushesPerS);
   addPaired(`latency p50 @ ${sizes.latencyRate} pushes/s (live)`, "ms", raw.latency, (s) => s.latency.p50, { op: "<=", limit: 1.5 });
   addPaired(`latency p99 @ ${sizes.latencyRate} pushes/s (live)`, "ms", raw.latency, (s) => s.latency.p99);
   addPaired(`fan-out 1 user × ${sizes.fanoutSessions} sessions: deliveries`, "deliveries/s", raw.fanout, (s) => s.deliveriesPerS, { op: ">=", limit: 0.8 });
@@ -92,7 +98,7 @@ export function summarizeRun(f: RunFacts) {
     rows.push({ metric: "server CPU per push to a hibernated user (wakes it)", unit: "µs", product: mp.wake.cpuPerPushUs, baseline: mb.wake.cpuPerPushUs, ratio: mp.wake.cpuPerPushUs / mb.wake.cpuPerPushUs });
   }
 
-  const all = [...raw.scaleSmall.product, ...raw.scaleSmall.baseline, ...raw.live.product, ...raw.live.baseline, ...raw.stored.product, ...raw.stored.baseline, ...raw.latency.product, ...raw.latency.baseline, ...raw.fanout.product, ...raw.fanout.baseline, ...KINDS.flatMap((k) => (mem[k] === undefined ? [] : [mem[k].wake]))];
+  const all = [...raw.scaleSmall.product, ...raw.scaleSmall.baseline, ...raw.live.product, ...raw.live.baseline, ...raw.stored.product, ...raw.stored.baseline, ...raw.storedRow, ...raw.latency.product, ...raw.latency.baseline, ...raw.fanout.product, ...raw.fanout.baseline, ...KINDS.flatMap((k) => (mem[k] === undefined ? [] : [mem[k].wake]))];
   const losses = {
     pushes: all.reduce((n, s) => n + s.pushes, 0),
     deliveries: all.reduce((n, s) => n + s.deliveries, 0),

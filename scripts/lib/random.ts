@@ -32,6 +32,14 @@ export function rng(seed: number): Rng {
   return r;
 }
 
+/** The --seed option of the suites' command lines (scripts/lib/cli.ts), read back by seedFrom. */
+export const SEED_OPTION = {
+  type: "string",
+  value: "N|random",
+  pattern: { re: /^(-?\d+|random)$/, what: 'a whole number or "random"' },
+  help: "the generator's seed (default 20261123, or SB_SEED)",
+} as const;
+
 /** A seed from --seed / SB_SEED, else a fixed default (runs are reproducible unless asked otherwise); `random` draws one. */
 export function seedFrom(argv: readonly string[], fallback: number): number {
   const i = argv.indexOf("--seed");

@@ -59,11 +59,24 @@ export const KNOBS = [
  * switch for it), and miniflare's fetch of the `Request.cf` object from
  * workers.cloudflare.com off (request.cf is then a placeholder; the Worker
  * does not read it). Used by `npm run dev` (scripts/dev.ts) and buildWorker.
+ *
+ * And a global config directory of the project's own (XDG_CONFIG_HOME, under
+ * the gitignored .wrangler/): wrangler 4.156's `dev` and `deploy` print "Cloudflare
+ * collects anonymous telemetry…" once per wrangler version whenever the
+ * machine-wide ~/.config/.wrangler/metrics.json says permission enabled, even
+ * with metrics off by env and wrangler.toml (printMetricsBanner in
+ * wrangler-dist/cli.js reads only that file). Any other wrangler use on the
+ * machine (another checkout, `npx wrangler whoami`) writes that permission,
+ * so which of our runs printed the notice depended on what ran first: the
+ * Quick start test's one failure on a busy machine. Our runs need no login
+ * (dev is local, the build is a dry run); `npm run deploy` keeps the user's
+ * config. (A legacy ~/.wrangler directory, if present, still wins over XDG.)
  */
 export const QUIET_WRANGLER_ENV = {
   WRANGLER_SEND_METRICS: "false",
   WRANGLER_HIDE_BANNER: "true",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  XDG_CONFIG_HOME: join(ROOT, ".wrangler", "config"),
 } as const;
 
 /**

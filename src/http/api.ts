@@ -53,7 +53,7 @@ api.post("/users/:userId/messages", async (c) => {
   if (!parsed.ok) return parsed.response;
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
-  const { id, ttl, device, exceptDevice, exceptSession } = parsed.value;
+  const { id, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
   const webpush = webPushOptIn(parsed.value.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
   if (webpush instanceof Response) return webpush;
   const req: PushRequest = {
@@ -61,6 +61,7 @@ api.post("/users/:userId/messages", async (c) => {
     id: id ?? crypto.randomUUID(),
     dataJson,
     ttl: ttl ?? c.var.config.defaultTtl,
+    event,
     device,
     exceptDevice,
     exceptSession,
@@ -126,7 +127,7 @@ api.post("/messages", async (c) => {
   if (!parsed.ok) return parsed.response;
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
-  const { userIds, id: givenId, ttl, device, exceptDevice, exceptSession } = parsed.value;
+  const { userIds, id: givenId, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
   const webpush = webPushOptIn(parsed.value.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
   if (webpush instanceof Response) return webpush;
   // One id for every user: a retried batch is then a duplicate in each user's log.
@@ -139,7 +140,7 @@ api.post("/messages", async (c) => {
       };
     }
     try {
-      const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, device, exceptDevice, exceptSession, webpush };
+      const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, event, device, exceptDevice, exceptSession, webpush };
       return { userId, ...(await c.env.USER_HUB.getByName(userId).push(req)) };
     } catch (err) {
       console.error("switchboard: batch push failed", userId, err);
@@ -163,7 +164,7 @@ api.post("/broadcast", async (c) => {
   const results = await Promise.all(
     shards.map(async (i) => {
       try {
-        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, webpush });
+        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: parsed.value.event, webpush });
       } catch (err) {
         console.error("switchboard: broadcast shard failed", i, err);
         return undefined;

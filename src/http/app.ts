@@ -10,6 +10,7 @@ import { api } from "./api";
 import { apiReferencePage } from "./apiReference";
 import { openApiJson } from "./openapi";
 import { connect } from "./connect";
+import { stompConnect } from "../stomp/connect";
 import { guardBodyRead } from "./body";
 import { dev, devProxyRequest } from "./dev";
 import type { AppEnv } from "./env";
@@ -70,6 +71,7 @@ app.get("/healthz", (c) => queryProblem(c.req.url, []) ?? c.json({ ok: true }));
 app.get("/openapi.json", (c) => queryProblem(c.req.url, []) ?? c.body(openApiJson(), 200, { "Content-Type": "application/json" }));
 app.get("/dev/api", (c) => queryProblem(c.req.url, []) ?? apiReferencePage(c));
 app.get("/v1/connect", (c) => connect(c, c.var.config));
+app.get("/v1/stomp", (c) => stompConnect(c, c.var.config));
 const viaApi = (suffix: "presence" | "messages") => async (c: Context<AppEnv>) => {
   const forwarded = await devProxyRequest(c, suffix);
   return forwarded instanceof Response ? forwarded : app.fetch(forwarded, c.env, c.executionCtx);

@@ -16,13 +16,13 @@ import { queryProblem } from "./query";
 export const CONNECT_QUERY = ["device", "since", "token"] as const;
 
 /** `Authorization: Bearer <x>` → x. The scheme is case-insensitive (RFC 9110 §11.1). */
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   return /^Bearer +(\S+) *$/i.exec(header)?.[1];
 }
 
 /** Sec-WebSocket-Protocol is a comma-separated token list (RFC 6455 §4.1). */
-function offeredProtocols(header: string | undefined): string[] {
+export function offeredProtocols(header: string | undefined): string[] {
   return (header ?? "")
     .split(",")
     .map((p) => p.trim())
@@ -45,7 +45,11 @@ export function originAllowed(origin: string | undefined, requestUrl: string, co
   return config.allowedOrigins.has(origin);
 }
 
-export async function connect(c: Context<AppEnv>, config: Config): Promise<Response> {
+/**
+ * The refusals every client upgrade route shares (/v1/connect, /v1/stomp): not
+ * an upgrade (426), an unknown query parameter (400), a foreign Origin (403).
+ */
+export function upgradeRefusal(c: Context<AppEnv>, config: Config, query: readonly string[]): Response | undefined {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     return new Response(
       JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }),
@@ -54,11 +58,17 @@ export async function connect(c: Context<AppEnv>, config: Config): Promise<Respo
   }
   // Before the token check, so a typo (`?devcie=`) is named even with a good token;
   // only names are echoed, never values (the token may be one).
-  const badQuery = queryProblem(c.req.url, CONNECT_QUERY);
+  const badQuery = queryProblem(c.req.url, query);
   if (badQuery !== undefined) return badQuery;
   if (!originAllowed(c.req.header("Origin"), c.req.url, config)) {
     return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
   }
+  return undefined;
+}
+
+export async function connect(c: Context<AppEnv>, config: Config): Promise<Response> {
+  const refused = upgradeRefusal(c, config, CONNECT_QUERY);
+  if (refused !== undefined) return refused;
 
   const protocols = offeredProtocols(c.req.header("Sec-WebSocket-Protocol"));
   if (protocols.length > 0 && !protocols.includes(SUBPROTOCOL)) {

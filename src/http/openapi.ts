@@ -207,6 +207,24 @@ function paths(): Record<string, Record<string, unknown>> {
         responses: { "101": { description: "Switching Protocols: the session is open" }, ...errors("400", "401", "403", "426", "429") },
       },
     },
+    "/v1/stomp": {
+      get: {
+        operationId: "stomp",
+        tags: ["client"],
+        summary: "Open a STOMP 1.2 session over WebSocket (client)",
+        description:
+          "WebSocket upgrade for STOMP clients (@stomp/stompjs, Spring's WebSocketStompClient); subprotocols v12.stomp, v11.stomp, " +
+          "v10.stomp (the highest offered is answered) or none. The client token travels in the CONNECT frame " +
+          "(`Authorization: Bearer <jwt>` or `passcode`) or as `?token=`; a bad one gets ERROR and close 1008. " +
+          "SUBSCRIBE to `/user/queue/{event}`; a push's `event` picks the destination (none: `/user/queue/messages`). See docs/stomp.md.",
+        security: [{ clientToken: [] }],
+        parameters: [
+          param("device", "query", nameSchema(DEVICE_MAX), "a stable name for this browser or phone (or the CONNECT header `device`); assigned when absent", false),
+          param("token", "query", { type: "string" }, "the client token, instead of the CONNECT frame's Authorization or passcode", false),
+        ],
+        responses: { "101": { description: "Switching Protocols: send CONNECT next" }, ...errors("400", "403", "426") },
+      },
+    },
     "/v1/users/{userId}/messages": {
       post: {
         operationId: "push",

@@ -62,6 +62,7 @@ export const StoredMessage = v.object({
   device: v.optional(v.string()),
   exceptDevice: v.optional(v.string()),
   exceptSession: v.optional(v.string()),
+  event: v.optional(v.string()),
 });
 
 export const MessagesPage = v.object({

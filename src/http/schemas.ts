@@ -27,6 +27,7 @@ const webpushField = v.optional(v.union([v.boolean(), webpushObject], "webpush m
 const deliveryFields = {
   data: v.unknown(),
   id: v.optional(name(MESSAGE_ID_MAX, "id")),
+  event: v.optional(name(DEVICE_MAX, "event")),
   ttl: v.optional(
     v.pipe(
       v.number("ttl must be a number"),

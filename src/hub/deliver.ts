@@ -4,7 +4,7 @@
  * delivery (an encoder may cache, so N native sessions share one frame). Never throws.
  */
 import { CloseCode } from "../protocol";
-import type { AnyDialect, Dialects, Encoder, Outgoing } from "./dialect";
+import type { AnyDialect, Dialects, Encoder, HubServices, Outgoing } from "./dialect";
 import type { LiveSession } from "./liveness";
 import type { PushRequest } from "./rpc";
 import type { SendBacklog } from "./sendBacklog";
@@ -14,10 +14,8 @@ export type Target = Pick<PushRequest, "device" | "exceptDevice" | "exceptSessio
 
 export interface DeliverInput {
   dialects: Dialects;
-  ctx: DurableObjectState;
-  now: number;
   backlog: SendBacklog;
-  maxBacklogBytes: number;
+  hub: HubServices;
 }
 
 export function deliverTo(live: readonly LiveSession[], target: Target, message: Outgoing, input: DeliverInput): { delivered: number; tooSlow: number } {
@@ -31,19 +29,19 @@ export function deliverTo(live: readonly LiveSession[], target: Target, message:
     const dialect = input.dialects.of(session);
     let encode = encoders.get(dialect);
     if (encode === undefined) {
-      encode = dialect.encoder(message, input.ctx);
+      encode = dialect.encoder(message);
       encoders.set(dialect, encode);
     }
     const frame = encode(session);
     if (frame === undefined) continue;
-    if (!input.backlog.admit(ws, frame.length, input.now)) {
+    if (!input.backlog.admit(ws, frame.length, input.hub.now)) {
       // Stored messages wait in the log for its resume; nothing is lost.
       dialect.close(ws, session, CloseCode.TooSlow, "too slow: not reading");
       tooSlow++;
       continue;
     }
     if (trySend(ws, frame)) delivered++;
-    dialect.afterSend?.(ws, session, frame.length, input.maxBacklogBytes);
+    dialect.afterSend?.(ws, session, message, frame.length, input.hub);
   }
   return { delivered, tooSlow };
 }

@@ -19,6 +19,8 @@ export interface Outgoing {
   sentAt: number;
   /** The push's `data`, already JSON text (spliced, never re-parsed). */
   dataJson: string;
+  /** What the message is (the push's `event`): native frames carry it, STOMP picks the destination by it, Pusher uses it as the event name. */
+  event?: string | undefined;
   /**
    * Set on an event addressed to a named channel (Pusher's HTTP events): a
    * dialect with channels sends it only on that channel, as that event, with
@@ -80,9 +82,9 @@ export interface Dialect<S = unknown> {
   /** One frame from the client, after the hub's own checks (session known, frame budget). Never throws. */
   onMessage(ws: WebSocket, session: Session<S>, message: string | ArrayBuffer, hub: HubServices): void | Promise<void>;
   /** An encoder for one delivery (see Encoder). */
-  encoder(message: Outgoing, ctx: DurableObjectState): Encoder<S>;
-  /** A frame was sent to this socket by a delivery (the slow-consumer guard may ask for proof of reading). */
-  afterSend?(ws: WebSocket, session: Session<S>, bytes: number, limitBytes: number): void;
+  encoder(message: Outgoing): Encoder<S>;
+  /** A delivery sent this socket a frame for `message` (the slow-consumer guard may ask for proof of reading; an auto-ack moves the cursor). */
+  afterSend?(ws: WebSocket, session: Session<S>, message: Outgoing, bytes: number, hub: HubServices): void;
   /** Close the socket for one of the hub's reasons (a native CloseCode), in the dialect's own words and codes. Never throws. */
   close(ws: WebSocket, session: Session<S>, code: number, reason: string): void;
 }

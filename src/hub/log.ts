@@ -28,6 +28,8 @@ export interface StoredMessage extends Targeting {
   dataJson: string;
   sentAt: number;
   expiresAt: number;
+  /** What the message is (the push's `event`), if it was named. */
+  event?: string | undefined;
 }
 
 type MessageRow = {
@@ -40,6 +42,7 @@ type MessageRow = {
   except_device: string | null;
   except_session: string | null;
   except_session_device: string | null;
+  event: string | null;
 };
 
 /**
@@ -58,7 +61,8 @@ CREATE TABLE IF NOT EXISTS messages (
   device TEXT,
   except_device TEXT,
   except_session TEXT,
-  except_session_device TEXT
+  except_session_device TEXT,
+  event TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages(id);
 `;
@@ -71,6 +75,8 @@ CREATE TABLE IF NOT EXISTS cursors (
 `;
 
 const COLUMNS = "seq, id, data, sent_at, expires_at, device, except_device, except_session, except_session_device";
+/** Tables created before pushes had an `event` lack the column until the first push that names one adds it. */
+const ADD_EVENT_COLUMN = "ALTER TABLE messages ADD COLUMN event TEXT";
 
 /** Devices whose cursor is kept; beyond this the least recently active are dropped. */
 export const MAX_CURSORS = 1000;
@@ -88,6 +94,7 @@ function fromRow(row: MessageRow): StoredMessage {
     exceptDevice: row.except_device ?? undefined,
     exceptSession: row.except_session ?? undefined,
     exceptSessionDevice: row.except_session_device ?? undefined,
+    ...(row.event === null ? {} : { event: row.event }),
   };
 }
 
@@ -97,6 +104,7 @@ export function toMessageView(m: StoredMessage): MessageView {
   if (m.device !== undefined) view.device = m.device;
   if (m.exceptDevice !== undefined) view.exceptDevice = m.exceptDevice;
   if (m.exceptSession !== undefined) view.exceptSession = m.exceptSession;
+  if (m.event !== undefined) view.event = m.event;
   return view;
 }
 
@@ -116,6 +124,8 @@ export class MessageLog {
   #nextExpiry: number;
   #hasMessages: boolean;
   #hasCursors: boolean;
+  /** Whether `messages` has the `event` column (undefined: not asked yet on this instance). */
+  #eventColumn: boolean | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -143,6 +153,18 @@ export class MessageLog {
     if (this.#hasMessages) return;
     this.sql.exec(MESSAGES_SCHEMA);
     this.#hasMessages = true;
+    // Created just now, from a schema that has it.
+    this.#eventColumn = true;
+  }
+
+  #askEventColumn(): boolean {
+    return this.sql.exec("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'event'").toArray().length > 0;
+  }
+
+  /** The columns to read: `event` as NULL from a table that predates it. */
+  #columns(): string {
+    this.#eventColumn ??= this.#askEventColumn();
+    return this.#eventColumn ? `${COLUMNS}, event` : `${COLUMNS}, NULL AS event`;
   }
 
   #ensureCursors(): void {
@@ -163,7 +185,7 @@ export class MessageLog {
   /** A live (unexpired, untrimmed) message with this idempotency key, if any. */
   findById(id: string, now: number): StoredMessage | undefined {
     if (!this.#hasMessages) return undefined;
-    const row = this.sql.exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, id).toArray()[0];
+    const row = this.sql.exec<MessageRow>(`SELECT ${this.#columns()} FROM messages WHERE id = ?`, id).toArray()[0];
     if (row === undefined) return undefined;
     if (row.expires_at > now && row.seq > this.floor()) return fromRow(row);
     // Past retention: the key may be reused. The head row stays (it anchors
@@ -187,9 +209,15 @@ export class MessageLog {
    */
   tryAppend(m: Omit<StoredMessage, "seq">): StoredMessage | undefined {
     this.#ensureMessages();
+    if (m.event !== undefined && !(this.#eventColumn ??= this.#askEventColumn())) {
+      this.sql.exec(ADD_EVENT_COLUMN);
+      this.#eventColumn = true;
+    }
     const seq = this.#head + 1;
+    // Without an event the row is written without the column, so a table that predates it needs no question asked.
+    const withEvent = m.event !== undefined;
     const inserted = this.sql.exec(
-      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING RETURNING seq`,
+      `INSERT INTO messages (${COLUMNS}${withEvent ? ", event" : ""}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?${withEvent ? ", ?" : ""}) ON CONFLICT(id) DO NOTHING RETURNING seq`,
       seq,
       m.id,
       m.dataJson,
@@ -199,6 +227,7 @@ export class MessageLog {
       m.exceptDevice ?? null,
       m.exceptSession ?? null,
       m.exceptSessionDevice ?? null,
+      ...(withEvent ? [m.event] : []),
     ).toArray().length > 0;
     if (!inserted) return undefined;
     this.#head = seq;
@@ -243,7 +272,7 @@ export class MessageLog {
     if (!this.#hasMessages) return [];
     return this.sql
       .exec<MessageRow>(
-        `SELECT ${COLUMNS} FROM messages WHERE seq > ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
+        `SELECT ${this.#columns()} FROM messages WHERE seq > ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
         since,
         this.floor(),
         now,

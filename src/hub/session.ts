@@ -9,6 +9,7 @@
  */
 import { isDevice, isUserId } from "../protocol";
 import type { Dialects } from "./dialect";
+import type { ConnectParams } from "./rpc";
 
 export interface Session<S = unknown> {
   sessionId: string;
@@ -23,6 +24,11 @@ export interface Session<S = unknown> {
   dialect: string;
   /** The dialect's own state (undefined for a dialect that keeps none). */
   state: S;
+}
+
+/** A new socket's session: the hub's fields from its ConnectParams, the dialect's own state, and when it must have authenticated (or its token's expiry). */
+export function newSession<S>(params: Pick<ConnectParams, "userId" | "device">, now: number, dialect: string, state: S, expiresAt: number): Session<S> {
+  return { sessionId: crypto.randomUUID(), userId: params.userId, device: params.device, connectedAt: now, expiresAt, lastFrameAt: now, dialect, state };
 }
 
 /** Writing the attachment costs a serialization; a stale-by-30s value is fine for a 90 s staleness rule. */

@@ -221,6 +221,7 @@ export class UserHubCore extends DurableObject<Env> {
       dataJson: req.dataJson,
       sentAt: now,
       expiresAt: now + req.ttl * 1000,
+      event: req.event,
       device: req.device,
       exceptDevice: req.exceptDevice,
       exceptSession: req.exceptSession,
@@ -244,7 +245,7 @@ export class UserHubCore extends DurableObject<Env> {
       }
       message = this.log.append(entry);
     }
-    const { delivered, sessions } = this.deliver(req, { id: message.id, seq: message.seq, sentAt: message.sentAt, dataJson: req.dataJson }, now, live);
+    const { delivered, sessions } = this.deliver(req, { id: message.id, seq: message.seq, sentAt: message.sentAt, dataJson: req.dataJson, event: req.event }, now, live);
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     const result: PushResult = { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
@@ -261,7 +262,7 @@ export class UserHubCore extends DurableObject<Env> {
     // remembered in memory for a few minutes (lost if the object is evicted).
     const seen = this.recentLive.get(req.id, now);
     if (seen !== undefined) return { ...seen, delivered: 0, sessions: live.length, duplicate: true };
-    const { delivered, sessions } = this.deliver(req, { id: req.id, seq: null, sentAt: now, dataJson: req.dataJson }, now, live);
+    const { delivered, sessions } = this.deliver(req, { id: req.id, seq: null, sentAt: now, dataJson: req.dataJson, event: req.event }, now, live);
     const result: PushResult = { id: req.id, seq: null, delivered, sessions, stored: false, duplicate: false };
     this.recentLive.set(req.id, result, now);
     return result;
@@ -289,13 +290,7 @@ export class UserHubCore extends DurableObject<Env> {
   }
 
   private deliver(target: Target, message: Outgoing, now: number, live: LiveSession[]): { delivered: number; sessions: number } {
-    const { delivered, tooSlow } = deliverTo(live, target, message, {
-      dialects: this.dialects,
-      ctx: this.ctx,
-      now,
-      backlog: this.backlog,
-      maxBacklogBytes: this.config.maxSessionBacklogBytes,
-    });
+    const { delivered, tooSlow } = deliverTo(live, target, message, { dialects: this.dialects, backlog: this.backlog, hub: this.services(now) });
     if (tooSlow > 0) this.sessionsChanged(this.liveSessions());
     return { delivered, sessions: live.length };
   }

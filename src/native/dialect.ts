@@ -6,6 +6,7 @@
 import { cadenceOf } from "../hub/cadence";
 import type { Dialect } from "../hub/dialect";
 import { missedMessages, resumePoint } from "../hub/resume";
+import { newSession } from "../hub/session";
 import { tryClose } from "../hub/sockets";
 import { encodeMessage, encodeWelcome, PING, PONG } from "../protocol";
 import { onNativeMessage } from "./frames";
@@ -18,18 +19,7 @@ export const nativeDialect: Dialect<undefined> = {
   deadlineReason: "token expired",
   heartbeat: { request: PING, response: PONG },
 
-  newSession(params, now) {
-    return {
-      sessionId: crypto.randomUUID(),
-      userId: params.userId,
-      device: params.device,
-      connectedAt: now,
-      expiresAt: params.expiresAt,
-      lastFrameAt: now,
-      dialect: NATIVE_DIALECT,
-      state: undefined,
-    };
-  },
+  newSession: (params, now) => newSession(params, now, NATIVE_DIALECT, undefined, params.expiresAt),
 
   opened(ws, session, params, hub) {
     // From the accept to the end of the replay nothing awaits, so a concurrent

@@ -32,7 +32,7 @@ export function pusherEncoder(message: Outgoing): Encoder<PusherState> {
     let frame = byChannel.get(channel);
     if (frame === undefined) {
       nativeFrame ??= encodeMessage(message, message.dataJson);
-      frame = encodeNativeForPusher(channel, nativeFrame);
+      frame = encodeNativeForPusher(channel, nativeFrame, message.event);
       byChannel.set(channel, frame);
     }
     return frame;

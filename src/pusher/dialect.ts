@@ -51,7 +51,8 @@ export const pusherDialect: Dialect<PusherState> = {
 
   encoder: pusherEncoder,
 
-  afterSend(ws, _session, bytes, limitBytes) {
+  afterSend(ws, _session, _message, bytes, hub) {
+    const limitBytes = hub.config.maxSessionBacklogBytes;
     if (limitBytes === 0) return;
     const before = unanswered.get(ws) ?? 0;
     const after = before + bytes;

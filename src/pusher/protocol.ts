@@ -116,10 +116,10 @@ export function encodeChannelEvent(event: string, channel: string, data: string)
  * (`{id, seq, sentAt, data}`), spliced in unparsed.
  */
 export const NATIVE_MESSAGE_EVENT = "switchboard:message";
-export function encodeNativeForPusher(channel: string, messageFrameJson: string): string {
+export function encodeNativeForPusher(channel: string, messageFrameJson: string, event = NATIVE_MESSAGE_EVENT): string {
   // `{"type":"message",…}` → `{…}`: the frame starts with exactly that prefix (encodeMessage).
   const body = `{${messageFrameJson.slice('{"type":"message",'.length)}`;
-  return JSON.stringify({ event: NATIVE_MESSAGE_EVENT, channel, data: body } satisfies ChannelEventFrame);
+  return JSON.stringify({ event, channel, data: body } satisfies ChannelEventFrame);
 }
 
 // ---- Client → server ----

@@ -31,6 +31,7 @@ export interface BroadcastRequest {
   id: string;
   dataJson: string;
   ttl: number;
+  event?: string | undefined;
   /** Also Web Push the offline devices of the users reached (src/webpush/). */
   webpush?: WebPushOptIn | undefined;
 }
@@ -172,7 +173,7 @@ export class StatsShard extends DurableObject<Env> {
       .map((row) => row.user_id);
     const results = await mapLimit(users, BROADCAST_CONCURRENCY, async (userId): Promise<PushResult | undefined> => {
       try {
-        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl, webpush: req.webpush });
+        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl, event: req.event, webpush: req.webpush });
       } catch (err) {
         console.warn("switchboard: broadcast push failed", userId, err);
         return undefined;

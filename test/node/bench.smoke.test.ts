@@ -56,6 +56,7 @@ describe("bench --smoke", () => {
       raw: {
         live: { product: unknown[]; baseline: unknown[] };
         stored: { product: unknown[]; baseline: unknown[] };
+        storedRow: Array<{ pushes: number; lost: number }>;
         latency: { product: Array<{ latency: { n: number } }>; baseline: Array<{ latency: { n: number } }> };
         fanout: { product: unknown[]; baseline: unknown[] };
         memory: Record<"product" | "baseline", { sessions: number; connect: { failed: number } }>;
@@ -79,6 +80,10 @@ describe("bench --smoke", () => {
       expect(result.raw[phase].product).toHaveLength(result.sizes.rounds);
       expect(result.raw[phase].baseline).toHaveLength(result.sizes.rounds);
     }
+    // ...and the stored rounds for the baseline that stores each push as one row.
+    expect(result.raw.storedRow).toHaveLength(result.sizes.rounds);
+    for (const s of result.raw.storedRow) expect(s.pushes).toBeGreaterThan(0);
+    expect(result.summary.map((r) => r.metric)).toContain("stored push vs a baseline storing one row: server CPU per push");
     expect(result.raw.latency.product[0]?.latency.n).toBeGreaterThan(0);
     for (const kind of ["product", "baseline"] as const) {
       expect(result.raw.memory[kind].sessions).toBe(result.sizes.idleSessions);

@@ -33,6 +33,7 @@ describe("fuzz (smoke)", () => {
     if (problems.length > 0) console.log(lines.join("\n"));
     expect(report.inputs).toBeGreaterThan(500);
     expect(report.lanes.map((l) => l.name)).toContain("ws-frames");
+    expect(report.lanes.map((l) => l.name)).toContain("stomp-frames");
     expect(report.jwt.length).toBeGreaterThan(40);
     expect(report.limits.length).toBeGreaterThan(8);
     expect(report.health.every((h) => h.pass)).toBe(true);

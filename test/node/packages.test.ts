@@ -7,12 +7,13 @@
  * packages' own declarations checked (skipLibCheck off).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { userEnv } from "./npmScript.ts";
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -21,23 +22,31 @@ const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
 /** The project's Node 22 first on PATH: the packages' build scripts are TypeScript. */
 const ENV = { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ""}`, npm_config_update_notifier: "false" };
 const temp = mkdtempSync(join(tmpdir(), "sb-packages-"));
-const scratch = join(temp, "scratch");
+/** The user's app, beside the checkout (temp/switchboard, a link to this one), as the README has it. */
+const scratch = join(temp, "my-app");
 let tarballs: string[] = [];
 
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
+/** The README's install block (under "## Packages"), as written. */
+function installBlock(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Packages"));
+  return /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+}
+
 beforeAll(async () => {
-  await run("npm", ["pack", "-w", "@switchboard/client", "-w", "@switchboard/server", "--pack-destination", temp, "--silent"], {
-    cwd: ROOT,
-    env: ENV,
-    timeout: 120_000,
-  });
-  tarballs = readdirSync(temp).filter((f) => f.endsWith(".tgz")).map((f) => join(temp, f));
-  writeFileSync(join(temp, "package.json"), "{}");
-  await run("mkdir", [scratch]);
-  writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
-  await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--silent", ...tarballs], { cwd: scratch, env: ENV, timeout: 120_000 });
-}, 240_000);
+  symlinkSync(ROOT, join(temp, "switchboard"));
+  mkdirSync(scratch);
+  writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "my-app", private: true, type: "module" }));
+  // From a fresh shell's PATH (the system Node first), in the checkout, offline from the registry:
+  // the tarballs have no dependencies.
+  const env = { ...userEnv(), npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
+  // `cd` first, so that `..` is the link's parent, as in a user's shell.
+  const script = `cd ${JSON.stringify(join(temp, "switchboard"))}\n${installBlock()}`;
+  await run("bash", ["--norc", "--noprofile", "-euo", "pipefail", "-c", script], { cwd: temp, env, timeout: 240_000 });
+  tarballs = [...installBlock().matchAll(/^npm i \.\.\/switchboard\/(\S+\.tgz)/gm)].map((m) => join(ROOT, m[1] as string));
+}, 300_000);
 
 const USAGE_TS = `
 import { connect, type ConnectOptions, type SwitchboardClient } from "@switchboard/client";
@@ -121,6 +130,57 @@ const RUNTIMES: Array<{ name: string; command: string | undefined; args: string[
 ];
 
 describe("npm pack of @switchboard/client and @switchboard/server", () => {
+  it("the README's install lines ran as written: both installed in the app beside the checkout", () => {
+    expect(installBlock()).toMatch(/^npm run pack:packages/);
+    expect(installBlock()).toMatch(/^cd \.\.\/my-app$/m);
+    const installed = JSON.parse(readFileSync(join(scratch, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    expect(Object.keys(installed.dependencies ?? {}).sort()).toEqual(["@switchboard/client", "@switchboard/server"]);
+  });
+
+  it("every doc installs the way the README does, none from the registry (not published yet)", () => {
+    const lines = installBlock().split("\n").map((l) => l.replace(/\s+#.*$/, ""));
+    for (const [doc, pkg] of [
+      ["docs/sdk.md", "client"],
+      ["docs/server-sdk.md", "server"],
+      ["packages/client/README.md", "client"],
+      ["packages/server/README.md", "server"],
+    ] as const) {
+      const text = readFileSync(join(ROOT, doc), "utf8");
+      expect(text, doc).toContain("npm run pack:packages");
+      const installs = [...text.matchAll(/^npm i .*$/gm)].map((m) => m[0].replace(/\s+#.*$/, ""));
+      expect(installs, doc).toEqual([`npm i ../switchboard/dist-packages/switchboard-${pkg}-0.1.0.tgz`]);
+      for (const line of installs) expect(lines, doc).toContain(line);
+      expect(text, doc).toMatch(/not on the npm registry yet/i);
+    }
+    expect(readFileSync(join(ROOT, "README.md"), "utf8")).not.toMatch(/npm i(nstall)? @switchboard\//);
+  });
+
+  it("inside the repository the workspaces import as built, which npm ci's prepare script does", async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.prepare).toBe("npm run build:packages");
+    const code = 'const [c, s] = await Promise.all([import("@switchboard/client"), import("@switchboard/server")]); console.log(typeof c.connect, typeof s.Switchboard);';
+    const { stdout } = await run(systemNode(), ["--input-type=module", "-e", code], { cwd: ROOT, timeout: 60_000 });
+    expect(stdout.trim()).toBe("function function");
+  });
+
+  it("npm publish --dry-run is clean: prepack builds each, public access, only the not-logged-in notice", async () => {
+    const { stdout, stderr } = await run("npm", ["publish", "--dry-run", "--offline", "-w", "@switchboard/client", "-w", "@switchboard/server"], {
+      cwd: ROOT,
+      env: ENV,
+      timeout: 180_000,
+    });
+    const out = `${stdout}${stderr}`;
+    expect(out).toContain("build:client: packages/client/dist");
+    expect(out).toContain("build:server: packages/server/dist");
+    expect(out).toContain("+ @switchboard/client@0.1.0");
+    expect(out).toContain("+ @switchboard/server@0.1.0");
+    expect(out).toMatch(/with tag latest and public access \(dry-run\)/);
+    expect(out).not.toMatch(/default access|restricted/);
+    // A CI job that publishes has a token; here nobody is logged in, which npm says and nothing else.
+    const warnings = out.split("\n").filter((l) => /npm (warn|error|ERR)/i.test(l));
+    expect(warnings.filter((l) => !/requires you to be logged in/.test(l))).toEqual([]);
+  });
+
   it("packs only dist/, README and package.json, with declarations", async () => {
     expect(tarballs.map((t) => t.split("/").pop()).sort()).toEqual(["switchboard-client-0.1.0.tgz", "switchboard-server-0.1.0.tgz"]);
     for (const tgz of tarballs) {
@@ -131,6 +191,14 @@ describe("npm pack of @switchboard/client and @switchboard/server", () => {
       expect(files).toContain("package/README.md");
       expect(files.filter((f) => !/^package\/(dist\/|README\.md$|package\.json$)/.test(f))).toEqual([]);
     }
+  });
+
+  it("a second build leaves public/sdk.js untouched, so a running wrangler dev does not reload and drop its sockets", async () => {
+    const sdk = join(ROOT, "public/sdk.js");
+    const before = statSync(sdk);
+    await run(join(BIN, "node"), [join(ROOT, "packages/client/build.ts")], { cwd: ROOT, env: ENV, timeout: 120_000 });
+    const after = statSync(sdk);
+    expect({ ino: after.ino, mtimeMs: after.mtimeMs }).toEqual({ ino: before.ino, mtimeMs: before.mtimeMs });
   });
 
   for (const rt of RUNTIMES) {

@@ -31,14 +31,14 @@ describe("a push with webpush", () => {
   it("sends each offline subscribed device one encrypted notification: the message, TTL, Urgency, Topic, VAPID", async () => {
     const { fake, user, phone } = await withPhone("wp-send", [201]);
 
-    const answer = await push(user, { data: { order: 42, shipped: true }, ttl: 600, webpush: { urgency: "very-low", topic: "order-42" } });
+    const answer = await push(user, { data: { order: 42, shipped: true }, event: "order.shipped", ttl: 600, webpush: { urgency: "very-low", topic: "order-42" } });
     expect(answer.webpush).toBe(1);
     await sendDue(user);
 
     const [got, ...more] = fake.to(phone);
     expect(more).toEqual([]);
     expect(fake.problems).toEqual([]);
-    expect(json(got?.text ?? "")).toEqual({ id: answer.id, seq: answer.seq, data: { order: 42, shipped: true } });
+    expect(json(got?.text ?? "")).toEqual({ id: answer.id, seq: answer.seq, event: "order.shipped", data: { order: 42, shipped: true } });
     expect(got?.headers["content-encoding"]).toBe("aes128gcm");
     expect(Number(got?.headers.ttl)).toBeGreaterThan(0);
     expect(Number(got?.headers.ttl)).toBeLessThanOrEqual(600);

@@ -72,6 +72,8 @@ export interface MessageFrame {
   /** null for live-only pushes (ttl 0): never stored, never replayed. */
   seq: number | null;
   sentAt: number;
+  /** What the message is, when the push named it. */
+  event?: string;
   data: unknown;
 }
 
@@ -114,8 +116,9 @@ export function parseServerFrame(value: unknown): ServerFrame | undefined {
       return undefined;
     }
     case "message": {
-      const { id, seq, sentAt, data } = value;
+      const { id, seq, sentAt, event, data } = value;
       if (typeof id === "string" && (seq === null || (isSeq(seq) && seq >= 1)) && typeof sentAt === "number" && "data" in value) {
+        if (typeof event === "string") return { type: "message", id, seq, sentAt, event, data };
         return { type: "message", id, seq, sentAt, data };
       }
       return undefined;

@@ -100,7 +100,8 @@ const webpush: Check = (value, field) => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidArgument(field, `${field} must be true, false or { urgency, topic }`);
   checkOptions(value, field, WEBPUSH_OPTIONS);
 };
-const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), webpush } satisfies Record<keyof BroadcastOptions, Check>;
+/** `event` follows the device name rules (the server's src/http/schemas.ts). */
+const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), event: name(DEVICE_MAX), webpush } satisfies Record<keyof BroadcastOptions, Check>;
 const PUSH_OPTIONS = {
   ...BROADCAST_OPTIONS,
   device: name(DEVICE_MAX),

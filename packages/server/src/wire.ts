@@ -14,6 +14,12 @@ export interface DeliveryOptions {
   /** Seconds to keep the message for offline devices (0-604800); 0 = live-only. */
   ttl?: number | undefined;
   /**
+   * What the message is (1-64 of A-Z a-z 0-9 . _ : @ -): native frames carry it, a STOMP
+   * client gets it on `/user/queue/{event}` (none: `/user/queue/messages`), a Pusher client
+   * as the event name (none: `switchboard:message`).
+   */
+  event?: string | undefined;
+  /**
    * Also notify the targeted devices that have no live session, through their
    * browser's push service (docs/webpush.md). Needs a ttl above 0.
    */
@@ -116,6 +122,7 @@ export interface StoredMessage {
   device?: string;
   exceptDevice?: string;
   exceptSession?: string;
+  event?: string;
 }
 
 export interface MessagesPage {

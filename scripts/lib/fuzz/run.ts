@@ -26,6 +26,7 @@ import type { FuzzContext, OracleLimits } from "./cases.ts";
 import { openFor } from "./frameRun.ts";
 import { deepRoundTrip, deliversCleanly, flood, nobodyLeftOnline } from "./health.ts";
 import { frameLane, httpLanes, rawLane } from "./lanes.ts";
+import { stompLane } from "./stomp.ts";
 import { checkLane, type Lane } from "./property.ts";
 import type { FuzzReport } from "./report.ts";
 import { makeTokens } from "./tokens.ts";
@@ -113,11 +114,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     for (let i = 0; i < HEAD; i++) await apiA.push(frameUser, { data: { i } });
     const frameToken = await hs256(claimsFor(frameUser, 3600, AUDIENCE, ISSUER), SECRET);
     let opened = 0;
+    let stompUsers = 0;
     const job = <T,>(lane: Lane<T>) => ({ name: lane.name, check: () => checkLane(lane, { seed: o.seed, path: o.path, replayArgs }) });
     const lanes = [
       ...httpLanes(ctx, n).map(job),
       job(frameLane(() => openFor(a.wsBase, frameToken, `lane${opened++}`), HEAD, n(2400), oracle.frameBytes)),
       job(rawLane(a.port, tokens.good[2]?.token ?? canaryToken, n(400), o.injectOracle === true)),
+      job(stompLane(a.wsBase, () => hs256(claimsFor(`fz-stomp-${stompUsers++}`, 3600, AUDIENCE, ISSUER), SECRET), n(300))),
     ];
     // The lanes run side by side, as the old worker pool did, so the service meets them
     // concurrently; each lane's inputs still come from the seed alone (a lane replays alone).
