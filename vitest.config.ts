@@ -15,14 +15,32 @@ export const TEST_BINDINGS = {
   PUSHER_SECRET: "test-pusher-secret-0123456789",
   // .dev.vars (which the plugin also reads) turns dev mode on; tests opt in per project.
   DEV_MODE: "0",
+  // .dev.vars' development VAPID keys would be refused with DEV_MODE=0: Web Push is off
+  // unless a project turns it on (the "webpush" project, with keys of its own).
+  VAPID_PUBLIC_KEY: "",
+  VAPID_PRIVATE_KEY: "",
+  VAPID_SUBJECT: "",
 };
 
-function workersProject(name: string, include: string[], bindings: Record<string, string>, exclude: string[] = []): TestProjectInlineConfiguration {
+/** A VAPID key pair for the tests only (test/webpush/*), generated with WebCrypto. */
+export const TEST_VAPID = {
+  VAPID_PUBLIC_KEY: "BFP_lcDlEhPOR8eOnFLkCYrN2uJ-BSaIJzVB0yOuWd0HLhgoSzwjTzZUkM-7e6JefoczrCElCt20MBnH0nCIelo",
+  VAPID_PRIVATE_KEY: "d-qkPQd-jhtipHpSiimuGlhhDVpQhhuBeoKZOuytyU0",
+  VAPID_SUBJECT: "mailto:ops@switchboard.test",
+};
+
+function workersProject(
+  name: string,
+  include: string[],
+  bindings: Record<string, string>,
+  exclude: string[] = [],
+  compatibilityFlags: string[] = [],
+): TestProjectInlineConfiguration {
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { ...TEST_BINDINGS, ...bindings } },
+        miniflare: { bindings: { ...TEST_BINDINGS, ...bindings }, compatibilityFlags },
       }),
     ],
     test: { name, include, exclude },
@@ -32,7 +50,10 @@ function workersProject(name: string, include: string[], bindings: Record<string
 export default defineConfig({
   test: {
     projects: [
-      workersProject("worker", ["test/**/*.test.ts"], {}, ["test/webhooks*.test.ts", "test/devMode*.test.ts", "test/node/**"]),
+      workersProject("worker", ["test/**/*.test.ts"], {}, ["test/webhooks*.test.ts", "test/devMode*.test.ts", "test/webpush/**", "test/node/**"]),
+      // Web Push on (VAPID keys set). The fake push service is a fetch mock in the test isolate that
+      // decrypts with http_ece, which needs Node's crypto: nodejs_compat in this project only.
+      workersProject("webpush", ["test/webpush/**/*.test.ts"], { ...TEST_VAPID }, [], ["nodejs_compat"]),
       workersProject("webhooks", ["test/webhooks*.test.ts"], {
         WEBHOOK_URL: "https://hooks.example.test/switchboard",
         WEBHOOK_SECRET: "test-webhook-secret",

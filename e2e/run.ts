@@ -12,7 +12,9 @@
  *    it arrives exactly once, in order, and none of the excluded ones;
  * 4. that tab reloads, pushes arrive meanwhile, and on connect it resumes from
  *    the seq it persisted in sessionStorage;
- * 5. the SDK in Node (header auth) replays the whole log from since=0.
+ * 5. the SDK in Node (header auth) replays the whole log from since=0;
+ * 6. the demo's service worker turns push messages into one notification per
+ *    id while no page is open (e2e/webpush.ts).
  *
  * Exits 1 with a reason on any failure, 0 with a short summary otherwise.
  */
@@ -24,6 +26,7 @@ import { connect } from "../packages/client/src/index.ts";
 import type { PushAnswer } from "../scripts/lib/api.ts";
 import { closeLatencyInChromium } from "./closeLatency.ts";
 import { stompInChromium } from "./stomp.ts";
+import { webPushInChromium } from "./webpush.ts";
 import { startWrangler, type DevServer } from "./wrangler.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -328,6 +331,7 @@ async function main(): Promise<number> {
     await scenario(server.baseUrl, browser);
     passed(await closeLatencyInChromium(ROOT, server.baseUrl, browser));
     passed(await stompInChromium(ROOT, server.baseUrl, browser));
+    passed(await webPushInChromium(server.baseUrl, browser));
     finished = true;
     console.log(`e2e: PASSED: ${summary.length} checks in ${((Date.now() - started) / 1000).toFixed(1)} s (Chromium ${browser.version()})`);
     return 0;

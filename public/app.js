@@ -1,6 +1,6 @@
 // The demo page: plain ES modules, no framework. It drives the service only
 // through the SDK (/sdk.js) and the development endpoints (/dev/*).
-import { connect } from "/sdk.js";
+import { connect, disableWebPush, enableWebPush, markShown } from "/sdk.js";
 
 const $ = (selector) => {
   const el = document.querySelector(selector);
@@ -24,6 +24,9 @@ const ui = {
   oneDevice: $("#one-device"),
   targetOne: $("#target-one"),
   store: $("#store"),
+  webpush: $("#webpush"),
+  notify: $("#notify"),
+  notifyHelp: $("#notify-help"),
   push: $("#push"),
   pushResult: $("#push-result"),
   log: $("#log"),
@@ -59,6 +62,7 @@ function setStatus(state, text) {
 }
 
 function setConnectedUi(connected) {
+  ui.notify.disabled = !connected || !webPushSupported;
   ui.connect.disabled = connected;
   ui.disconnect.disabled = !connected;
   ui.user.readOnly = connected;
@@ -107,7 +111,11 @@ function start(event) {
     note(e.since === undefined ? `connected, head ${e.head}` : `resumed after seq ${e.since}, head ${e.head}`);
     refreshPresence();
   });
-  client.on("message", (m) => addMessage(m));
+  client.on("message", (m) => {
+    addMessage(m);
+    // The service worker then shows no notification for a message this tab already shows.
+    markShown(m.id, navigator.serviceWorker?.controller);
+  });
   client.on("resync", (e) => note(`messages were lost (resync): head is ${e.head}; an app would refetch its state now`));
   client.on("close", (e) => {
     const why = `${e.code}${e.reason ? ` ${e.reason}` : ""}`;
@@ -220,6 +228,7 @@ ui.pushForm.addEventListener("submit", async (event) => {
     body.device = ui.oneDevice.value;
   }
   if (!ui.store.checked) body.ttl = 0;
+  if (ui.webpush.checked && ui.store.checked) body.webpush = true;
   ui.push.disabled = true;
   try {
     const res = await fetch(`/dev/push?user=${encodeURIComponent(user)}`, {
@@ -233,12 +242,43 @@ ui.pushForm.addEventListener("submit", async (event) => {
     }
     const r = await res.json();
     const where = target === "except" ? ` (all but ${body.exceptDevice})` : target === "one" ? ` (only ${body.device})` : "";
-    ui.pushResult.textContent = `Pushed ${r.seq === null ? "live-only" : `seq ${r.seq}`}${where}: delivered to ${r.delivered} of ${r.sessions} session${r.sessions === 1 ? "" : "s"}.`;
+    const notified = r.webpush === undefined ? "" : ` Web Push queued for ${r.webpush} offline device${r.webpush === 1 ? "" : "s"}.`;
+    ui.pushResult.textContent = `Pushed ${r.seq === null ? "live-only" : `seq ${r.seq}`}${where}: delivered to ${r.delivered} of ${r.sessions} session${r.sessions === 1 ? "" : "s"}.${notified}`;
   } catch (err) {
     ui.pushResult.textContent = `Push failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
     ui.push.disabled = false;
     refreshPresence();
+  }
+});
+
+// ---- Web Push: "notify me when this tab is closed" ----
+
+const webPushSupported = "serviceWorker" in navigator && "PushManager" in window && window.isSecureContext;
+if (!webPushSupported) ui.notifyHelp.textContent = "This browser (or an insecure origin) has no Web Push.";
+
+async function pushManager() {
+  // A module worker, so it can import the SDK's helper (/sw.js).
+  await navigator.serviceWorker.register("/sw.js", { type: "module" });
+  return (await navigator.serviceWorker.ready).pushManager;
+}
+
+ui.notify.addEventListener("change", async () => {
+  const options = { url: location.origin, device: ui.device.value, token: () => fetchToken(connectedUser) };
+  ui.notify.disabled = true;
+  try {
+    if (ui.notify.checked) {
+      await enableWebPush({ ...options, pushManager: await pushManager() });
+      note(`Web Push on for ${ui.device.value}: close this tab and push to it`);
+    } else {
+      await disableWebPush({ ...options, pushManager: await pushManager() });
+      note(`Web Push off for ${ui.device.value}`);
+    }
+  } catch (err) {
+    ui.notify.checked = !ui.notify.checked;
+    note(`Web Push: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    ui.notify.disabled = client === undefined;
   }
 });
 

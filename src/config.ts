@@ -3,6 +3,10 @@
  * A missing secret or a malformed knob is a configuration error: every request
  * then answers 500 naming it (fail closed), rather than running half-configured.
  */
+import { parseWebPushConfig, type WebPushConfig } from "./webpush/config.ts";
+
+/** For `npm run serve`'s refusal of the development secrets: the VAPID private key is one. */
+export { DEV_VAPID_PRIVATE_KEY } from "./webpush/config.ts";
 
 import { parsePusherConfig } from "./pusher/config.ts";
 
@@ -66,6 +70,8 @@ export interface Config {
   eventLog: boolean;
   /** A second Bearer token GET /metrics accepts besides API_KEY (for a scraper that must not push). */
   metricsToken: string | undefined;
+  /** VAPID keys and contact; undefined = Web Push is off (src/webpush/config.ts). */
+  webPush: WebPushConfig | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
@@ -196,6 +202,8 @@ export function parseConfig(vars: Vars): ConfigResult {
       return { ok: false, problem: "WEBHOOK_SECRET is not set (required with WEBHOOK_URL)" };
     }
     const { heartbeatS, staleS } = cadence(vars);
+    const webPush = parseWebPushConfig(vars);
+    if (!webPush.ok) return { ok: false, problem: webPush.problem };
     const config: Config = {
       devMode,
       jwtSecret,
@@ -221,6 +229,7 @@ export function parseConfig(vars: Vars): ConfigResult {
       maxConnections: int(vars, "MAX_CONNECTIONS", 0, 0, 10_000_000),
       eventLog: eventLog(text(vars, "EVENT_LOG")),
       metricsToken: text(vars, "METRICS_TOKEN"),
+      webPush: webPush.config,
     };
     if (config.metricsToken !== undefined && config.metricsToken.length < MIN_API_KEY_CHARS) {
       return { ok: false, problem: `METRICS_TOKEN is ${config.metricsToken.length} characters; use at least ${MIN_API_KEY_CHARS}` };

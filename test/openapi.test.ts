@@ -54,7 +54,7 @@ describe("/openapi.json", () => {
     expect(documented).toEqual(served);
   });
 
-  it("marks /dev/* dev-only and public, /v1/* (but connect and stomp) behind the API key, and every operation answers errors as ErrorBody", async () => {
+  it("marks /dev/* dev-only and public, /v1/* (but connect, stomp, the VAPID key and /v1/me) behind the API key, and every operation answers errors as ErrorBody", async () => {
     const doc = await document();
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -62,6 +62,10 @@ describe("/openapi.json", () => {
         if (path.startsWith("/dev/")) {
           expect(op["x-dev-only"], where).toBe(true);
           expect(op.security, where).toEqual([]);
+        } else if (path === "/v1/webpush/key") {
+          expect(op.security, where).toEqual([]);
+        } else if (path.startsWith("/v1/me/")) {
+          expect(op.security, where).toEqual([{ clientToken: [] }]);
         } else if (path.startsWith("/v1/") && path !== "/v1/connect" && path !== "/v1/stomp") {
           expect(op.security, where).toEqual([{ apiKey: [] }]);
         }

@@ -8,7 +8,7 @@
  * from the open-file limit workerd gets.
  */
 import { readFileSync } from "node:fs";
-import { DEV_API_KEY, DEV_JWT_SECRET, parseConfig } from "../../src/config.ts";
+import { DEV_API_KEY, DEV_JWT_SECRET, DEV_VAPID_PRIVATE_KEY, parseConfig } from "../../src/config.ts";
 import { KNOBS, openFileLimits } from "./workerd.ts";
 
 /** Why serve must not start on this environment, or undefined when it may. */
@@ -16,6 +16,7 @@ export function configRefusal(env: NodeJS.ProcessEnv): string | undefined {
   const vars = Object.fromEntries(KNOBS.map((name) => [name, env[name]]));
   if (env.JWT_SECRET?.trim() === DEV_JWT_SECRET) return "JWT_SECRET is the development value from .dev.vars; set a real secret";
   if (env.API_KEY?.trim() === DEV_API_KEY) return "API_KEY is the development value from .dev.vars; set a real key";
+  if (env.VAPID_PRIVATE_KEY?.trim() === DEV_VAPID_PRIVATE_KEY) return "VAPID_PRIVATE_KEY is the development value from .dev.vars; generate your own (npx web-push generate-vapid-keys)";
   const result = parseConfig(vars);
   return result.ok ? undefined : result.problem;
 }

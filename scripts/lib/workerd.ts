@@ -50,6 +50,10 @@ export const KNOBS = [
   "PUSHER_KEY",
   "PUSHER_SECRET",
   "PUSHER_USER_CHANNELS",
+  // Web Push (src/webpush/config.ts): unset = its routes answer webpush_disabled.
+  "VAPID_PUBLIC_KEY",
+  "VAPID_PRIVATE_KEY",
+  "VAPID_SUBJECT",
 ] as const;
 
 /**

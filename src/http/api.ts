@@ -13,6 +13,7 @@ import { mapLimit } from "../util/mapLimit";
 import { readJson, serializeData } from "./body";
 import { jsonError } from "./errors";
 import { queryProblem } from "./query";
+import { webPushOptIn } from "./webpush";
 import { BatchBody, BroadcastBody, check, PushBody, targetConflict, type Checked } from "./schemas";
 
 
@@ -53,6 +54,8 @@ api.post("/users/:userId/messages", async (c) => {
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
   const { id, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
+  const webpush = webPushOptIn(parsed.value.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
+  if (webpush instanceof Response) return webpush;
   const req: PushRequest = {
     userId,
     id: id ?? crypto.randomUUID(),
@@ -62,6 +65,7 @@ api.post("/users/:userId/messages", async (c) => {
     device,
     exceptDevice,
     exceptSession,
+    webpush,
   };
   return c.json(await c.env.USER_HUB.getByName(userId).push(req));
 });
@@ -124,6 +128,8 @@ api.post("/messages", async (c) => {
   const dataJson = dataJsonOf(parsed.value.data);
   if (dataJson instanceof Response) return dataJson;
   const { userIds, id: givenId, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
+  const webpush = webPushOptIn(parsed.value.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
+  if (webpush instanceof Response) return webpush;
   // One id for every user: a retried batch is then a duplicate in each user's log.
   const id = givenId ?? crypto.randomUUID();
   const results = await mapLimit(userIds, BATCH_CONCURRENCY, async (userId): Promise<BatchEntry> => {
@@ -134,7 +140,7 @@ api.post("/messages", async (c) => {
       };
     }
     try {
-      const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, event, device, exceptDevice, exceptSession };
+      const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, event, device, exceptDevice, exceptSession, webpush };
       return { userId, ...(await c.env.USER_HUB.getByName(userId).push(req)) };
     } catch (err) {
       console.error("switchboard: batch push failed", userId, err);
@@ -152,11 +158,13 @@ api.post("/broadcast", async (c) => {
   const id = parsed.value.id ?? crypto.randomUUID();
   // Broadcast targets who is online now, so it is live-only unless asked.
   const ttl = parsed.value.ttl ?? 0;
+  const webpush = webPushOptIn(parsed.value.webpush, ttl, c.var.config);
+  if (webpush instanceof Response) return webpush;
   const shards = Array.from({ length: c.var.config.statsShards }, (_, i) => i);
   const results = await Promise.all(
     shards.map(async (i) => {
       try {
-        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: parsed.value.event });
+        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: parsed.value.event, webpush });
       } catch (err) {
         console.error("switchboard: broadcast shard failed", i, err);
         return undefined;
@@ -167,15 +175,19 @@ api.post("/broadcast", async (c) => {
   let sessions = 0;
   let failedUsers = 0;
   let failedShards = 0;
+  let webpushed = 0;
   for (const r of results) {
     if (r === undefined) failedShards++;
     else {
       users += r.users;
       sessions += r.sessions;
       failedUsers += r.failed;
+      webpushed += r.webpush;
     }
   }
-  return c.json({ id, users, sessions, failedUsers, failedShards } satisfies wire.BroadcastResult);
+  const answer: wire.BroadcastResult = { id, users, sessions, failedUsers, failedShards };
+  if (webpush !== undefined) answer.webpush = webpushed;
+  return c.json(answer);
 });
 
 api.get("/stats", async (c) => {

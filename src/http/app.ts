@@ -21,6 +21,7 @@ import { pusherRoutes } from "../pusher/http";
 import { sessionCap } from "./overload";
 import { metrics } from "./metrics";
 import { setEventLog } from "../metrics/events";
+import * as webpush from "./webpush";
 
 const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API key");
 
@@ -86,9 +87,12 @@ app.get("/dev/presence", viaApi("presence"));
 app.post("/dev/push", viaApi("messages"));
 app.route("/dev", dev);
 
+// Web Push's key route (anyone) and its client-token routes, before the API key is asked for.
+app.route("/v1", webpush.publicRoutes);
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).auth(c, next));
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).limit(c, next));
 app.route("/v1", api);
+app.route("/v1", webpush.serverRoutes);
 app.route("/", pusherRoutes);
 
 app.notFound((c) => {

@@ -14,6 +14,7 @@ import { DEVICE_MAX, MAX_SEQ, USER_ID_MAX } from "../protocol";
 import { DEFAULT_PAGE, MAX_PAGE } from "./api";
 import * as R from "./responses";
 import { BatchBody, BroadcastBody, PushBody } from "./schemas";
+import { SUBSCRIPTION_SCHEMA } from "../webpush/subscription";
 
 /** The contract's name rule (API.md, "Names"), as a JSON Schema pattern. */
 const NAME_PATTERN = "^[A-Za-z0-9._:@-]+$";
@@ -54,6 +55,16 @@ function schemaOf(schema: v.GenericSchema): JsonSchema {
   return rest;
 }
 
+/**
+ * The subscription's checks (an https URL, a P-256 point, 16 bytes) are code
+ * JSON Schema cannot express: they are left out of the schema here and
+ * stated in each field's description, which the same valibot schema carries.
+ */
+function subscriptionSchema(): JsonSchema {
+  const { $schema: _dialect, ...rest } = toJsonSchema(SUBSCRIPTION_SCHEMA, { target: "draft-2020-12", errorMode: "ignore" });
+  return rest;
+}
+
 const SCHEMAS = {
   PushBody,
   BatchBody,
@@ -68,6 +79,9 @@ const SCHEMAS = {
   ErrorBody: R.ErrorBody,
   Health: R.Health,
   DevToken: R.DevToken,
+  WebPushKey: R.WebPushKey,
+  WebPushStored: R.WebPushStored,
+  WebPushRemoved: R.WebPushRemoved,
 } satisfies Record<string, v.GenericSchema>;
 type SchemaName = keyof typeof SCHEMAS;
 
@@ -79,8 +93,9 @@ const ERRORS = {
   "400": "bad input: the message and `field` name what",
   "401": "missing or bad credentials",
   "403": "Origin not allowed (ALLOWED_ORIGINS)",
-  "404": "no such endpoint (dev-only routes when DEV_MODE is off)",
+  "404": "no such endpoint (dev-only routes when DEV_MODE is off; the Web Push routes without VAPID config: webpush_disabled)",
   "405": "this path is served, but not with this method: the `Allow` header lists the methods that are",
+  "409": "the user already has a Web Push subscription on 100 devices: delete one first",
   "413": "request body over MAX_MESSAGE_BYTES",
   "415": "Content-Type is not application/json",
   "426": "not a WebSocket upgrade",
@@ -122,6 +137,38 @@ const userIdParam = param("userId", "path", nameSchema(USER_ID_MAX), "the user")
 const userQuery = param("user", "query", nameSchema(USER_ID_MAX), "the user", true);
 
 const SERVER = [{ apiKey: [] }];
+const CLIENT = [{ clientToken: [] }];
+const deviceParam = param("device", "path", nameSchema(DEVICE_MAX), "the device (the name it connects with: ?device=)");
+const WEBPUSH = "Web Push (docs/webpush.md). Without VAPID config every Web Push route answers 404 `webpush_disabled`.";
+const subscriptionBody = {
+  required: true,
+  description: "the browser's PushSubscription as JSON (subscription.toJSON()); one per device, a new one replaces it",
+  content: { "application/json": { schema: { $ref: "#/components/schemas/WebPushSubscription" } } },
+};
+
+function webpushRoutes(security: Array<Record<string, never[]>>, who: "client" | "server", parameters: object[]) {
+  return {
+    put: {
+      operationId: who === "client" ? "webpushRegisterMine" : "webpushRegister",
+      tags: [who],
+      summary: "Register the device's Web Push subscription",
+      description: WEBPUSH,
+      security,
+      parameters,
+      requestBody: subscriptionBody,
+      responses: { "200": json("WebPushStored", "stored"), ...errors("400", "401", "404", "409", "413", "415", "503") },
+    },
+    delete: {
+      operationId: who === "client" ? "webpushUnregisterMine" : "webpushUnregister",
+      tags: [who],
+      summary: "Remove the device's Web Push subscription (and its queued notifications)",
+      description: WEBPUSH,
+      security,
+      parameters,
+      responses: { "200": json("WebPushRemoved", "removed, or there was none"), ...errors("400", "401", "404", "503") },
+    },
+  };
+}
 const PUBLIC: never[] = [];
 const DEV_ONLY = "Development only: exists when DEV_MODE=1 (`npm run dev`); every /dev path answers 404 in a deployment.";
 
@@ -267,6 +314,18 @@ function paths(): Record<string, Record<string, unknown>> {
         responses: { "200": json("StatsResult", "counts"), ...errors("401", "503") },
       },
     },
+    "/v1/webpush/key": {
+      get: {
+        operationId: "webpushKey",
+        tags: ["client"],
+        summary: "The VAPID public key (public)",
+        description: WEBPUSH,
+        security: PUBLIC,
+        responses: { "200": json("WebPushKey", "the key"), ...errors("404") },
+      },
+    },
+    "/v1/me/devices/{device}/webpush": webpushRoutes(CLIENT, "client", [deviceParam]),
+    "/v1/users/{userId}/devices/{device}/webpush": webpushRoutes(SERVER, "server", [userIdParam, deviceParam]),
     "/dev/token": {
       get: {
         operationId: "devToken",
@@ -321,6 +380,7 @@ function paths(): Record<string, Record<string, unknown>> {
 function buildDocument(): Record<string, unknown> {
   const schemas: Record<string, JsonSchema> = {};
   for (const [name, schema] of Object.entries(SCHEMAS)) schemas[name] = schemaOf(schema);
+  schemas.WebPushSubscription = subscriptionSchema();
   const responses: Record<string, unknown> = {};
   for (const [status, description] of Object.entries(ERRORS) as [ErrorStatus, string][]) {
     const headers = ERROR_HEADERS[status];

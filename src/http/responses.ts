@@ -20,6 +20,7 @@ export const PushResult = v.object({
   sessions: count("sessions the user has"),
   stored: v.boolean(),
   duplicate: v.pipe(v.boolean(), v.description("the id was pushed before: not delivered again, seq is the first push's")),
+  webpush: v.optional(count("present when the push asked for webpush: the offline devices a Web Push was queued for")),
 });
 
 export const BatchFailure = v.object({
@@ -38,6 +39,7 @@ export const BroadcastResult = v.object({
   sessions: count("sessions the message reached"),
   failedUsers: count("users whose push failed"),
   failedShards: count("stats shards that did not answer (their users were not reached)"),
+  webpush: v.optional(count("present when the broadcast asked for webpush: the offline devices a Web Push was queued for")),
 });
 
 export const SessionView = v.object({
@@ -79,6 +81,18 @@ export const ErrorBody = v.object({
 });
 
 export const Health = v.object({ ok: v.literal(true) });
+
+export const WebPushKey = v.object({
+  publicKey: v.pipe(v.string(), v.description("the VAPID public key: base64url of a 65-byte uncompressed P-256 point, for pushManager.subscribe({applicationServerKey})")),
+});
+
+export const WebPushStored = v.object({ userId: v.string(), device: v.string(), stored: v.literal(true) });
+
+export const WebPushRemoved = v.object({
+  userId: v.string(),
+  device: v.string(),
+  removed: v.pipe(v.boolean(), v.description("false when the device had no subscription")),
+});
 
 export const DevToken = v.object({
   token: v.pipe(v.string(), v.description("an HS256 client token for the user")),

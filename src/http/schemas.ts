@@ -12,6 +12,18 @@ const name = (max: number, what: string) =>
     v.check((s) => isName(s, max), `${what} must be 1-${max} characters of A-Z a-z 0-9 . _ : @ -`),
   );
 
+/** RFC 8030 §5.4: a topic is at most 32 characters of the URL-safe base64 alphabet. */
+export const WEBPUSH_TOPIC = /^[A-Za-z0-9_-]{1,32}$/;
+
+const webpushObject = v.strictObject(
+  {
+    urgency: v.optional(v.picklist(["very-low", "low", "normal", "high"], "webpush.urgency must be very-low, low, normal or high")),
+    topic: v.optional(v.pipe(v.string("webpush.topic must be a string"), v.regex(WEBPUSH_TOPIC, "webpush.topic must be 1-32 characters of A-Z a-z 0-9 - _"))),
+  },
+  (issue) => `webpush has an unknown field${typeof issue.input === "string" ? `: ${issue.input.slice(0, 64)}` : ""} (it takes urgency and topic)`,
+);
+const webpushField = v.optional(v.union([v.boolean(), webpushObject], "webpush must be true, false or {urgency, topic}"));
+
 const deliveryFields = {
   data: v.unknown(),
   id: v.optional(name(MESSAGE_ID_MAX, "id")),
@@ -24,6 +36,7 @@ const deliveryFields = {
       v.maxValue(MAX_TTL, `ttl must be at most ${MAX_TTL}`),
     ),
   ),
+  webpush: webpushField,
 };
 
 const targetFields = {
@@ -75,9 +88,20 @@ export function check<S extends v.GenericSchema>(schema: S, input: unknown): Che
   if (!("data" in input)) return { ok: false, field: "data", message: "data is required" };
   const result = v.safeParse(schema, input, { abortEarly: true });
   if (result.success) return { ok: true, value: result.output };
-  const issue = result.issues[0];
-  const field = issue.path?.map((p) => String(p.key)).join(".") || (issue.type === "strict_object" ? String(issue.input) : "body");
+  const { issue, path } = deepest(result.issues[0]);
+  const field = path.join(".") || (issue.type === "strict_object" ? String(issue.input) : "body");
   return { ok: false, field: field.slice(0, 64), message: issue.message };
+}
+
+/**
+ * A union's own issue says only "none matched"; when one option got into the
+ * input (webpush: {urgency: "asap"} is an object with a bad field), name that
+ * option's field instead. An option's issues have paths relative to the union.
+ */
+function deepest(issue: v.BaseIssue<unknown>, prefix: string[] = []): { issue: v.BaseIssue<unknown>; path: string[] } {
+  const path = [...prefix, ...(issue.path?.map((p) => String(p.key)) ?? [])];
+  const inner = issue.issues?.filter((i) => (i.path?.length ?? 0) > 0)[0];
+  return inner === undefined ? { issue, path } : deepest(inner, path);
 }
 
 /**

@@ -12,7 +12,18 @@ export interface PushRequest {
   device?: string | undefined;
   exceptDevice?: string | undefined;
   exceptSession?: string | undefined;
+  /** Also notify the targeted devices that have no live session, by Web Push (src/webpush/). */
+  webpush?: WebPushOptIn | undefined;
 }
+
+/** A push's `webpush` opt-in, as the Worker validated it (`true` arrives as `{}`). */
+export interface WebPushOptIn {
+  urgency?: "very-low" | "low" | "normal" | "high" | undefined;
+  topic?: string | undefined;
+}
+
+/** A device's subscription, validated by the Worker (src/webpush/subscription.ts). */
+export type { WebPushSubscription } from "../webpush/subscription.ts";
 
 // The answers the Worker passes through as they are: one definition, shared
 // with @switchboard/server (and checked against src/http/responses.ts).

@@ -34,6 +34,8 @@ import { dialectTag, type Dialects, type HubServices, type Outgoing } from "./di
 import { chooseHeartbeat } from "./heartbeat";
 import { reportSockets } from "../util/socketCensus";
 import { count, setEventLog } from "../metrics/events";
+import { UserWebPush } from "../webpush/userWebPush";
+import type { WebPushSubscription } from "../webpush/subscription";
 
 /** Frames sweep the user's sockets at most this often (ms); stale means silent for ≥ 10 s anyway. */
 const FRAME_SWEEP_MS = 10_000;
@@ -53,6 +55,8 @@ export class UserHubCore extends DurableObject<Env> {
   private readonly backlog: SendBacklog;
   private readonly alarmClock: Alarm;
   private readonly presence: PresenceReporter;
+  /** Device subscriptions and the notification outbox (src/webpush/). */
+  private readonly webPush: UserWebPush;
   /** When frames last triggered a sweep (a frame-triggered sweep is rate-limited; see webSocketMessage). */
   private lastFrameSweepAt = 0;
 
@@ -68,6 +72,7 @@ export class UserHubCore extends DurableObject<Env> {
     const tables = tableNames(ctx.storage.sql);
     this.log = new MessageLog(ctx.storage.sql, this.config.maxStoredPerUser, tables);
     this.backlog = new SendBacklog(this.config.maxSessionBacklogBytes);
+    this.webPush = new UserWebPush(ctx.storage.sql, tables);
     this.alarmClock = new Alarm(ctx.storage);
     this.presence = new PresenceReporter(ctx, env, this.config, () => this.planAlarm(Date.now(), this.liveSessions()), tables);
     // Heartbeats are answered by the runtime without waking the object (one pair, picked by the sockets'
@@ -153,6 +158,7 @@ export class UserHubCore extends DurableObject<Env> {
   private alarmDue(now: number, live: readonly LiveSession[]): number {
     let next = this.log.purgeDueAt(now) ?? Number.POSITIVE_INFINITY;
     next = Math.min(next, this.presence.retryAt() ?? Number.POSITIVE_INFINITY);
+    next = Math.min(next, this.webPush.nextDue(this.config) ?? Number.POSITIVE_INFINITY);
     for (const { session } of live) next = Math.min(next, session.expiresAt);
     next = Math.min(next, earliestDeadline(this.ctx, this.dialects, (ws) => this.sessionOf(ws)));
     if (live.length > 0 && this.config.reapIntervalMs > 0) next = Math.min(next, now + this.config.reapIntervalMs);
@@ -251,6 +257,7 @@ export class UserHubCore extends DurableObject<Env> {
           sessions: live.length,
           stored: true,
           duplicate: true,
+          ...(req.webpush === undefined ? {} : { webpush: 0 }),
         };
       }
       message = this.log.append(entry);
@@ -259,7 +266,13 @@ export class UserHubCore extends DurableObject<Env> {
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     count("switchboard_pushes_total", { kind: "stored" }, 1, { delivered });
-    return { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
+    const result: PushResult = { id: req.id, seq: message.seq, delivered, sessions, stored: true, duplicate: false };
+    if (req.webpush !== undefined) {
+      // Sent from the alarm, not here: the answer never waits for a push service.
+      result.webpush = this.webPush.enqueue(this.config, { ...entry, seq: message.seq, event: req.event }, req.webpush, live, now);
+      if (result.webpush > 0) this.alarmClock.ensureBy(now, now);
+    }
+    return result;
   }
 
   private pushLive(req: PushRequest, now: number, live: LiveSession[]): PushResult {
@@ -306,6 +319,14 @@ export class UserHubCore extends DurableObject<Env> {
   private deviceOfSession(sessionId: string): string | undefined {
     const ws = this.ctx.getWebSockets(sessionTag(sessionId))[0];
     return ws === undefined ? undefined : this.sessionOf(ws)?.device;
+  }
+
+  /** A device's Web Push subscription stored (or replaced); false when the user is at MAX_SUBSCRIPTIONS_PER_USER. */
+  async putWebPush(device: string, sub: WebPushSubscription): Promise<{ stored: boolean }> {
+    return { stored: this.webPush.register(device, sub, Date.now()) };
+  }
+  async deleteWebPush(device: string): Promise<{ removed: boolean }> {
+    return { removed: this.webPush.unregister(device) };
   }
 
   async presenceOf(userId: string): Promise<PresenceView> {
@@ -431,6 +452,7 @@ export class UserHubCore extends DurableObject<Env> {
     // once even if nothing changed, because a process that died with sessions
     // open never ran their close events (the shard still counts them).
     if (this.presence.retryAt() !== undefined || !this.presence.reportedSinceStart) await this.presence.flush(live.length);
-    this.planAlarm(now, live);
+    await this.webPush.sendDue(this.config, this.env, () => this.liveSessions(), now);
+    this.planAlarm(Date.now(), this.liveSessions());
   }
 }

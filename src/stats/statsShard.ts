@@ -17,7 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFrom, type Config } from "../config";
-import type { PushResult } from "../hub/rpc";
+import type { PushResult, WebPushOptIn } from "../hub/rpc";
 import { Outbox } from "../webhooks/outbox";
 import { mapLimit } from "../util/mapLimit";
 import { Alarm } from "../util/alarm";
@@ -33,12 +33,16 @@ export interface BroadcastRequest {
   dataJson: string;
   ttl: number;
   event?: string | undefined;
+  /** Also Web Push the offline devices of the users reached (src/webpush/). */
+  webpush?: WebPushOptIn | undefined;
 }
 
 export interface BroadcastResult {
   users: number;
   sessions: number;
   failed: number;
+  /** Web Push notifications queued (when the broadcast asked for them). */
+  webpush: number;
 }
 
 /** Pushes a shard has in flight at once during a broadcast (and audits during an audit). */
@@ -171,7 +175,7 @@ export class StatsShard extends DurableObject<Env> {
       .map((row) => row.user_id);
     const results = await mapLimit(users, BROADCAST_CONCURRENCY, async (userId): Promise<PushResult | undefined> => {
       try {
-        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl, event: req.event });
+        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl, event: req.event, webpush: req.webpush });
       } catch (err) {
         console.warn("switchboard: broadcast push failed", userId, err);
         return undefined;
@@ -180,14 +184,16 @@ export class StatsShard extends DurableObject<Env> {
     let reached = 0;
     let sessions = 0;
     let failed = 0;
+    let webpush = 0;
     for (const result of results) {
+      webpush += result?.webpush ?? 0;
       if (result === undefined) failed++;
       else if (result.delivered > 0) {
         reached++;
         sessions += result.delivered;
       }
     }
-    return { users: reached, sessions, failed };
+    return { users: reached, sessions, failed, webpush };
   }
 
   override async alarm(): Promise<void> {

@@ -160,6 +160,13 @@ function shownPattern(shows: string): RegExp {
   return new RegExp(`^${parts.join("[^\\n]*?")}$`);
 }
 
+/** Web Push on, so its registration example runs (a test key pair, not the .dev.vars one). */
+const DOC_VAPID = {
+  VAPID_PUBLIC_KEY: "BFP_lcDlEhPOR8eOnFLkCYrN2uJ-BSaIJzVB0yOuWd0HLhgoSzwjTzZUkM-7e6JefoczrCElCt20MBnH0nCIelo",
+  VAPID_PRIVATE_KEY: "d-qkPQd-jhtipHpSiimuGlhhDVpQhhuBeoKZOuytyU0",
+  VAPID_SUBJECT: "mailto:ops@switchboard.test",
+};
+
 describe("doc examples against standalone workerd (DEV_MODE=1)", () => {
   const API_KEY = "doc-examples-api-key-0123";
   let svc: Service | undefined;
@@ -167,7 +174,7 @@ describe("doc examples against standalone workerd (DEV_MODE=1)", () => {
 
   beforeAll(async () => {
     const [port] = await freePorts(1, 9380, 9399);
-    svc = await Service.start({ port: port as number, knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY, DEV_MODE: "1" } });
+    svc = await Service.start({ port: port as number, knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY, DEV_MODE: "1", ...DOC_VAPID } });
     // The world the examples show: alice on her laptop and on the phone the kick example closes,
     // with a few stored messages already (the stored-messages example reads from seq 6).
     const { token } = (await (await fetch(`${svc.base}/dev/token?user=alice`)).json()) as { token: string };

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEV_API_KEY, DEV_JWT_SECRET } from "../../src/config.ts";
+import { DEV_VAPID_PUBLIC_KEY, DEV_VAPID_PRIVATE_KEY, DEV_VAPID_SUBJECT } from "../../src/webpush/config.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const GOOD_SECRET = "serve-refusal-jwt-secret-0123456789abcdef";
@@ -34,6 +35,12 @@ describe("npm run serve refuses weak or development secrets, and anything the Wo
     ["the development secrets with DEV_MODE=1", { JWT_SECRET: DEV_JWT_SECRET, API_KEY: DEV_API_KEY, DEV_MODE: "1" }, /development value/],
     ["a JWT secret under 32 bytes", { JWT_SECRET: "short", API_KEY: GOOD_KEY }, /JWT_SECRET is 5 bytes; HS256 needs at least 32 \(RFC 7518 §3\.2\)/],
     ["an API key under 16 characters", { JWT_SECRET: GOOD_SECRET, API_KEY: "k" }, /API_KEY is 1 characters; use at least 16/],
+    [
+      "the development VAPID key, even with DEV_MODE=1",
+      { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY, DEV_MODE: "1", VAPID_PUBLIC_KEY: DEV_VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: DEV_VAPID_PRIVATE_KEY, VAPID_SUBJECT: DEV_VAPID_SUBJECT },
+      /VAPID_PRIVATE_KEY is the development value/,
+    ],
+    ["a half-set VAPID config", { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY, VAPID_SUBJECT: "mailto:ops@example.com" }, /VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY not set/],
     ["a malformed knob", { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY, MAX_SESSIONS_PER_USER: "lots" }, /MAX_SESSIONS_PER_USER must be an integer/],
     // The Worker would answer every request 500 misconfigured on these: serve must not listen.
     ["a partial Pusher config (only PUSHER_KEY)", { ...GOOD, PUSHER_KEY: "abc" }, /PUSHER_APP_ID is not set \(required with PUSHER_KEY/],

@@ -24,3 +24,16 @@ export { backoffCeiling, fullJitterDelay, resolveBackoff, type BackoffOptions } 
 export { CLIENT_GIVE_UP_CODE, CloseCode, SUBPROTOCOL } from "./protocol.ts";
 export type { SocketInit, WebSocketFactory, WebSocketLike } from "./socket.ts";
 export type { SeqStorage } from "./storage.ts";
+export {
+  disableWebPush,
+  enableWebPush,
+  installWebPush,
+  markShown,
+  parseWebPushNotification,
+  SHOWN_MESSAGE,
+  type PushHandlerOptions,
+  type PushManagerLike,
+  type ServiceWorkerLike,
+  type WebPushNotification,
+  type WebPushOptions,
+} from "./webpush.ts";

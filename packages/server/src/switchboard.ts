@@ -28,6 +28,7 @@ import type {
   PushResult,
   StatsResult,
   StoredMessage,
+  WebPushOptions,
 } from "./wire.ts";
 
 export interface SwitchboardOptions {
@@ -84,8 +85,23 @@ const BACKOFF_OPTIONS = {
   maxRetryAfterMs: ms(0),
   random: func,
 } satisfies Record<keyof NonNullable<SwitchboardOptions["backoff"]>, Check>;
+const URGENCIES: readonly unknown[] = ["very-low", "low", "normal", "high"];
+const WEBPUSH_OPTIONS = {
+  urgency: (value, field) => {
+    if (!URGENCIES.includes(value)) throw invalidArgument(field, `${field} must be very-low, low, normal or high`);
+  },
+  topic: (value, field) => {
+    // RFC 8030 §5.4: at most 32 characters of the URL-safe base64 alphabet.
+    if (typeof value !== "string" || !/^[A-Za-z0-9_-]{1,32}$/.test(value)) throw invalidArgument(field, `${field} must be 1-32 characters of A-Z a-z 0-9 - _`);
+  },
+} satisfies Record<keyof WebPushOptions, Check>;
+const webpush: Check = (value, field) => {
+  if (typeof value === "boolean") return;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidArgument(field, `${field} must be true, false or { urgency, topic }`);
+  checkOptions(value, field, WEBPUSH_OPTIONS);
+};
 /** `event` follows the device name rules (the server's src/http/schemas.ts). */
-const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), event: name(DEVICE_MAX) } satisfies Record<keyof BroadcastOptions, Check>;
+const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), event: name(DEVICE_MAX), webpush } satisfies Record<keyof BroadcastOptions, Check>;
 const PUSH_OPTIONS = {
   ...BROADCAST_OPTIONS,
   device: name(DEVICE_MAX),

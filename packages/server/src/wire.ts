@@ -19,6 +19,18 @@ export interface DeliveryOptions {
    * as the event name (none: `switchboard:message`).
    */
   event?: string | undefined;
+  /**
+   * Also notify the targeted devices that have no live session, through their
+   * browser's push service (docs/webpush.md). Needs a ttl above 0.
+   */
+  webpush?: boolean | WebPushOptions | undefined;
+}
+
+/** RFC 8030 §5.3 Urgency and §5.4 Topic of a push's Web Push notifications. */
+export interface WebPushOptions {
+  urgency?: "very-low" | "low" | "normal" | "high" | undefined;
+  /** Replaces an undelivered notification with the same topic (1-32 of A-Z a-z 0-9 - _). */
+  topic?: string | undefined;
 }
 
 /** Which of the user's sessions a push reaches (and which replay it later). */
@@ -45,6 +57,8 @@ export interface PushResult {
   stored: boolean;
   /** The same id was pushed before: not delivered again; seq is the first push's. */
   duplicate: boolean;
+  /** Present when the push asked for `webpush`: the offline devices a Web Push was queued for. */
+  webpush?: number;
 }
 
 export interface BatchFailure {
@@ -67,6 +81,8 @@ export interface BroadcastResult {
   sessions: number;
   failedUsers: number;
   failedShards: number;
+  /** Present when the broadcast asked for `webpush`: the offline devices (of the users it reached) a Web Push was queued for. */
+  webpush?: number;
 }
 
 export interface SessionView {

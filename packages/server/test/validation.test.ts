@@ -42,6 +42,11 @@ const CASES: Array<[string, unknown[], string]> = [
   ["push", ["u", 1, { exceptSession: "" }], "exceptSession"],
   ["push", ["u", 1, { id: "has space" }], "id"],
   ["push", ["u", 1, "phone"], "options"],
+  ["push", ["u", 1, { webpush: "yes" }], "webpush"],
+  ["push", ["u", 1, { webpush: { urgency: "asap" } }], "webpush.urgency"],
+  ["push", ["u", 1, { webpush: { topic: "x".repeat(33) } }], "webpush.topic"],
+  ["push", ["u", 1, { webpush: { urgncy: "low" } }], "webpush.urgncy"],
+  ["broadcast", [1, { webpush: 1 }], "webpush"],
   ["push", ["u", undefined], "data"],
   ["push", ["u", () => 1], "data"],
   ["push", ["u", { n: 1n }], "data"],
@@ -97,6 +102,7 @@ describe("Switchboard methods", () => {
     await sb.kick("u", { all: true });
     await sb.kickAll("u");
     await sb.push("u", { n: 1 }, { ttl: 0, device: "phone", id: "p1" });
+    await sb.push("u", 2, { ttl: 60, id: "p2", webpush: { urgency: "very-low", topic: "t_1" } });
     await sb.messages("u", { since: 2, limit: 10 });
     await sb.stats();
     expect(sent.map((r) => `${r.method} ${new URL(r.url).pathname}${new URL(r.url).search}`)).toEqual([
@@ -105,10 +111,12 @@ describe("Switchboard methods", () => {
       "DELETE /v1/users/u/sessions",
       "DELETE /v1/users/u/sessions",
       "POST /v1/users/u/messages",
+      "POST /v1/users/u/messages",
       "GET /v1/users/u/messages?since=2&limit=10",
       "GET /v1/stats",
     ]);
     expect(await sent[4]?.json()).toEqual({ id: "p1", ttl: 0, device: "phone", data: { n: 1 } });
+    expect(await sent[5]?.json()).toEqual({ id: "p2", ttl: 60, webpush: { urgency: "very-low", topic: "t_1" }, data: 2 });
   });
 
   it("an option given as undefined is absent (what TypeScript's optional means)", async () => {
