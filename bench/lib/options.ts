@@ -102,9 +102,9 @@ export function costArgs(argv: readonly string[]): string[] {
 
 /** The bench's modes: at most one, and the options each accepts. */
 const MODES = {
-  default: ["smoke", "rounds", "out", "skip-memory", "patch", "echo"],
+  default: ["smoke", "rounds", "out", "skip-memory", "echo"],
   profile: ["rounds", "users", "only", "out", "window"],
-  "billing-probe": ["patch"],
+  "billing-probe": [],
   "cost-model": Object.keys(COST_OPTIONS),
   connect: ["rounds", "users", "concurrency", "no-pin"],
   storm: ["users", "devices"],
@@ -129,7 +129,6 @@ export const BENCH_CLI = {
     rounds: { type: "string", value: "N", int: { min: 1 }, help: "paired rounds (default run, --profile, --connect)" },
     out: { type: "string", value: "FILE", help: "where to write the JSON (default run, --profile)" },
     "skip-memory": { type: "boolean", help: "leave out the 10,000-idle-session phase" },
-    patch: { type: "string", multiple: true, value: "NAME.diff", help: "measure src/ with bench/patches/NAME.diff applied (repeatable; default run, --billing-probe)" },
     echo: { type: "boolean", help: "echo the servers' output" },
     only: { type: "string", value: "A,B", help: "only these variants (--profile)" },
     window: { type: "string", value: "MS", int: { min: 1 }, help: "measuring window, ms (--profile)" },
@@ -169,7 +168,6 @@ export function parseArgs(argv: string[]) {
     rounds: values.rounds === undefined ? undefined : Number(values.rounds),
     out: values.out,
     echo: values.echo === true,
-    patches: values.patch ?? [],
   };
 }
 

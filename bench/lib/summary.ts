@@ -126,7 +126,6 @@ export function summarizeRun(f: RunFacts) {
     startedAt,
     durationS,
     smoke: opts.smoke,
-    patches: opts.patches,
     environment: {
       node: process.version,
       workerd: execFileSync(WORKERD, ["--version"], { encoding: "utf8" }).trim(),

@@ -26,7 +26,7 @@ function npmRun(script: string, args: string[]): Promise<Run> {
 
 /** Each CLI with options its usage must list (a sample; the full list is the CLI's own spec). */
 const CLIS: Record<string, string[]> = {
-  bench: ["--smoke", "--rounds N", "--profile", "--connect", "--storm", "--patch NAME.diff", "--users N"],
+  bench: ["--smoke", "--rounds N", "--profile", "--connect", "--storm", "--users N"],
   cost: ["--users N", "--sessions N", "--heartbeat S", "--token-ttl S"],
   fuzz: ["--seed N|random", "--scale X", "--only", "--path P", "--inject-oracle"],
   chaos: ["--seed N|random", "--users N", "--kills N", "--mass N", "--slow N"],
