@@ -8,7 +8,7 @@
  * mass-disconnect and crash-counts sections (scripts/lib/chaosExtras.ts).
  * See docs/guarantees.md, "Mass disconnect".
  */
-import { sleep } from "./rng.ts";
+import { sleep } from "./time.ts";
 
 /** One exit of the workerd process. */
 export interface ExitRecord {
