@@ -29,7 +29,7 @@ import WebSocket from "ws";
 import { bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { table } from "./lib/stats.ts";
-import { ROOT } from "../scripts/lib/workerd.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
 import { provenance, type Provenance } from "./lib/provenance.ts";
 import { METERED_INDEX } from "./lib/meteredWorker.ts";
 

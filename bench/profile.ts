@@ -15,7 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ROOT } from "../scripts/lib/workerd.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
 import { LoadGenerator } from "./lib/driver.ts";
 import { machineBusy, type PushSummary, summarize, targetOf } from "./lib/measure.ts";
 import { BASELINE_SCRIPT, buildProduct, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";

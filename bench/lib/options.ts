@@ -1,5 +1,5 @@
 /** The bench's sizes (full and smoke) and its command line (see the header of bench/run.ts). */
-import { type CliSpec, type OptionSpec, parseCommandLine, usageError } from "../../scripts/lib/cli.ts";
+import { type CliSpec, type OptionSpec, parseCommandLine, usageError } from "../../tools/lib/cli.ts";
 
 export interface Sizes {
   rounds: number;

@@ -9,9 +9,9 @@
 import type { ChildProcess } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "../../scripts/lib/workerd.ts";
+import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "../../tools/lib/workerd.ts";
 import { freePorts, hookCleanup, tempDir, track } from "../../scripts/lib/janitor.ts";
-import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
+import { COMPATIBILITY_DATE } from "../../tools/lib/wranglerConfig.ts";
 
 export { hookCleanup, tempDir, track };
 import { cpuSeconds, openFds, rssBytes } from "./proc.ts";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundleWithEsbuild, editFile } from "../../bench/lib/servers.ts";
 import { staleEdits, VARIANTS } from "../../bench/variants.ts";
-import { ROOT } from "../../scripts/lib/workerd.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "bench-variants-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
  * shell whose PATH has the system Node): `--help` prints the usage with its
  * options on stdout and exits 0 without starting anything; an unknown option,
  * a malformed value or a misplaced one prints what was wrong and the usage on
- * stderr and exits 2, with no stack trace. (scripts/lib/cli.ts)
+ * stderr and exits 2, with no stack trace. (tools/lib/cli.ts)
  */
 import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";

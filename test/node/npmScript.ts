@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { portFree } from "../../scripts/lib/janitor.ts";
-import { descendants } from "../../scripts/lib/processTree.ts";
+import { descendants } from "../../tools/lib/processTree.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
