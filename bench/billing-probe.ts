@@ -1,6 +1,6 @@
 /**
  * npm run cost:measure (this probe, then the model) — or alone:
- *   node bench/billing-probe.ts   (~45 s)
+ *   node bench/billing-probe.ts [--out FILE]   (~45 s; default bench/results/billing-probe.json)
  *
  * What each event costs in billed units, measured on the current code rather
  * than guessed: the units bench/cost-model.ts prices (docs/cost-model.md).
@@ -24,7 +24,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join, resolve } from "node:path";
 import WebSocket from "ws";
 import { bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
@@ -116,7 +116,11 @@ function unitsOf(lines: readonly MeterLine[]): HandlerUnits {
 
 export async function probe(argv: string[]): Promise<ProbeResult> {
   hookCleanup();
-  if (argv.length > 0) throw new Error(`unknown option ${argv[0]}`);
+  let out = join(ROOT, "bench/results/billing-probe.json");
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--out" && argv[i + 1] !== undefined) out = resolve(argv[++i] as string);
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
   const measured = provenance();
   const src = scratchSource("metered");
   renameSync(join(src, "index.ts"), join(src, "probedIndex.ts"));
@@ -335,7 +339,6 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
   console.log(JSON.stringify(units, null, 2));
   console.log(`\nheartbeat pings that reached (woke) an object: ${pingWakes} of ${pingsSent}; token refresh ${units.refreshSupported ? "kept" : "did NOT keep"} the sessions open past their first exp`);
   const result: ProbeResult = { provenance: { ...measured, at }, units, pingsSent, pingWakes, table: text, statementTable: statementText };
-  const out = join(ROOT, "bench/results/billing-probe.json");
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results in ${out}`);
   return result;

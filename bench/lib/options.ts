@@ -104,7 +104,7 @@ export function costArgs(argv: readonly string[]): string[] {
 const MODES = {
   default: ["smoke", "rounds", "out", "skip-memory", "echo"],
   profile: ["rounds", "users", "only", "out", "window"],
-  "billing-probe": [],
+  "billing-probe": ["out"],
   "cost-model": Object.keys(COST_OPTIONS),
   connect: ["rounds", "users", "concurrency", "no-pin"],
   storm: ["users", "devices"],
@@ -127,7 +127,7 @@ export const BENCH_CLI = {
     overload: { type: "boolean", help: "mode: a reconnect storm at 1.5× npm run serve's session cap (bench/overload.ts)" },
     smoke: { type: "boolean", help: "tiny sizes, seconds (test/node/bench.smoke.test.ts)" },
     rounds: { type: "string", value: "N", int: { min: 1 }, help: "paired rounds (default run, --profile, --connect)" },
-    out: { type: "string", value: "FILE", help: "where to write the JSON (default run, --profile)" },
+    out: { type: "string", value: "FILE", help: "where to write the JSON (default run, --profile, --billing-probe)" },
     "skip-memory": { type: "boolean", help: "leave out the 10,000-idle-session phase" },
     echo: { type: "boolean", help: "echo the servers' output" },
     only: { type: "string", value: "A,B", help: "only these variants (--profile)" },
