@@ -5,12 +5,11 @@
  * probe (written to a temp file, not over bench/results/), and the Pusher bench. Asserts each ran to the end and lost nothing where it counts
  * deliveries; never asserts speed.
  */
-import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../tools/lib/workerd.ts";
+import { runScript } from "./npmScript.ts";
 
 const profileOut = join(tmpdir(), `switchboard-profile-smoke-${process.pid}-${Date.now()}.json`);
 const probeOut = join(tmpdir(), `switchboard-probe-smoke-${process.pid}-${Date.now()}.json`);
@@ -19,19 +18,7 @@ afterAll(() => {
   rmSync(probeOut, { force: true });
 });
 
-function run(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGTERM"), 170_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      done({ code, output });
-    });
-  });
-}
+const run = (script: string, args: string[]) => runScript(script, args, 170_000);
 
 describe("bench modes at a tiny size", { timeout: 180_000 }, () => {
   it("--storm: every session back after the kill, nothing lost, duplicated or reordered", async () => {

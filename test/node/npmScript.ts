@@ -105,3 +105,18 @@ export async function startNpm(
   }
   return { child, pid, base, port: port as number, output: () => out, exited, cleanup };
 }
+
+/** Run `node ROOT/script args…` to its end (SIGTERM after `timeoutMs`): its exit code and stdout + stderr. */
+export function runScript(script: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      done({ code, output });
+    });
+  });
+}
