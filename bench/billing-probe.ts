@@ -1,6 +1,6 @@
 /**
  * npm run cost:measure (this probe, then the model) — or alone:
- *   node bench/billing-probe.ts [--patch NAME.diff …]   (~45 s)
+ *   node bench/billing-probe.ts [--out FILE]   (~45 s; default bench/results/billing-probe.json)
  *
  * What each event costs in billed units, measured on the current code rather
  * than guessed: the units bench/cost-model.ts prices (docs/cost-model.md).
@@ -24,12 +24,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join, resolve } from "node:path";
 import WebSocket from "ws";
-import { applyPatch, bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
+import { bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { table } from "./lib/stats.ts";
-import { ROOT } from "../scripts/lib/workerd.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
 import { provenance, type Provenance } from "./lib/provenance.ts";
 import { METERED_INDEX } from "./lib/meteredWorker.ts";
 
@@ -89,7 +89,7 @@ export interface ProbeUnits {
 }
 
 export interface ProbeResult {
-  provenance: Provenance & { at: string; patches: string[] };
+  provenance: Provenance & { at: string };
   units: ProbeUnits;
   pingsSent: number;
   pingWakes: number;
@@ -116,15 +116,13 @@ function unitsOf(lines: readonly MeterLine[]): HandlerUnits {
 
 export async function probe(argv: string[]): Promise<ProbeResult> {
   hookCleanup();
-  // --patch NAME (repeatable): apply bench/patches/NAME to the scratch tree first.
-  const patches: string[] = [];
+  let out = join(ROOT, "bench/results/billing-probe.json");
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--patch" && argv[i + 1] !== undefined) patches.push(argv[++i] as string);
+    if (argv[i] === "--out" && argv[i + 1] !== undefined) out = resolve(argv[++i] as string);
     else throw new Error(`unknown option ${argv[i]}`);
   }
   const measured = provenance();
   const src = scratchSource("metered");
-  for (const patch of patches) applyPatch(dirname(src), patch);
   renameSync(join(src, "index.ts"), join(src, "probedIndex.ts"));
   writeFileSync(join(src, "index.ts"), METERED_INDEX);
   const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir("bench-bundle-metered"), "index.js"));
@@ -340,8 +338,7 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
   console.log("\nUnits the cost model reads (per event):\n");
   console.log(JSON.stringify(units, null, 2));
   console.log(`\nheartbeat pings that reached (woke) an object: ${pingWakes} of ${pingsSent}; token refresh ${units.refreshSupported ? "kept" : "did NOT keep"} the sessions open past their first exp`);
-  const result: ProbeResult = { provenance: { ...measured, at, patches }, units, pingsSent, pingWakes, table: text, statementTable: statementText };
-  const out = join(ROOT, `bench/results/billing-probe${patches.length > 0 ? `-${patches.map((p) => p.split("-")[0]).join("-")}` : ""}.json`);
+  const result: ProbeResult = { provenance: { ...measured, at }, units, pingsSent, pingWakes, table: text, statementTable: statementText };
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results in ${out}`);
   return result;

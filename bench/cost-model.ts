@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseConfig } from "../src/config.ts";
 import type { HandlerUnits, ProbeResult, ProbeUnits } from "./billing-probe.ts";
 import { srcCommitsSince, srcHash } from "./lib/provenance.ts";
-import { ROOT } from "../scripts/lib/workerd.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
 
 // ---- command line: the only place argv is read ----
 const MAIN = import.meta.url === `file://${process.argv[1]}`;

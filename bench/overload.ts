@@ -1,9 +1,9 @@
 /**
  * npm run bench -- --overload [--cap C] — a reconnect storm at 1.5× the session cap.
  *
- * `npm run serve` (scripts/serve.ts, supervised) is started with
+ * `npm run serve` (tools/serve.ts, supervised) is started with
  * SWITCHBOARD_NOFILE = 5 C + 1000, so it derives a cap of C sessions
- * (scripts/lib/serveConfig.ts). Then 1.5 C clients of the SDK, one user each,
+ * (tools/lib/serveConfig.ts). Then 1.5 C clients of the SDK, one user each,
  * connect at once from `since: 0`, while stored pushes go to every user
  * (retried with the same id until answered) and /healthz is probed every
  * 100 ms:
@@ -28,8 +28,8 @@ import { connect, type SwitchboardClient } from "../packages/client/src/index.ts
 import type { WebSocketLike } from "../packages/client/src/socket.ts";
 import { freePorts } from "../scripts/lib/janitor.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
-import { ROOT } from "../scripts/lib/workerd.ts";
-import { FD_RESERVE, FDS_PER_SESSION } from "../scripts/lib/serveConfig.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
+import { FD_RESERVE, FDS_PER_SESSION } from "../tools/lib/serveConfig.ts";
 import { intOption } from "./lib/options.ts";
 import { table } from "./lib/stats.ts";
 import { storedPushes, type StoredPushes } from "./lib/storedPushes.ts";

@@ -2,10 +2,11 @@
  * npm run bench -- --profile [--rounds N] [--users N] [--only a,b,c] [--out FILE]
  *
  * What each piece of the hot path costs: variants of the Worker, each built
- * from a scratch copy of src/ with ONE piece stubbed out or amplified (or a
- * proposed change from bench/patches/ applied), run side by side on
+ * from a scratch copy of src/ with ONE piece stubbed out or amplified, run side by side on
  * standalone workerd and measured in interleaved rounds — server CPU per live push, per stored push, and per
  * connect. A piece's cost is control − variant. src/ itself is never touched.
+ * A variant whose anchor text is gone from src/ stops the run before anything
+ * is built (bench/variants.ts, `staleEdits`), as does one that fails to build.
  *
  * The baseline Worker runs too, also with the Worker→object hop as `fetch`
  * instead of RPC and with one SQLite INSERT per push: the runtime's own cost
@@ -14,12 +15,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ROOT } from "../scripts/lib/workerd.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
 import { LoadGenerator } from "./lib/driver.ts";
 import { machineBusy, type PushSummary, summarize, targetOf } from "./lib/measure.ts";
-import { applyPatch, BASELINE_SCRIPT, buildProduct, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";
+import { BASELINE_SCRIPT, buildProduct, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";
 import { fmt, median, table } from "./lib/stats.ts";
-import { AMP, VARIANTS, type Variant } from "./variants.ts";
+import { AMP, staleEdits, VARIANTS, type Variant } from "./variants.ts";
 
 interface Contestant {
   name: string;
@@ -52,7 +53,8 @@ export async function profile(argv: string[]): Promise<void> {
   const secrets = { apiKey: `bench-api-${randomBytes(12).toString("hex")}`, jwtSecret: `bench-jwt-${randomBytes(24).toString("hex")}` };
   const knobs = { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, DEV_MODE: "0" };
   const variants = VARIANTS.filter((v) => o.only === undefined || v.name === "control" || o.only.includes(v.name));
-  const skipped: string[] = [];
+  const stale = staleEdits(variants);
+  if (stale.length > 0) throw new Error(`profile: variants whose anchor text is gone from src/ (fix them in bench/variants.ts):\n  ${stale.join("\n  ")}`);
 
   // Build every product variant (esbuild, same options for all) from its own scratch copy of src/.
   const built: Array<{ v: Variant; script: string }> = [];
@@ -61,21 +63,15 @@ export async function profile(argv: string[]): Promise<void> {
       built.push({ v, script: BASELINE_SCRIPT });
       continue;
     }
-    try {
-      if (v.wrangler === true) {
-        built.push({ v, script: buildProduct(v.patches ?? []) });
-        continue;
-      }
-      const src = scratchSource(v.name);
-      for (const patch of v.patches ?? []) applyPatch(dirname(src), patch);
-      for (const e of v.edits ?? []) editFile(join(src, e.file), e.from, e.to);
-      for (const [file, text] of Object.entries(v.files ?? {})) writeFileSync(join(src, file), text);
-      const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir(`bench-bundle-${v.name}`), "index.js"));
-      built.push({ v, script });
-    } catch (err) {
-      skipped.push(`${v.name}: ${(err as Error).message}`);
-      log(`skipping ${v.name}: ${(err as Error).message}`);
+    if (v.wrangler === true) {
+      built.push({ v, script: buildProduct() });
+      continue;
     }
+    const src = scratchSource(v.name);
+    for (const e of v.edits ?? []) editFile(join(src, e.file), e.from, e.to);
+    for (const [file, text] of Object.entries(v.files ?? {})) writeFileSync(join(src, file), text);
+    const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir(`bench-bundle-${v.name}`), "index.js"));
+    built.push({ v, script });
   }
 
   const lg = LoadGenerator.start(65_536);
@@ -192,7 +188,6 @@ export async function profile(argv: string[]): Promise<void> {
     version: 1,
     at: new Date().toISOString(),
     options: o,
-    skipped,
     rows,
     raw: contestants.map((c) => ({ name: c.name, live: c.live, stored: c.stored, connectMs: c.connectMs })),
     table: text,
@@ -203,6 +198,5 @@ export async function profile(argv: string[]): Promise<void> {
   console.log(text);
   console.log("");
   for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.what}`);
-  for (const s of skipped) console.log(`skipped: ${s}`);
   console.log(`\nresults in ${o.out}`);
 }

@@ -8,8 +8,6 @@
  *   npm run bench -- --smoke           # tiny sizes, seconds; used by test/node/bench.smoke.test.ts
  *   npm run bench -- --out FILE        # where to write the JSON
  *   npm run bench -- --skip-memory     # leave out the 10,000-idle-session phase
- *   npm run bench -- --patch NAME.diff [--patch …]   # Switchboard built from a scratch copy of src/ with
- *                                      # bench/patches/NAME.diff applied (to measure a proposed change; see bench/patches/README.md)
  *   npm run bench -- --profile         # CPU/push of src/ variants with one piece stubbed (bench/profile.ts)
  *   npm run bench -- --billing-probe   # billed units (rows, alarms, requests) per handler (bench/billing-probe.ts)
  *   npm run bench -- --cost-model      # the monthly bill for a workload (bench/cost-model.ts)
@@ -26,7 +24,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ROOT } from "../scripts/lib/workerd.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
 import { LoadGenerator } from "./lib/driver.ts";
 import { idlePhase, type IdleContext } from "./lib/idle.ts";
 import { checkConnect, KINDS, type Kind, machineBusy, type PushSummary, STOP_GRACE_MS, summarize, targetOf } from "./lib/measure.ts";
@@ -103,8 +101,8 @@ async function main(): Promise<void> {
     STALE_AFTER: "3600",
   };
 
-  log(`building the Worker with wrangler${opts.patches.length > 0 ? ` with ${opts.patches.join(", ")} applied to a scratch copy of src/` : ""}…`);
-  const productScript = buildProduct(opts.patches);
+  log("building the Worker with wrangler…");
+  const productScript = buildProduct();
   const startProduct = (name: string) => startServer({ name, kind: "product", script: productScript, knobs, nofile: sizes.nofile, echo: opts.echo });
   const startBaseline = (name: string) => startServer({ name, kind: "baseline", script: BASELINE_SCRIPT, nofile: sizes.nofile, echo: opts.echo });
 
@@ -262,8 +260,7 @@ async function main(): Promise<void> {
   const result = summarizeRun({ raw, sizes, problems, notes, started, startedAt, loadStart, limits, opts, commit: gitCommit() });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  const what = opts.patches.length > 0 ? `Switchboard + ${opts.patches.join(" + ")}` : "Switchboard";
-  console.log(`\n${what} vs baseline (medians of ${sizes.rounds} paired round${sizes.rounds === 1 ? "" : "s"}; ratio = Switchboard ÷ baseline)\n`);
+  console.log(`\nSwitchboard vs baseline (medians of ${sizes.rounds} paired round${sizes.rounds === 1 ? "" : "s"}; ratio = Switchboard ÷ baseline)\n`);
   console.log(result.table);
   const { losses } = result;
   console.log(`\ndeliveries checked: ${losses.deliveries} of ${losses.expected} expected; lost ${losses.lost}, duplicates ${losses.duplicates}, corrupt ${losses.corrupt}, push errors ${losses.errors}`);

@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import { connect, type SwitchboardClient } from "../packages/client/src/index.ts";
 import { Service } from "../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../scripts/lib/tokens.ts";
-import { ROOT } from "../scripts/lib/workerd.ts";
+import { ROOT } from "../tools/lib/workerd.ts";
 import { intOption } from "./lib/options.ts";
 import { table } from "./lib/stats.ts";
 import { storedPushes } from "./lib/storedPushes.ts";

@@ -1,15 +1,19 @@
 /**
  * Variants of the Worker for `npm run bench -- --profile`: each is src/ with
- * one piece stubbed out or amplified (to price it), or with a diff from
- * bench/patches/ applied (to measure a proposed change before it lands in
- * src/). Edits are exact-text replacements in a scratch copy; when src/ has
- * moved on and an anchor is gone (or a patch no longer applies), the variant
- * is skipped and said so.
+ * one piece stubbed out or amplified, to price it. Edits are exact-text
+ * replacements in a scratch copy. When src/ moves on and an anchor is gone, the
+ * profile refuses to run and names the variant (`staleEdits`), and
+ * test/node/benchVariants.test.ts fails in CI: a variant that silently measured
+ * src/ unchanged once passed for a result.
  *
  * History: P1-P4 (sync API-key check, insert-first stored push, lease renewed
- * every 6th reaper alarm, no index on the shard's seen_at) were measured here
- * as patches and are in src/ since commit 255a12e; their diffs were removed.
+ * every 6th reaper alarm, no index on the shard's seen_at) were measured as
+ * patches and are in src/ since commit 255a12e. P5 (the push route served
+ * before Hono) was measured and not applied (docs/benchmark.md); its
+ * variant is `stub-hono`.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 export interface Edit {
   /** Path under src/. */
@@ -25,11 +29,9 @@ export interface Variant {
   edits?: Edit[];
   /** Whole files to write (path under src/ → text). */
   files?: Record<string, string>;
-  /** Unified diffs under bench/patches/ to apply (patch -p1) to the scratch tree: proposed fixes. */
-  patches?: string[];
   /** Text bindings (baseline knobs). */
   text?: Record<string, string>;
-  /** Built by wrangler (as `npm run bench` and `npm run serve` build it) instead of esbuild; only `patches` apply. */
+  /** Built by wrangler (as `npm run bench` and `npm run serve` build it) instead of esbuild; no edits apply. */
   wrangler?: boolean;
 }
 
@@ -135,24 +137,27 @@ export const VARIANTS: Variant[] = [
   { name: "baseline", kind: "baseline", what: "bench/baseline/worker.js: route by name, RPC, send to each socket" },
   { name: "baseline-fetch", kind: "baseline", what: "baseline, Worker→object hop as fetch() instead of RPC", text: { HOP: "fetch" } },
   { name: "baseline-store", kind: "baseline", what: "baseline + one SQLite INSERT per push (the runtime's cost of a stored push)", text: { STORE: "1" } },
-  // A proposal under bench/patches/ is measured by adding a variant here, e.g.
-  // { name: "fix-x", kind: "product", what: "PROPOSED: …", patches: ["x.diff"] },
-  { name: "fix-p5", kind: "product", what: "PROPOSED P5 (bench/patches/p5-push-fast-path.diff): the push route's happy path served before Hono, same checks", patches: ["p5-push-fast-path.diff"] },
+  // A proposed change is measured by adding a variant here, e.g.
+  // { name: "fix-x", kind: "product", what: "PROPOSED: …", edits: [...] },
   {
     name: "compact-rpc",
     kind: "product",
-    what: "push: the PushRequest sent to the object without its undefined fields (4 properties, not 7)",
+    what: "push: the PushRequest sent to the object without its undefined fields (4 properties, not 9)",
     edits: [
       {
         file: "http/api.ts",
         from: `    ttl: ttl ?? c.var.config.defaultTtl,
+    event,
     device,
     exceptDevice,
     exceptSession,
+    webpush,
   };
   return c.json(`,
         to: `    ttl: ttl ?? c.var.config.defaultTtl,
   };
+  if (event !== undefined) req.event = event;
+  if (webpush !== undefined) req.webpush = webpush;
   if (device !== undefined) req.device = device;
   if (exceptDevice !== undefined) req.exceptDevice = exceptDevice;
   if (exceptSession !== undefined) req.exceptSession = exceptSession;
@@ -210,7 +215,7 @@ export const VARIANTS: Variant[] = [
     name: "stub-presence",
     kind: "product",
     what: "connect: no presence report to the stats shard",
-    edits: [{ file: "hub/userHub.ts", from: "this.presence.report(open);", to: "" }],
+    edits: [{ file: "hub/userHub.ts", from: "this.presence.report(live.length);", to: "" }],
   },
   // Amplified: the piece runs AMP extra times per request, so (amp − control) / AMP is its
   // cost with AMP times the signal — small pieces stand out of the machine's noise.
@@ -227,10 +232,10 @@ export const VARIANTS: Variant[] = [
     edits: [
       {
         file: "http/api.ts",
-        from: "const parsed = await body(c, (input) => check(PushBody, input));",
+        from: "const parsed = await body(c, (input) => targetConflict(check(PushBody, input)));",
         to: `const parsed = await body(c, (input) => {
-    for (let i = 0; i < ${AMP}; i++) check(PushBody, input);
-    return check(PushBody, input);
+    for (let i = 0; i < ${AMP}; i++) targetConflict(check(PushBody, input));
+    return targetConflict(check(PushBody, input));
   });`,
       },
     ],
@@ -286,6 +291,8 @@ export const VARIANTS: Variant[] = [
     kind: "product",
     what: `the object's per-push JS (idempotency map get/set, frame encoding) run ${AMP} extra times`,
     edits: [
+      // The hub encodes through its dialects now; the native encoder is imported for the extra frames.
+      { file: "hub/userHub.ts", from: 'import { CloseCode, encodeError, FrameError } from "../protocol";', to: 'import { CloseCode, encodeError, encodeMessage, FrameError } from "../protocol";' },
       {
         file: "hub/userHub.ts",
         from: "    this.recentLive.set(req.id, result, now);",
@@ -303,7 +310,7 @@ export const VARIANTS: Variant[] = [
     name: "stub-backlog",
     kind: "product",
     what: "push: no slow-consumer accounting (SendBacklog.admit skipped for every delivery)",
-    edits: [{ file: "hub/userHub.ts", from: "if (!this.backlog.admit(ws, frame.length, now)) {", to: "if (false) {" }],
+    edits: [{ file: "hub/deliver.ts", from: "if (!input.backlog.admit(ws, frame.length, input.hub.now)) {", to: "if (false) {" }],
   },
   {
     name: "amp-jwt",
@@ -319,3 +326,26 @@ export const VARIANTS: Variant[] = [
     ],
   },
 ];
+
+/**
+ * Every edit whose anchor (`from`) is not in `srcDir` (src/ by default), as
+ * "variant: file: anchor…" lines. Empty when every variant still applies.
+ */
+export function staleEdits(variants: readonly Variant[] = VARIANTS, srcDir = join(import.meta.dirname, "..", "src")): string[] {
+  const stale: string[] = [];
+  for (const v of variants) {
+    // Edits apply in order, so an anchor may be text an earlier edit of the variant wrote.
+    const files = new Map<string, string>();
+    for (const e of v.edits ?? []) {
+      const path = join(srcDir, e.file);
+      if (!files.has(e.file) && !existsSync(path)) {
+        stale.push(`${v.name}: src/${e.file} is gone`);
+        continue;
+      }
+      const text = files.get(e.file) ?? readFileSync(path, "utf8");
+      if (!text.includes(e.from)) stale.push(`${v.name}: src/${e.file}: ${JSON.stringify(e.from.slice(0, 80))}`);
+      files.set(e.file, text.replace(e.from, e.to));
+    }
+  }
+  return stale;
+}

@@ -22,7 +22,7 @@
 import { runMass, runSlow } from "./lib/chaosExtras.ts";
 import { chaosFailures, printChaos, runChaos } from "./lib/chaosRun.ts";
 import { printCrashCounts, runCrashCounts } from "./lib/crashCounts.ts";
-import { type CliSpec, parseCommandLine } from "./lib/cli.ts";
+import { type CliSpec, parseCommandLine } from "../tools/lib/cli.ts";
 import { SEED_OPTION, seedFrom } from "./lib/random.ts";
 
 const CHAOS_CLI = {

@@ -23,7 +23,7 @@
  * Exits 1 on any violation. Details: docs/guarantees.md.
  */
 import { failures, printReport, runFuzz } from "./lib/fuzz/run.ts";
-import { type CliSpec, parseCommandLine, usageError } from "./lib/cli.ts";
+import { type CliSpec, parseCommandLine, usageError } from "../tools/lib/cli.ts";
 import { SEED_OPTION, seedFrom } from "./lib/random.ts";
 
 const FUZZ_CLI = {

@@ -1,7 +1,7 @@
 /** Starts bench/load.ts as a separate process and talks to it over IPC. */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { ROOT, withOpenFileLimit } from "../../scripts/lib/workerd.ts";
+import { ROOT, withOpenFileLimit } from "../../tools/lib/workerd.ts";
 import type { CloseResult, Command, ConnectArgs, ConnectResult, PushArgs, PushResult, Reply } from "./messages.ts";
 import { track } from "./servers.ts";
 

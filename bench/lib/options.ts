@@ -1,5 +1,5 @@
 /** The bench's sizes (full and smoke) and its command line (see the header of bench/run.ts). */
-import { type CliSpec, type OptionSpec, parseCommandLine, usageError } from "../../scripts/lib/cli.ts";
+import { type CliSpec, type OptionSpec, parseCommandLine, usageError } from "../../tools/lib/cli.ts";
 
 export interface Sizes {
   rounds: number;
@@ -102,9 +102,9 @@ export function costArgs(argv: readonly string[]): string[] {
 
 /** The bench's modes: at most one, and the options each accepts. */
 const MODES = {
-  default: ["smoke", "rounds", "out", "skip-memory", "patch", "echo"],
+  default: ["smoke", "rounds", "out", "skip-memory", "echo"],
   profile: ["rounds", "users", "only", "out", "window"],
-  "billing-probe": ["patch"],
+  "billing-probe": ["out"],
   "cost-model": Object.keys(COST_OPTIONS),
   connect: ["rounds", "users", "concurrency", "no-pin"],
   storm: ["users", "devices"],
@@ -127,9 +127,8 @@ export const BENCH_CLI = {
     overload: { type: "boolean", help: "mode: a reconnect storm at 1.5× npm run serve's session cap (bench/overload.ts)" },
     smoke: { type: "boolean", help: "tiny sizes, seconds (test/node/bench.smoke.test.ts)" },
     rounds: { type: "string", value: "N", int: { min: 1 }, help: "paired rounds (default run, --profile, --connect)" },
-    out: { type: "string", value: "FILE", help: "where to write the JSON (default run, --profile)" },
+    out: { type: "string", value: "FILE", help: "where to write the JSON (default run, --profile, --billing-probe)" },
     "skip-memory": { type: "boolean", help: "leave out the 10,000-idle-session phase" },
-    patch: { type: "string", multiple: true, value: "NAME.diff", help: "measure src/ with bench/patches/NAME.diff applied (repeatable; default run, --billing-probe)" },
     echo: { type: "boolean", help: "echo the servers' output" },
     only: { type: "string", value: "A,B", help: "only these variants (--profile)" },
     window: { type: "string", value: "MS", int: { min: 1 }, help: "measuring window, ms (--profile)" },
@@ -169,7 +168,6 @@ export function parseArgs(argv: string[]) {
     rounds: values.rounds === undefined ? undefined : Number(values.rounds),
     out: values.out,
     echo: values.echo === true,
-    patches: values.patch ?? [],
   };
 }
 

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ROOT } from "../../scripts/lib/workerd.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 
 export interface Provenance {
   commit: string;

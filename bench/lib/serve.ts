@@ -1,5 +1,5 @@
 /**
- * `npm run serve` (scripts/serve.ts) as the benches run it: its own temp data
+ * `npm run serve` (tools/serve.ts) as the benches run it: its own temp data
  * and dist dirs, the environment given and nothing of the caller's secrets,
  * its output kept, killed when this process exits. Resolves once serve has
  * printed its start-up lines (workerd answering).
@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { tempDir, track } from "../../scripts/lib/janitor.ts";
 import { eventually } from "../../scripts/lib/time.ts";
-import { ROOT } from "../../scripts/lib/workerd.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 
 export interface RunningServe {
   child: ChildProcess;
@@ -20,7 +20,7 @@ export interface RunningServe {
 
 export async function startServe(port: number, env: Record<string, string>): Promise<RunningServe> {
   const temp = tempDir("sb-serve");
-  const child = spawn(process.execPath, [join(ROOT, "scripts/serve.ts")], {
+  const child = spawn(process.execPath, [join(ROOT, "tools/serve.ts")], {
     cwd: ROOT,
     env: {
       PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,

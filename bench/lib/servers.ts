@@ -6,12 +6,12 @@
  * storage in a temp dir, on a port in 9100-9199; every child is killed and
  * every temp dir removed when this process exits, however it exits.
  */
-import { type ChildProcess, spawnSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "../../scripts/lib/workerd.ts";
+import { buildWorker, KNOBS, openFileLimits, ROOT, startWorkerd, writeConfig } from "../../tools/lib/workerd.ts";
 import { freePorts, hookCleanup, tempDir, track } from "../../scripts/lib/janitor.ts";
-import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
+import { COMPATIBILITY_DATE } from "../../tools/lib/wranglerConfig.ts";
 
 export { hookCleanup, tempDir, track };
 import { cpuSeconds, openFds, rssBytes } from "./proc.ts";
@@ -27,25 +27,11 @@ export async function pickPort(): Promise<number> {
 }
 
 /** Switchboard, bundled by wrangler exactly as `npm run serve` bundles it. */
-export function buildProduct(patches: string[] = []): string {
+export function buildProduct(): string {
   // wrangler is a Node script: Node 22 (ours) must come first on PATH, whoever started us.
   const nodeDir = dirname(process.execPath);
   if (!(process.env.PATH ?? "").startsWith(`${nodeDir}:`)) process.env.PATH = `${nodeDir}:${process.env.PATH ?? ""}`;
-  if (patches.length === 0) return buildWorker(join(tempDir("bench-build"), "worker"));
-  // A scratch project: wrangler.toml, public/, src/ with the patches applied, node_modules linked.
-  const root = tempDir("bench-patched");
-  for (const entry of ["wrangler.toml", "public", "src"]) {
-    if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(root, entry), { recursive: true });
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
-  for (const patch of patches) applyPatch(root, patch);
-  return buildWorker(join(tempDir("bench-build"), "worker"), root);
-}
-
-/** Apply bench/patches/NAME (a unified diff against src/) to the project at `root`. */
-export function applyPatch(root: string, name: string): void {
-  const r = spawnSync("patch", ["-p1", "--batch", "--forward", "-d", root, "-i", join(ROOT, "bench/patches", name)], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${name} does not apply to src/ any more: ${r.stdout}${r.stderr}`);
+  return buildWorker(join(tempDir("bench-build"), "worker"));
 }
 
 /**

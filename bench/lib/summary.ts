@@ -6,8 +6,8 @@
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import { WORKERD } from "../../scripts/lib/workerd.ts";
-import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
+import { WORKERD } from "../../tools/lib/workerd.ts";
+import { COMPATIBILITY_DATE } from "../../tools/lib/wranglerConfig.ts";
 import type { IdleResult } from "./idle.ts";
 import { KINDS, type Kind, type PushSummary } from "./measure.ts";
 import type { ConnectResult } from "./messages.ts";
@@ -126,7 +126,6 @@ export function summarizeRun(f: RunFacts) {
     startedAt,
     durationS,
     smoke: opts.smoke,
-    patches: opts.patches,
     environment: {
       node: process.version,
       workerd: execFileSync(WORKERD, ["--version"], { encoding: "utf8" }).trim(),

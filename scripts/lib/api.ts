@@ -1,62 +1,62 @@
-/** The server API from Node (fetch), for the suites' clean traffic and checks. */
+/**
+ * The server API from Node, for the suites' clean traffic and checks: the
+ * `@switchboard/server` SDK with its retries off (a suite counts every answer
+ * itself, and a chaos kill must show as a failed call, not be retried away),
+ * its answers and errors folded into `Answer<T>` so a check can report a
+ * refusal instead of throwing. Inputs the SDK refuses to send (the abuse
+ * suite's) go over rawHttp.ts or fetch instead.
+ */
+import { Switchboard, SwitchboardError, type MessagesPage, type PresenceView, type PushOptions, type PushResult, type StatsResult } from "@switchboard/server";
 
-import type { PushResult } from "../../src/hub/rpc.ts";
-
-/** The push answer is the user object's RPC result, passed through as JSON (docs/http-api.md). */
 export type PushAnswer = PushResult;
-
-export interface Presence {
-  userId: string;
-  online: boolean;
-  sessions: Array<{ sessionId: string; device: string; connectedAt: number; lastSeenAt: number }>;
-}
-
-export interface Stats {
-  onlineUsers: number;
-  sessions: number;
-}
+export type Presence = PresenceView;
+export type Stats = StatsResult;
 
 export type Answer<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: string };
 
 export class Api {
   readonly base: string;
   readonly apiKey: string;
-  constructor(base: string, apiKey: string) {
+  readonly sdk: Switchboard;
+  constructor(base: string, apiKey: string, timeoutMs = 15_000) {
     this.base = base;
     this.apiKey = apiKey;
+    this.sdk = new Switchboard({ url: base, apiKey, retries: 0, timeoutMs });
   }
 
-  async call<T>(method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<Answer<T>> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.apiKey}` };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    try {
-      const res = await fetch(`${this.base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await res.text();
-      if (res.status !== 200) return { ok: false, status: res.status, error: text.slice(0, 300) };
-      return { ok: true, status: 200, body: JSON.parse(text) as T };
-    } catch (err) {
-      return { ok: false, status: 0, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
-    }
+  /** The same API with another per-call timeout (a 1000-user batch on a busy box). */
+  withTimeout(timeoutMs: number): Api {
+    return new Api(this.base, this.apiKey, timeoutMs);
   }
 
-  push(userId: string, body: Record<string, unknown>): Promise<Answer<PushAnswer>> {
-    return this.call<PushAnswer>("POST", `/v1/users/${encodeURIComponent(userId)}/messages`, body);
+  push(userId: string, body: { data: unknown } & PushOptions): Promise<Answer<PushAnswer>> {
+    const { data, ...options } = body;
+    return answer(this.sdk.push(userId, data, options));
+  }
+
+  pushMany(userIds: readonly string[], data: unknown, options?: PushOptions): Promise<Answer<{ results: unknown[] }>> {
+    return answer(this.sdk.pushMany(userIds, data, options));
   }
 
   presence(userId: string): Promise<Answer<Presence>> {
-    return this.call<Presence>("GET", `/v1/users/${encodeURIComponent(userId)}/presence`);
+    return answer(this.sdk.presence(userId));
   }
 
   stats(): Promise<Answer<Stats>> {
-    return this.call<Stats>("GET", "/v1/stats");
+    return answer(this.sdk.stats());
   }
 
-  messages(userId: string, since: number, limit = 1000): Promise<Answer<{ head: number; messages: Array<{ id: string; seq: number }> }>> {
-    return this.call("GET", `/v1/users/${encodeURIComponent(userId)}/messages?since=${since}&limit=${limit}`);
+  messages(userId: string, since: number, limit = 1000): Promise<Answer<MessagesPage>> {
+    return answer(this.sdk.messages(userId, { since, limit }));
+  }
+}
+
+/** A call's answer: 200 and its body, or the SDK's error (status 0: no answer) as status and text. */
+async function answer<T>(call: Promise<T>): Promise<Answer<T>> {
+  try {
+    return { ok: true, status: 200, body: await call };
+  } catch (err) {
+    if (err instanceof SwitchboardError) return { ok: false, status: err.status, error: `${err.code}: ${err.message}` };
+    return { ok: false, status: 0, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
 }

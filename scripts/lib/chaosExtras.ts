@@ -8,7 +8,7 @@ import { massDisconnect, type MassResult } from "./massDrop.ts";
 import { sleep } from "./time.ts";
 import { Service } from "./service.ts";
 import { slowConsumer, type SlowResult } from "./slowConsumer.ts";
-import { Supervisor } from "./supervisor.ts";
+import { Supervisor } from "../../tools/lib/supervisor.ts";
 import { claimsFor, hs256 } from "./tokens.ts";
 
 const SECRET = "chaos-extra-jwt-secret-0123456789";

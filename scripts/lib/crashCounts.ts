@@ -17,7 +17,7 @@ import WebSocket from "ws";
 import { Api, type Stats } from "./api.ts";
 import { sleep } from "./time.ts";
 import { Service } from "./service.ts";
-import { Supervisor } from "./supervisor.ts";
+import { Supervisor } from "../../tools/lib/supervisor.ts";
 import { claimsFor, hs256 } from "./tokens.ts";
 
 const SECRET = "chaos-crash-jwt-secret-0123456789";

@@ -32,7 +32,7 @@ export function rng(seed: number): Rng {
   return r;
 }
 
-/** The --seed option of the suites' command lines (scripts/lib/cli.ts), read back by seedFrom. */
+/** The --seed option of the suites' command lines (tools/lib/cli.ts), read back by seedFrom. */
 export const SEED_OPTION = {
   type: "string",
   value: "N|random",

@@ -10,9 +10,9 @@ import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePorts, hookCleanup, tempDir, track } from "./janitor.ts";
-import type { ExitRecord } from "./supervisor.ts";
-import { buildWorker, KNOBS, ROOT, startWorkerd, writeConfig } from "./workerd.ts";
-import { COMPATIBILITY_DATE } from "./wranglerConfig.ts";
+import type { ExitRecord } from "../../tools/lib/supervisor.ts";
+import { buildWorker, KNOBS, ROOT, startWorkerd, writeConfig } from "../../tools/lib/workerd.ts";
+import { COMPATIBILITY_DATE } from "../../tools/lib/wranglerConfig.ts";
 
 /** Ports this suite may use (others use 8800-8899 and 9100-9199). */
 export const PORT_MIN = 9200;
@@ -54,7 +54,7 @@ export interface ServiceOptions {
   nofile?: number;
 }
 
-export type { ExitRecord } from "./supervisor.ts";
+export type { ExitRecord } from "../../tools/lib/supervisor.ts";
 
 const TAIL_LINES = 400;
 
@@ -74,7 +74,7 @@ export class Service {
   /** Lines matching a pattern of interest (bounded); see `watch`. */
   readonly flagged: string[] = [];
   readonly exits: ExitRecord[] = [];
-  /** Called on every exit of the workerd child (see supervisor.ts). */
+  /** Called on every exit of the workerd child (see tools/lib/supervisor.ts). */
   readonly exitListeners: Array<(exit: ExitRecord) => void> = [];
   starts = 0;
   #expectExit = false;

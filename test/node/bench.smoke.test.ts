@@ -5,14 +5,12 @@
  * every phase produced figures and that every delivery arrived exactly once;
  * never asserts speed.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runScript } from "./npmScript.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const out = join(tmpdir(), `switchboard-bench-smoke-test-${process.pid}-${Date.now()}.json`);
 
 interface Row {
@@ -23,22 +21,7 @@ interface Row {
   ratio: number;
 }
 
-function runBench(): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(ROOT, "bench/run.ts"), "--smoke", "--out", out], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGTERM"), 110_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      done({ code, output });
-    });
-  });
-}
+const runBench = () => runScript("bench/run.ts", ["--smoke", "--out", out], 110_000);
 
 afterAll(() => rmSync(out, { force: true }));
 

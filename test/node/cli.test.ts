@@ -3,7 +3,7 @@
  * shell whose PATH has the system Node): `--help` prints the usage with its
  * options on stdout and exits 0 without starting anything; an unknown option,
  * a malformed value or a misplaced one prints what was wrong and the usage on
- * stderr and exits 2, with no stack trace. (scripts/lib/cli.ts)
+ * stderr and exits 2, with no stack trace. (tools/lib/cli.ts)
  */
 import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
@@ -26,7 +26,7 @@ function npmRun(script: string, args: string[]): Promise<Run> {
 
 /** Each CLI with options its usage must list (a sample; the full list is the CLI's own spec). */
 const CLIS: Record<string, string[]> = {
-  bench: ["--smoke", "--rounds N", "--profile", "--connect", "--storm", "--patch NAME.diff", "--users N"],
+  bench: ["--smoke", "--rounds N", "--profile", "--connect", "--storm", "--users N"],
   cost: ["--users N", "--sessions N", "--heartbeat S", "--token-ttl S"],
   fuzz: ["--seed N|random", "--scale X", "--only", "--path P", "--inject-oracle"],
   chaos: ["--seed N|random", "--users N", "--kills N", "--mass N", "--slow N"],

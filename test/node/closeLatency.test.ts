@@ -23,7 +23,7 @@ import { connect as sdkConnect } from "../../packages/client/src/index.ts";
 import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
 import { Service } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
-import { ROOT } from "../../scripts/lib/workerd.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 
 /** Far above a prompt close (tens of ms) and far below the ~10 s hang this guards against. */
 const HANG_BOUND_MS = 4000;

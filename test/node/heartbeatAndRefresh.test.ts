@@ -19,7 +19,7 @@ import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
 import { Api } from "../../scripts/lib/api.ts";
 import { Service } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
-import { ROOT } from "../../scripts/lib/workerd.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
 
 /** Seconds: short, so that several intervals pass in a test; STALE_AFTER is then derived (10 s). */

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { portFree } from "../../scripts/lib/janitor.ts";
-import { descendants } from "../../scripts/lib/processTree.ts";
+import { descendants } from "../../tools/lib/processTree.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -104,4 +104,19 @@ export async function startNpm(
     await new Promise((r) => setTimeout(r, 250));
   }
   return { child, pid, base, port: port as number, output: () => out, exited, cleanup };
+}
+
+/** Run `node ROOT/script args…` to its end (SIGTERM after `timeoutMs`): its exit code and stdout + stderr. */
+export function runScript(script: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      done({ code, output });
+    });
+  });
 }

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { QUIET_WRANGLER_ENV } from "../../scripts/lib/workerd.ts";
+import { QUIET_WRANGLER_ENV } from "../../tools/lib/workerd.ts";
 import { NOISE, ROOT, userEnv } from "./npmScript.ts";
 
 describe("wrangler is quiet offline", () => {

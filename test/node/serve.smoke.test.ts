@@ -1,5 +1,5 @@
 /**
- * `npm run serve` (scripts/serve.ts): refuses to start without secrets; under
+ * `npm run serve` (tools/serve.ts): refuses to start without secrets; under
  * supervision, a SIGKILLed workerd is restarted on the same data dir (a stored
  * message is still there) and serves again; SIGTERM stops it cleanly, with no
  * restart and exit code 0.
@@ -24,7 +24,7 @@ afterAll(() => {
 
 function serve(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const base: NodeJS.ProcessEnv = { PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`, HOME: process.env.HOME };
-  const child = spawn(process.execPath, [join(ROOT, "scripts/serve.ts")], { cwd: ROOT, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(ROOT, "tools/serve.ts")], { cwd: ROOT, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let out = "";
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));

@@ -11,7 +11,7 @@ import { connect as sdkConnect } from "../../packages/client/src/index.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
-import { alive } from "../../scripts/lib/processTree.ts";
+import { alive } from "../../tools/lib/processTree.ts";
 import { startNpm, type NpmRun } from "./npmScript.ts";
 
 const SECRETS = {

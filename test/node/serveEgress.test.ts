@@ -1,5 +1,5 @@
 /**
- * Egress on standalone workerd (scripts/lib/egress.ts). Under
+ * Egress on standalone workerd (tools/lib/egress.ts). Under
  * SWITCHBOARD_EGRESS=private, `npm run serve`'s webhooks reach a receiver on
  * 127.0.0.1 (under the default, serve refuses to start on that WEBHOOK_URL:
  * test/node/serveRefusal.test.ts). And whatever the setting, the
@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freePorts, tempDir, track } from "../../scripts/lib/janitor.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
-import { startWorkerd, writeConfig } from "../../scripts/lib/workerd.ts";
-import { COMPATIBILITY_DATE } from "../../scripts/lib/wranglerConfig.ts";
+import { startWorkerd, writeConfig } from "../../tools/lib/workerd.ts";
+import { COMPATIBILITY_DATE } from "../../tools/lib/wranglerConfig.ts";
 import { isOpen, openSession } from "../../scripts/lib/wsSession.ts";
 import { startNpm, type NpmRun } from "./npmScript.ts";
 

@@ -18,7 +18,7 @@ const GOOD = { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY };
 const HOOK = { WEBHOOK_SECRET: "serve-refusal-webhook-secret" };
 
 function serve(env: Record<string, string>): { status: number | null; output: string } {
-  const result = spawnSync(process.execPath, [join(ROOT, "scripts/serve.ts")], {
+  const result = spawnSync(process.execPath, [join(ROOT, "tools/serve.ts")], {
     cwd: ROOT,
     // A port nobody listens on: if a case wrongly starts, it fails on the timeout, not on a clash.
     env: { PATH: process.env.PATH, HOME: process.env.HOME, SWITCHBOARD_ADDRESS: "127.0.0.1:9279", SWITCHBOARD_DIST: join(ROOT, "dist/refusal"), ...env },
@@ -56,7 +56,7 @@ describe("npm run serve refuses weak or development secrets, and anything the Wo
     ["a malformed SWITCHBOARD_DRAIN_MS", { ...GOOD, SWITCHBOARD_DRAIN_MS: "-1" }, /SWITCHBOARD_DRAIN_MS must be an integer/],
     ["an open-file limit with no room for sessions", { ...GOOD, SWITCHBOARD_NOFILE: "900" }, /leaves no room for sessions .*SWITCHBOARD_NOFILE/],
     ["a MAX_CONNECTIONS the open-file limit cannot hold", { ...GOOD, SWITCHBOARD_NOFILE: "2000", MAX_CONNECTIONS: "500" }, /MAX_CONNECTIONS=500 is more than .* raise SWITCHBOARD_NOFILE to at least 3500/],
-    // The runtime refuses loopback and private addresses under the default egress (scripts/lib/egress.ts).
+    // The runtime refuses loopback and private addresses under the default egress (tools/lib/egress.ts).
     ["a loopback WEBHOOK_URL under SWITCHBOARD_EGRESS=public", { ...GOOD, ...HOOK, WEBHOOK_URL: "http://127.0.0.1:9/hook" }, /WEBHOOK_URL's address 127\.0\.0\.1 is not public.*SWITCHBOARD_EGRESS=private/],
     ["a localhost WEBHOOK_URL by default", { ...GOOD, ...HOOK, WEBHOOK_URL: "http://localhost:9/hook" }, /host localhost is loopback.*SWITCHBOARD_EGRESS=private/],
     ["a private-network WEBHOOK_URL by default", { ...GOOD, ...HOOK, WEBHOOK_URL: "http://[fd00::1]/hook" }, /address fd00::1 is not public/],

@@ -1,11 +1,11 @@
 /**
- * serve's own knobs and the session cap it derives (scripts/lib/serveConfig.ts),
+ * serve's own knobs and the session cap it derives (tools/lib/serveConfig.ts),
  * as a pure function of the environment and the open-file limits it inherits:
  * the cases no real shell here can show (a soft limit of 1024 under a high
  * hard one; an unprivileged ask above the hard limit).
  */
 import { describe, expect, it } from "vitest";
-import { serveSettings } from "../../scripts/lib/serveConfig.ts";
+import { serveSettings } from "../../tools/lib/serveConfig.ts";
 
 const user = { soft: 1024, hard: 524_288 };
 

@@ -1,5 +1,5 @@
 /**
- * `kill -TERM` of `npm run serve` (npm's process, or `node scripts/serve.ts`
+ * `kill -TERM` of `npm run serve` (npm's process, or `node tools/serve.ts`
  * itself) and of `npm run dev` stops the whole tree, even while a client holds
  * a hibernatable WebSocket (workerd then ignores SIGTERM for >10 s): no node,
  * workerd or esbuild is left behind, reparented to PID 1, still serving.
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { alive, descendants } from "../../scripts/lib/processTree.ts";
+import { alive, descendants } from "../../tools/lib/processTree.ts";
 import { freePorts, ROOT, startNpm, userEnv } from "./npmScript.ts";
 
 const SECRETS = { JWT_SECRET: "stop-tree-jwt-secret-0123456789abcdef", API_KEY: "stop-tree-api-key-0123456789" };
@@ -58,10 +58,10 @@ describe("SIGTERM stops the whole tree", () => {
     await expect(fetch(`${run.base}/healthz`)).rejects.toThrow();
   });
 
-  it("node scripts/serve.ts: SIGTERM to it, with a client connected", async () => {
+  it("node tools/serve.ts: SIGTERM to it, with a client connected", async () => {
     const [port] = await freePorts(1, 9370, 9379);
     const temp = mkdtempSync(join(tmpdir(), "sb-stop-serve-"));
-    const child = spawn(join(ROOT, "node_modules/.bin/node"), ["scripts/serve.ts"], {
+    const child = spawn(join(ROOT, "node_modules/.bin/node"), ["tools/serve.ts"], {
       cwd: ROOT,
       // As `npm run` would set it: the pinned Node first (wrangler, which builds the bundle, needs it).
       env: userEnv({ ...SECRETS, PATH: `${join(ROOT, "node_modules/.bin")}:${userEnv().PATH ?? ""}`, SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`, SWITCHBOARD_DATA: join(temp, "data"), SWITCHBOARD_DIST: join(temp, "dist") }),

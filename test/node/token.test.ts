@@ -1,5 +1,5 @@
 /**
- * `npm run token` (scripts/token.ts): the token it prints is accepted by the
+ * `npm run token` (tools/token.ts): the token it prints is accepted by the
  * Worker's own verifier (src/auth/jwt.ts) under the same config, for the user
  * and lifetime asked; bad arguments and weak or missing secrets exit non-zero
  * with a message and print no token.
@@ -24,7 +24,7 @@ async function verifier(): Promise<Verify> {
 }
 
 function token(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, "scripts/token.ts"), ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, "tools/token.ts"), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     encoding: "utf8",

@@ -25,9 +25,9 @@
  *
  * Other environment:
  *   SWITCHBOARD_NOFILE=N   workerd's open-file limit (within the hard limit unless privileged);
- *                          the session cap is derived from it (scripts/lib/serveConfig.ts)
+ *                          the session cap is derived from it (tools/lib/serveConfig.ts)
  *   MAX_CONNECTIONS=N      the session cap itself (0 = none); refused above what the limit allows
- *   SWITCHBOARD_EGRESS=public|private   may webhooks reach private/loopback addresses (scripts/lib/egress.ts)
+ *   SWITCHBOARD_EGRESS=public|private   may webhooks reach private/loopback addresses (tools/lib/egress.ts)
  *   SWITCHBOARD_DRAIN_MS=N how long a stop may spend closing sockets 1001 (default 10000); then
  *                          SIGTERM, and SIGKILL 1 s later
  *   SWITCHBOARD_DIST=dir   where the bundle and config.capnp go (default dist/)
@@ -208,8 +208,8 @@ async function shutdown(reason: string, code: number): Promise<never> {
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal, 0));
 // `kill -TERM` of `npm run serve` reaches npm's `sh -c`, which dies without
-// passing it on (scripts/lib/processTree.ts): notice being orphaned instead.
-// Only under npm (which sets npm_lifecycle_event): `nohup node scripts/serve.ts &`
+// passing it on (tools/lib/processTree.ts): notice being orphaned instead.
+// Only under npm (which sets npm_lifecycle_event): `nohup node tools/serve.ts &`
 // must outlive the shell that started it.
 if (process.env.npm_lifecycle_event !== undefined) watchParent(() => void shutdown("parent process exited", 0));
 // Whoever read our output may be gone with the parent: a write then fails with

@@ -4,11 +4,11 @@
  * resume with ?since= (stored messages are durable across the restart: the
  * chaos suite checks that), so a crash costs a reconnect, not data.
  *
- * Used by `npm run serve` (scripts/serve.ts) and by the chaos suite's
+ * Used by `npm run serve` (tools/serve.ts) and by the chaos suite's
  * mass-disconnect and crash-counts sections (scripts/lib/chaosExtras.ts).
  * See docs/guarantees.md, "Mass disconnect".
  */
-import { sleep } from "./rng.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** One exit of the workerd process. */
 export interface ExitRecord {

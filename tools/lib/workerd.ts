@@ -63,7 +63,7 @@ export const KNOBS = [
  * (wrangler 4 runs its npm update check with the banner and has no other
  * switch for it), and miniflare's fetch of the `Request.cf` object from
  * workers.cloudflare.com off (request.cf is then a placeholder; the Worker
- * does not read it). Used by `npm run dev` (scripts/dev.ts) and buildWorker.
+ * does not read it). Used by `npm run dev` (tools/dev.ts) and buildWorker.
  *
  * And a global config directory of the project's own (XDG_CONFIG_HOME, under
  * the gitignored .wrangler/): wrangler 4.156's `dev` and `deploy` print "Cloudflare
@@ -118,7 +118,7 @@ export interface WorkerdOptions {
   /** Where to write config.capnp. */
   configDir: string;
   /**
-   * Where the Worker's global fetch() may connect (scripts/lib/egress.ts): "public" only, or
+   * Where the Worker's global fetch() may connect (tools/lib/egress.ts): "public" only, or
    * "private" (and loopback) too. Either way a `PUBLIC_EGRESS` service binding reaches public
    * addresses only, for URLs a client supplies. Undefined: workerd's implicit "internet" (public).
    */

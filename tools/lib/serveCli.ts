@@ -1,4 +1,4 @@
-/** `npm run serve`'s command line (scripts/serve.ts): one flag; everything else is environment. */
+/** `npm run serve`'s command line (tools/serve.ts): one flag; everything else is environment. */
 import type { CliSpec } from "./cli.ts";
 import { KNOBS } from "./workerd.ts";
 

@@ -12,7 +12,7 @@
  *   (CLOUDFLARE_CF_FETCH_ENABLED=false: request.cf is a placeholder; the
  *   Worker does not read it).
  * - Stopping: `kill -TERM` of npm (or of this process) stops the whole tree,
- *   wrangler's workerd included (see scripts/lib/processTree.ts for why that
+ *   wrangler's workerd included (see tools/lib/processTree.ts for why that
  *   needs doing by hand).
  */
 import { spawn, spawnSync } from "node:child_process";
