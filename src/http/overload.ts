@@ -1,6 +1,6 @@
 /**
  * The session cap: with MAX_CONNECTIONS set (`npm run serve` derives it from
- * workerd's open-file limit, scripts/lib/serveConfig.ts), a WebSocket upgrade
+ * workerd's open-file limit, tools/lib/serveConfig.ts), a WebSocket upgrade
  * while the process already holds that many sockets is refused 503 with
  * Retry-After, before the token is checked or any object is touched — the
  * cheapest answer there is, which is what a reconnect storm needs. The

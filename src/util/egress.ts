@@ -6,7 +6,7 @@
  *
  * Under `npm run serve` the global fetch() follows SWITCHBOARD_EGRESS, and
  * PUBLIC_EGRESS is a service binding to a workerd network service allowing
- * "public" only (scripts/lib/egress.ts); workerd filters the resolved
+ * "public" only (tools/lib/egress.ts); workerd filters the resolved
  * addresses at connect time, so a hostname that resolves to 127.0.0.1 is
  * refused too. Without the binding (Cloudflare, `wrangler dev`) this is the
  * global fetch(): on Cloudflare that reaches the public Internet only (not
