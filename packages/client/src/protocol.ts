@@ -16,6 +16,8 @@ export const PONG = "pong";
 export const CloseCode = {
   /** Normal close: reconnect with backoff unless the app closed the client. */
   Normal: 1000,
+  /** The server is stopping or restarting (`npm run serve`'s drain): reconnect with backoff and resume. */
+  GoingAway: 1001,
   /**
    * Never sent on the wire (RFC 6455 §7.4.1). The SDK reports it when it gave
    * up on a connection itself: heartbeat or connect timeout, network failure.
