@@ -76,6 +76,21 @@ describe("a known path with a wrong method", () => {
     }
   });
 
+  it("on a path served without the API key (connects, Web Push's key and client routes) needs no key to say so", async () => {
+    const cases = [
+      ["/v1/connect", "POST", "GET, HEAD"],
+      ["/v1/stomp", "PUT", "GET, HEAD"],
+      ["/v1/webpush/key", "POST", "GET, HEAD"],
+      ["/v1/me/devices/phone/webpush", "POST", "DELETE, PUT"],
+      ["/v1/me/devices/phone/webpush", "GET", "DELETE, PUT"],
+    ] as const;
+    for (const [path, method, allow] of cases) {
+      const res = await worker(path, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("Allow"), `${method} ${path}`).toBe(allow);
+    }
+  });
+
   it("a dev path stays a 404 in a deployment (DEV_MODE off), whatever the method", async () => {
     for (const [path, method] of [["/dev/push?user=a", "GET"], ["/dev/token?user=a", "POST"], ["/dev/presence?user=a", "DELETE"]] as const) {
       const res = await worker(path, { method });

@@ -49,6 +49,21 @@ describe("push event", () => {
     const bad = await api(`/users/${user}/messages`, { method: "POST", json: { data: 1, event: "has space" } });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { field: "event" } });
+    // pusher-js takes these prefixes as protocol (a `pusher:error` push was a connection error there).
+    for (const event of ["pusher:error", "pusher_internal:subscription_succeeded"]) {
+      for (const [path, json] of [
+        [`/users/${user}/messages`, { data: 1, event }],
+        ["/messages", { userIds: [user], data: 1, event }],
+        ["/broadcast", { data: 1, event }],
+      ] as const) {
+        const reserved = await api(path, { method: "POST", json });
+        expect(reserved.status, `${event} on ${path}`).toBe(400);
+        expect(await reserved.json()).toMatchObject({ error: { field: "event", message: expect.stringContaining("pusher:") } });
+      }
+    }
+    // Other names with a colon stay fine.
+    expect((await api(`/users/${user}/messages`, { method: "POST", json: { data: 3, event: "order:shipped" } })).status).toBe(200);
+    expect((await native.nextMessages(3)).map((m) => m.event)).toEqual(["b", "c", "order:shipped"]);
     native.close();
   });
 });

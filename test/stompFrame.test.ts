@@ -109,4 +109,12 @@ describe("STOMP frame parser", () => {
     expect(parseFrames(EMPTY, bytes("HELLO\n\n\0"), "1.2")).toMatchObject({ ok: false, error: "unknown command: HELLO" });
     expect(parseFrames(EMPTY, new Uint8Array([0x41, 0x43, 0x4b, 0x0a, 0xff, 0x3a, 0x0a, 0x0a, 0x00]), "1.2")).toMatchObject({ ok: false });
   });
+
+  it("a frame whose NUL comes before its headers end (bare CR line ends, no blank line) is an error, not a wait for more", () => {
+    for (const text of ["SUBSCRIBE\rid:0\rdestination:/user/queue/a\r\r\0", "SUBSCRIBE\nid:0\0", "DISCONNECT\0"]) {
+      expect(parseFrames(EMPTY, bytes(text), "1.2"), JSON.stringify(text)).toMatchObject({ ok: false, error: expect.stringContaining("NUL") });
+    }
+    // Still a wait when no NUL has come: the rest of a split frame may follow.
+    expect(parseFrames(EMPTY, bytes("SUBSCRIBE\nid:0"), "1.2")).toMatchObject({ ok: true, frames: [] });
+  });
 });

@@ -89,6 +89,15 @@ app.route("/dev", dev);
 
 // Web Push's key route (anyone) and its client-token routes, before the API key is asked for.
 app.route("/v1", webpush.publicRoutes);
+// A wrong method on a path served without the API key (the connects, Web Push's key and
+// client-token routes) is a 405 here: past this point it would be "missing or bad API key",
+// which sends a browser or a client looking for a key it must never hold.
+const servedWithoutApiKey = app.routes.slice();
+app.use("/v1/*", async (c, next) => {
+  const allowed = allowedMethods(servedWithoutApiKey, c.req.path);
+  if (allowed.length > 0 && !allowed.includes(c.req.method)) return methodNotAllowed(c.req.method, allowed);
+  await next();
+});
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).auth(c, next));
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).limit(c, next));
 app.route("/v1", api);

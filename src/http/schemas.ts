@@ -24,10 +24,26 @@ const webpushObject = v.strictObject(
 );
 const webpushField = v.optional(v.union([v.boolean(), webpushObject], "webpush must be true, false or {urgency, topic}"));
 
+/**
+ * An event name is a device-like name that a Pusher socket can carry as its event: pusher-js
+ * treats `pusher:…` and `pusher_internal:…` as protocol (a `pusher:error` push became a
+ * connection error, never an app event), and Pusher's own API refuses them as this one's
+ * Pusher routes do (src/pusher/schemas.ts).
+ */
+export const RESERVED_EVENT_PREFIX = /^pusher(_internal)?:/;
+// One check, so src/http/openapi.ts still reads it as a name check (its pattern cannot say "not this prefix").
+const eventName = v.pipe(
+  v.string("event must be a string"),
+  v.check(
+    (s) => isName(s, DEVICE_MAX) && !RESERVED_EVENT_PREFIX.test(s),
+    `event must be 1-${DEVICE_MAX} characters of A-Z a-z 0-9 . _ : @ -, not starting with pusher: or pusher_internal: (reserved by the Pusher protocol)`,
+  ),
+);
+
 const deliveryFields = {
   data: v.unknown(),
   id: v.optional(name(MESSAGE_ID_MAX, "id")),
-  event: v.optional(name(DEVICE_MAX, "event")),
+  event: v.optional(eventName),
   ttl: v.optional(
     v.pipe(
       v.number("ttl must be a number"),

@@ -1,6 +1,6 @@
 /**
  * Operational events, counted where they happen: pushes, deliveries,
- * connects, refusals, closes, webhook outcomes, alarm runs. Each is a counter
+ * connects, refusals, closes, webhook and Web Push outcomes, alarm runs. Each is a counter
  * increment in module state (no storage, no request, nothing on the push path
  * but an addition) and, when EVENT_LOG=json, one JSON log line (Workers Logs
  * indexes JSON fields, so `wrangler tail` and the dashboard can filter on
@@ -16,12 +16,16 @@ export type Labels = Readonly<Record<string, string>>;
 
 /** Every counter, its help text, and its label names (the exposition's contract). */
 export const COUNTERS = {
-  switchboard_pushes_total: { help: "Pushes accepted by a user's object, by kind (live, stored, pusher_event).", labels: ["kind"] },
+  switchboard_pushes_total: { help: "Pushes accepted by a user's object, by kind (live, stored, channel_event).", labels: ["kind"] },
   switchboard_deliveries_total: { help: "Frames handed to open sockets by pushes.", labels: [] },
   switchboard_connects_total: { help: "WebSocket upgrades accepted, by dialect.", labels: ["dialect"] },
   switchboard_refusals_total: { help: "HTTP refusals (4xx/5xx error bodies), by error code.", labels: ["code"] },
   switchboard_closes_total: { help: "WebSocket closes seen by the user's object, by close code (1006: dropped without a close frame).", labels: ["code"] },
   switchboard_webhooks_total: { help: "Webhook delivery attempts, by outcome (delivered, retry, dropped).", labels: ["outcome"] },
+  switchboard_webpush_total: {
+    help: "Web Push notifications by outcome (queued, sent, retry, truncated, gone, refused, dropped, expired, skipped_online, unusable, queue_full).",
+    labels: ["outcome"],
+  },
   switchboard_alarms_total: { help: "Alarm runs, by object (user, stats).", labels: ["object"] },
 } as const;
 export type CounterName = keyof typeof COUNTERS;

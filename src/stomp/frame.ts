@@ -86,6 +86,18 @@ function lineAt(buf: Uint8Array, start: number, lf: number): string | undefined 
 }
 
 /**
+ * No EOL ends the command or header lines yet: wait for the rest of a split
+ * frame — unless a NUL already came, which ends a frame and is never inside a
+ * header (its content-length body comes after the blank line). Then the
+ * client wrote a frame without its EOLs (e.g. bare CR line ends) and hears so
+ * now, rather than never.
+ */
+function unfinished(buf: Uint8Array, start: number, frames: ClientFrame[]): ParseOutcome {
+  if (buf.indexOf(NUL, start) >= 0) return { ok: false, frames, error: "frame ended (NUL) before its headers did: lines end with LF or CR LF, then a blank line" };
+  return { ok: true, frames, rest: buf.subarray(start) };
+}
+
+/**
  * Parse every whole frame in `pending + chunk`; what remains of an unfinished
  * frame comes back as `rest`. `version` selects the header escaping (undefined
  * before CONNECTED). Never throws.
@@ -100,7 +112,7 @@ export function parseFrames(pending: Uint8Array, chunk: Uint8Array, version: Sto
     if (pos >= buf.length || (buf[pos] === CR && pos === buf.length - 1)) return { ok: true, frames, rest: buf.subarray(pos) };
     const start = pos;
     let lf = buf.indexOf(LF, pos);
-    if (lf < 0) return { ok: true, frames, rest: buf.subarray(start) };
+    if (lf < 0) return unfinished(buf, start, frames);
     const command = lineAt(buf, pos, lf);
     if (command === undefined) return { ok: false, frames, error: "frame is not UTF-8" };
     if (!isClientCommand(command)) return { ok: false, frames, error: `unknown command: ${command.slice(0, 32)}` };
@@ -110,7 +122,7 @@ export function parseFrames(pending: Uint8Array, chunk: Uint8Array, version: Sto
     pos = lf + 1;
     for (;;) {
       lf = buf.indexOf(LF, pos);
-      if (lf < 0) return { ok: true, frames, rest: buf.subarray(start) };
+      if (lf < 0) return unfinished(buf, start, frames);
       const line = lineAt(buf, pos, lf);
       pos = lf + 1;
       if (line === undefined) return { ok: false, frames, error: "header is not UTF-8" };

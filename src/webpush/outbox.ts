@@ -18,6 +18,7 @@
  * is dropped. Every attempt's outcome is logged, with the endpoint's origin
  * only (the full URL is a capability).
  */
+import { count } from "../metrics/events";
 import { backoffMs } from "../webhooks/outbox";
 import type { WebPushConfig } from "./config";
 import { asUrgency, encryptFor, notificationText, webPushRequest, type Urgency } from "./request";
@@ -95,7 +96,26 @@ export function retryAfterMs(header: string | null, now: number): number | undef
   return Number.isFinite(ms) ? Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS) : undefined;
 }
 
-function log(outcome: string, row: Row, details: Record<string, unknown> = {}): void {
+/**
+ * Each logged outcome and its `switchboard_webpush_total` label. A network error is
+ * not counted by itself: the same attempt ends in "retrying" or "dropped", counted then.
+ */
+const OUTCOME_LABEL = {
+  expired: "expired",
+  skipped: "skipped_online",
+  "unusable subscription": "unusable",
+  "network error": undefined,
+  sent: "sent",
+  "subscription gone": "gone",
+  "too large; resending truncated": "truncated",
+  refused: "refused",
+  "dropped: would outlive its ttl or retries": "dropped",
+  retrying: "retry",
+} as const;
+
+function log(outcome: keyof typeof OUTCOME_LABEL, row: Row, details: Record<string, unknown> = {}): void {
+  const label = OUTCOME_LABEL[outcome];
+  if (label !== undefined) count("switchboard_webpush_total", { outcome: label });
   const line = JSON.stringify({ webpush: outcome, device: row.device, id: row.message_id, seq: row.seq, attempt: row.attempts + 1, ...details });
   if (outcome === "sent" || outcome === "skipped") console.log("switchboard:", line);
   else console.warn("switchboard:", line);
@@ -137,6 +157,7 @@ export class WebPushOutbox {
         now,
       ).toArray().length;
     }
+    if (queued > 0) count("switchboard_webpush_total", { outcome: "queued" }, queued);
     return queued;
   }
 
@@ -153,6 +174,7 @@ export class WebPushOutbox {
         n - MAX_QUEUED_PER_DEVICE + 1,
       )
       .toArray();
+    if (dropped.length > 0) count("switchboard_webpush_total", { outcome: "queue_full" }, dropped.length);
     console.warn("switchboard:", JSON.stringify({ webpush: "queue full: oldest dropped", device, dropped: dropped.map((r) => r.message_id) }));
   }
 

@@ -5,7 +5,9 @@
  * failing at every push later.
  */
 import * as v from "valibot";
-import { base64UrlBytes, isUncompressedP256 } from "./config.ts";
+import { base64UrlBytes } from "./config.ts";
+import { nonPublicHost } from "./endpointHost.ts";
+import { isP256Point } from "./p256.ts";
 
 /** Push service URLs are long (FCM's are ~190 characters); this bounds what a client can make us store. */
 export const MAX_ENDPOINT_CHARS = 2048;
@@ -32,6 +34,9 @@ function endpointProblem(raw: string, allowHttp: boolean): string | undefined {
     return allowHttp ? "endpoint must be an https: (or, in dev mode, http:) URL" : "endpoint must be an https: URL";
   }
   if (url.username !== "" || url.password !== "") return "endpoint must not carry credentials";
+  // A local fake push service is fine in dev mode; a deployment never calls a private address a client named.
+  const notPublic = allowHttp ? undefined : nonPublicHost(url);
+  if (notPublic !== undefined) return `endpoint's host is ${notPublic}: a push service must be public (private hosts only under DEV_MODE=1)`;
   return undefined;
 }
 
@@ -41,7 +46,7 @@ const schema = (allowHttp: boolean) =>
       endpoint: v.pipe(
         v.string("endpoint must be a string"),
         v.maxLength(MAX_ENDPOINT_CHARS, `endpoint must be at most ${MAX_ENDPOINT_CHARS} characters`),
-        v.description("the push service URL: https (http only under DEV_MODE=1), no credentials"),
+        v.description("the push service URL: https on a public host (http and private hosts only under DEV_MODE=1), no credentials"),
         v.rawCheck(({ dataset, addIssue }) => {
           if (!dataset.typed) return;
           const problem = endpointProblem(dataset.value, allowHttp);
@@ -52,7 +57,7 @@ const schema = (allowHttp: boolean) =>
         {
           p256dh: v.pipe(
             v.string("keys.p256dh must be a string"),
-            v.check((s) => isUncompressedP256(base64UrlBytes(s)), "keys.p256dh must be base64url of a 65-byte uncompressed P-256 point"),
+            v.check((s) => isP256Point(base64UrlBytes(s)), "keys.p256dh must be base64url of a 65-byte uncompressed point on P-256"),
             v.description("base64url of the browser's 65-byte uncompressed P-256 ECDH key"),
           ),
           auth: v.pipe(

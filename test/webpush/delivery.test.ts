@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, connect, hubOf, push, uniqueUser, untilCounted } from "../helpers";
+import { api, API_KEY, connect, hubOf, push, uniqueUser, untilCounted, worker } from "../helpers";
 import { FakePushService, subscriber } from "./fakePushService";
 import { eventually, outbox, register, sendDue, sendRetries, subscribedDevices } from "./outboxHelpers";
 
@@ -280,5 +280,33 @@ describe("notification size", () => {
       [201, { id: answer.id, seq: answer.seq, truncated: true }],
     ]);
     expect(await outbox(user)).toEqual([]);
+  });
+});
+
+describe("Web Push in /metrics", () => {
+  /** switchboard_webpush_total by outcome, read through GET /metrics as a scraper would. */
+  async function webpushCounts(): Promise<Record<string, number>> {
+    const res = await worker("/metrics", { headers: { Authorization: `Bearer ${API_KEY}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const counts: Record<string, number> = {};
+    for (const [, outcome, value] of text.matchAll(/^switchboard_webpush_total\{outcome="([^"]+)"\} (\d+)$/gm)) counts[outcome!] = Number(value);
+    return counts;
+  }
+  const delta = (before: Record<string, number>, after: Record<string, number>) =>
+    Object.fromEntries(Object.entries(after).flatMap(([k, v]) => (v === (before[k] ?? 0) ? [] : [[k, v - (before[k] ?? 0)]])));
+
+  it("counts each notification queued and each attempt's outcome: sent, truncated on 413, gone on 410", async () => {
+    const before = await webpushCounts();
+    const sent = await withPhone("wp-m-sent", [201]);
+    await push(sent.user, { data: 1, ttl: 60, webpush: true });
+    await sendDue(sent.user);
+    const big = await withPhone("wp-m-413", [413, 201]);
+    await push(big.user, { data: 2, ttl: 60, webpush: true });
+    await sendDue(big.user);
+    const gone = await withPhone("wp-m-410", [410]);
+    await push(gone.user, { data: 3, ttl: 60, webpush: true });
+    await sendDue(gone.user);
+    expect(delta(before, await webpushCounts())).toEqual({ queued: 3, sent: 2, truncated: 1, gone: 1 });
   });
 });

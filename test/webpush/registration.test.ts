@@ -114,6 +114,12 @@ describe("registering a device's subscription", () => {
   });
 
   const good = subscriber().subscription;
+  /** The same point with its last y byte changed: 0x04 and 64 bytes, but not on P-256. */
+  const offCurve = (p256dh: string): string => {
+    const bytes = Uint8Array.from(atob(p256dh.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    bytes[64] = bytes[64]! ^ 1;
+    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  };
   const p256dhOf33Bytes = btoa(String.fromCharCode(...new Uint8Array(33).fill(2))).replace(/=+$/, "");
   const cases: Array<[string, unknown, string]> = [
     ["an http endpoint (dev mode only)", { ...good, endpoint: "http://push.example.test/x" }, "endpoint"],
@@ -127,6 +133,10 @@ describe("registering a device's subscription", () => {
     ["an auth of 15 bytes", { ...good, keys: { ...good.keys, auth: "AAAAAAAAAAAAAAAAAAAA" } }, "keys.auth"],
     ["an expirationTime that is not a number", { ...good, expirationTime: "soon" }, "expirationTime"],
     ["a body that is not an object", [good], "body"],
+    ["a p256dh of the right shape that is not on the curve", { ...good, keys: { ...good.keys, p256dh: offCurve(good.keys.p256dh) } }, "keys.p256dh"],
+    ...["https://127.0.0.1/x", "https://0x7f000001/x", "https://10.1.2.3/x", "https://169.254.169.254/x", "https://192.168.0.1/x", "https://localhost/x", "https://[::1]/x", "https://[fe80::1]/x", "https://[::ffff:127.0.0.1]/x"].map(
+      (endpoint): [string, unknown, string] => [`an endpoint on a private host (${endpoint})`, { ...good, endpoint }, "endpoint"],
+    ),
   ];
   for (const [what, body, field] of cases) {
     it(`refuses ${what}: 400 naming ${field}, on both routes`, async () => {
@@ -138,6 +148,14 @@ describe("registering a device's subscription", () => {
       expect(await stored(user)).toEqual([]);
     });
   }
+
+  it("accepts a push service on a public address, IPv4 or IPv6", async () => {
+    const user = uniqueUser("wp-public");
+    for (const endpoint of ["https://203.0.113.7/x", "https://[2001:db8::1]/x", "https://172.32.0.1/x"]) {
+      expect((await asClient(user, "phone", "PUT", { ...good, endpoint })).status).toBe(200);
+    }
+    expect((await stored(user)).map((r) => r.endpoint)).toEqual(["https://172.32.0.1/x"]);
+  });
 
   it("keeps at most 100 devices' subscriptions per user: the 101st device is a 409, a replacement is not", async () => {
     const user = uniqueUser("wp-cap");
@@ -161,6 +179,12 @@ describe("registering a device's subscription", () => {
 
   it("any body is a 200 or a 400 naming a field, never a 5xx (fast-check)", async () => {
     const good = subscriber().subscription;
+  /** The same point with its last y byte changed: 0x04 and 64 bytes, but not on P-256. */
+  const offCurve = (p256dh: string): string => {
+    const bytes = Uint8Array.from(atob(p256dh.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    bytes[64] = bytes[64]! ^ 1;
+    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  };
     const value = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
     const body = fc.oneof(
       fc.anything({ maxDepth: 2 }).filter((v) => v !== undefined), // (undefined would send no body at all: 415)

@@ -327,7 +327,8 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
   #onMessage(frame: MessageFrame): void {
     if (!this.#cursor.accept(frame.seq)) return;
     this.#cursor.scheduleAck();
-    this.emit("message", { id: frame.id, seq: frame.seq, data: frame.data, sentAt: frame.sentAt });
+    const { id, seq, event, data, sentAt } = frame;
+    this.emit("message", event === undefined ? { id, seq, data, sentAt } : { id, seq, event, data, sentAt });
   }
 
   // ---- ending a connection ----

@@ -16,7 +16,7 @@ export const PONG = "pong";
 export const CloseCode = {
   /** Normal close: reconnect with backoff unless the app closed the client. */
   Normal: 1000,
-  /** The server is shutting down or restarting (`npm run serve`'s drain): reconnect with backoff and resume. */
+  /** The server is stopping or restarting (`npm run serve`'s drain): reconnect with backoff and resume. */
   GoingAway: 1001,
   /**
    * Never sent on the wire (RFC 6455 §7.4.1). The SDK reports it when it gave

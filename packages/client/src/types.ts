@@ -92,6 +92,8 @@ export interface SwitchboardMessage {
   id: string;
   /** null for live-only pushes, which are never replayed and never deduplicated. */
   seq: number | null;
+  /** What the message is, when the push named it (`event`); absent otherwise. */
+  event?: string;
   data: unknown;
   sentAt: number;
 }

@@ -27,6 +27,15 @@ describe("reconnect with full-jitter backoff", () => {
     }
   });
 
+  it("comes back after a server that went away (1001, a serve drain), resuming as the same device", async () => {
+    const h = await start({ device: "laptop", backoff: { baseMs: 10, maxMs: 10 }, random: () => 0.5 });
+    FakeSocket.last().accept({ head: 0 }).message(1).serverClose(1001, "server going away");
+    expect(h.of("close").at(-1)).toMatchObject({ code: 1001, willReconnect: true, retryInMs: 5 });
+    await vi.advanceTimersByTimeAsync(5);
+    expect(sockets()).toHaveLength(2);
+    expect(FakeSocket.last().since).toBe("1");
+  });
+
   it("draws each delay uniformly from [0, window): jittered, never above the window", async () => {
     const random = seededRandom(7);
     const h = await start({ backoff: { baseMs: 100, maxMs: 3200 }, random });

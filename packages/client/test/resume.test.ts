@@ -47,6 +47,20 @@ describe("resume", () => {
     expect(seqsOf(h.of("message"))).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it("hands a push's event name to the listener, and none when the push named none", async () => {
+    const h = await start();
+    const sentAt = 1_700_000_000_000;
+    FakeSocket.last()
+      .accept()
+      .frame({ type: "message", id: "a", seq: 1, sentAt, event: "notify", data: { n: 1 } })
+      .message(2);
+    expect(h.of("message")).toEqual([
+      { id: "a", seq: 1, event: "notify", data: { n: 1 }, sentAt },
+      { id: "m-2", seq: 2, data: { n: 2 }, sentAt },
+    ]);
+    expect("event" in h.of("message")[1]!).toBe(false);
+  });
+
   it("never deduplicates live-only messages (seq null)", async () => {
     const h = await start();
     FakeSocket.last().accept().message(null, "a", "x").message(null, "b", "y").message(1).message(null, "c", "z");

@@ -100,8 +100,12 @@ const webpush: Check = (value, field) => {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidArgument(field, `${field} must be true, false or { urgency, topic }`);
   checkOptions(value, field, WEBPUSH_OPTIONS);
 };
-/** `event` follows the device name rules (the server's src/http/schemas.ts). */
-const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), event: name(DEVICE_MAX), webpush } satisfies Record<keyof BroadcastOptions, Check>;
+/** `event` follows the device name rules, minus the Pusher protocol's prefixes (the server's src/http/schemas.ts). */
+const eventName: Check = (value, field) => {
+  name(DEVICE_MAX)(value, field);
+  if (/^pusher(_internal)?:/.test(value as string)) throw invalidArgument(field, `${field} must not start with pusher: or pusher_internal: (reserved by the Pusher protocol)`);
+};
+const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), event: eventName, webpush } satisfies Record<keyof BroadcastOptions, Check>;
 const PUSH_OPTIONS = {
   ...BROADCAST_OPTIONS,
   device: name(DEVICE_MAX),

@@ -43,6 +43,8 @@ const CASES: Array<[string, unknown[], string]> = [
   ["push", ["u", 1, { id: "has space" }], "id"],
   ["push", ["u", 1, "phone"], "options"],
   ["push", ["u", 1, { webpush: "yes" }], "webpush"],
+  ["push", ["u", 1, { event: "pusher:error" }], "event"],
+  ["broadcast", [1, { event: "pusher_internal:subscription_succeeded" }], "event"],
   ["push", ["u", 1, { webpush: { urgency: "asap" } }], "webpush.urgency"],
   ["push", ["u", 1, { webpush: { topic: "x".repeat(33) } }], "webpush.topic"],
   ["push", ["u", 1, { webpush: { urgncy: "low" } }], "webpush.urgncy"],
