@@ -80,9 +80,9 @@ export type BenchOptions = ReturnType<typeof parseArgs>;
 const costOption = (value: "N" | "S", help: string) => ({ type: "string", value, number: { min: 0 }, help: `${help} (--cost-model)` }) as const;
 const COST_OPTIONS = {
   users: costOption("N", "connected users"),
-  sessions: costOption("N", "sessions per user (--cost-model); sessions to drain (--drain)"),
+  sessions: costOption("N", "sessions per user"),
   heartbeat: costOption("S", "client heartbeat interval, seconds"),
-  audit: costOption("S", "AUDIT_INTERVAL, seconds"),
+  audit: costOption("S", "STATS_AUDIT_INTERVAL, seconds"),
   reap: costOption("S", "REAP_INTERVAL, seconds"),
   "token-ttl": costOption("S", "client token lifetime, seconds"),
   reconnects: costOption("N", "reconnects per session per day"),
@@ -138,6 +138,7 @@ export const BENCH_CLI = {
     "drain-ms": { type: "string", value: "MS", int: { min: 1 }, help: "SWITCHBOARD_DRAIN_MS for the run (--drain)" },
     cap: { type: "string", value: "N", int: { min: 1 }, help: "the session cap, MAX_CONNECTIONS (--overload)" },
     ...COST_OPTIONS,
+    sessions: { ...COST_OPTIONS.sessions, help: "sessions per user (--cost-model); sessions to drain (--drain)" },
     users: { type: "string", value: "N", int: { min: 1 }, help: "users (--profile, --connect, --storm, --cost-model)" },
   },
   notes: ["Each mode accepts only its own options; see the header of each mode's file for what it measures."],
