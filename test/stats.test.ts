@@ -3,7 +3,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it, vi } from "vitest";
 import { configFrom } from "../src/config";
 import { shardIndex, shardName } from "../src/stats/shardKey";
-import { api, connect, hubOf, tokenFor, uniqueUser, type TestClient } from "./helpers";
+import { api, connect, eventuallyEqual, hubOf, tokenFor, uniqueUser, type TestClient } from "./helpers";
 
 interface Stats {
   onlineUsers: number;
@@ -18,12 +18,7 @@ async function stats(): Promise<Stats> {
 
 /** Reports reach the shards asynchronously: wait until the totals match. */
 async function expectStats(want: Stats): Promise<void> {
-  let got = await stats();
-  for (let i = 0; i < 100 && (got.onlineUsers !== want.onlineUsers || got.sessions !== want.sessions); i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    got = await stats();
-  }
-  expect(got).toEqual(want);
+  await eventuallyEqual("the totals", stats, want);
 }
 
 function testConfig() {
