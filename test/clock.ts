@@ -15,3 +15,17 @@ export async function later<T>(ms: number, f: () => Promise<T>): Promise<T> {
     vi.useRealTimers();
   }
 }
+
+/**
+ * Run `body` with Date frozen at `at(offsetMs)` from now, as `body` moves it (in the test and in
+ * every object: one isolate); timers stay real. For a sequence of instants, where `later` is one.
+ */
+export async function onFakeClock(body: (at: (offsetMs: number) => void) => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  vi.useFakeTimers({ toFake: ["Date"] });
+  try {
+    await body((offsetMs) => vi.setSystemTime(t0 + offsetMs));
+  } finally {
+    vi.useRealTimers();
+  }
+}

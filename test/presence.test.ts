@@ -43,7 +43,9 @@ describe("presence", () => {
     const user = uniqueUser();
     const c = await connect(user);
     const first = (await presence(user)).sessions[0]?.lastSeenAt ?? 0;
-    await new Promise((r) => setTimeout(r, 30));
+    // The runtime stamps its heartbeat answer with its own clock (getWebSocketAutoResponseTimestamp),
+    // which a fake Date does not move: wait for the clock to pass the first stamp, not a guessed time.
+    await eventually("the clock past the first heartbeat", () => Date.now() > first);
     c.send("ping");
     await c.until(() => c.raw.includes("pong"), "pong");
     const after = (await presence(user)).sessions[0]?.lastSeenAt ?? 0;
