@@ -99,6 +99,18 @@ export class TestClient extends SocketRecorder<Frame> {
     this.ws.send(data);
   }
 
+  /**
+   * A barrier: once it returns, every frame the server sent before it has arrived. A socket's
+   * frames are ordered and the runtime answers the heartbeat after what the object already sent,
+   * so a check that nothing more arrived needs no guessed wait.
+   */
+  async settled(): Promise<void> {
+    const pongs = () => this.raw.filter((r) => r === "pong").length;
+    const before = pongs();
+    this.send("ping");
+    await this.until(() => pongs() > before, "the heartbeat answer (the barrier)");
+  }
+
 }
 
 export interface ConnectOptions {
@@ -122,6 +134,11 @@ export async function connectRaw(userId: string, opts: ConnectOptions = {}): Pro
   if (via === "query") params.set("token", token);
   if (opts.origin !== undefined) headers.set("Origin", opts.origin);
   return worker(`/v1/connect?${params}`, { headers });
+}
+
+/** The barrier of `TestClient.settled` on every client. */
+export async function settled(...clients: TestClient[]): Promise<void> {
+  await Promise.all(clients.map((c) => c.settled()));
 }
 
 export async function connect(userId: string, opts: ConnectOptions = {}): Promise<TestClient> {

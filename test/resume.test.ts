@@ -18,8 +18,7 @@ async function pushN(user: string, n: number, body: Record<string, unknown> = {}
 async function resume(user: string, opts: Parameters<typeof connect>[1], n: number): Promise<TestClient> {
   const c = await connect(user, opts);
   await c.nextMessages(n);
-  c.send("ping");
-  await c.until(() => c.raw.includes("pong"), "pong"); // frames are ordered: nothing else is in flight
+  await c.settled(); // nothing else is in flight
   return c;
 }
 
@@ -82,8 +81,7 @@ describe("resume with ?since=", () => {
     const pushes = Promise.all(Array.from({ length: 30 }, (_, i) => push(user, { data: `race-${i}` })));
     const [c, answers] = await Promise.all([connecting, pushes]);
     await c.nextMessages(80);
-    c.send("ping");
-    await c.until(() => c.raw.includes("pong"), "pong");
+    await c.settled();
     expect(seqs(c)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
     expect(answers.map((a) => a.seq).sort((a, b) => (a as number) - (b as number))).toEqual(
       Array.from({ length: 30 }, (_, i) => i + 51),
@@ -104,8 +102,7 @@ describe("resume by device cursor", () => {
     await c.nextMessages(4);
     c.send(JSON.stringify({ type: "ack", seq: 5 })); // the app processed up to 5
     c.send(JSON.stringify({ type: "ack", seq: 4 })); // cumulative: an older ack never moves it back
-    c.send("ping");
-    await c.until(() => c.raw.includes("pong"), "pong");
+    await c.settled();
     c.close();
     await c.waitClosed();
 
