@@ -110,7 +110,6 @@ export class TestClient extends SocketRecorder<Frame> {
     this.send("ping");
     await this.until(() => pongs() > before, "the heartbeat answer (the barrier)");
   }
-
 }
 
 export interface ConnectOptions {
