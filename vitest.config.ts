@@ -60,12 +60,14 @@ export default defineConfig({
         WEBHOOK_OFFLINE_GRACE: "2",
       }),
       workersProject("dev-mode", ["test/devMode*.test.ts"], { DEV_MODE: "1" }),
-      // Plain Node: the client SDK's unit tests and the smoke runs of the scripts
-      // (bench, fuzz, chaos) that drive a real workerd process.
+      // Plain Node, no processes: the SDKs' unit tests (in `npm run test:fast` with the workerd projects).
+      { test: { name: "packages", include: ["packages/*/test/**/*.test.ts"], environment: "node" } },
+      // Plain Node with real processes: standalone workerd, wrangler dev, and the smoke runs of
+      // the scripts (bench, fuzz, chaos). Only `npm test` runs these.
       {
         test: {
           name: "node",
-          include: ["packages/*/test/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["test/node/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,

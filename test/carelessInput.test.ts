@@ -4,14 +4,12 @@
  * and targeting combinations that mean nothing.
  */
 import { describe, expect, it } from "vitest";
-import { api, connect, connectRaw, push, tokenFor, uniqueUser, worker, type TestClient } from "./helpers";
+import { api, connect, connectRaw, push, settled, tokenFor, uniqueUser, worker, type TestClient } from "./helpers";
 
 async function errorOf(res: Response): Promise<{ status: number; code?: string; message?: string; field?: string; hasField: boolean }> {
   const body = (await res.json()) as { error: { code: string; message: string; field?: string } };
   return { status: res.status, ...body.error, hasField: "field" in body.error };
 }
-
-const settle = () => new Promise((r) => setTimeout(r, 100));
 
 /**
  * Every one of the user's sessions is still open: the server lists them all,
@@ -120,7 +118,7 @@ describe("targeting combinations", () => {
     expect(await push(user, { data: "not-phone-not-tablet", exceptDevice: "phone", exceptSession: sid(tablet), ttl: 0 })).toMatchObject({ delivered: 2 });
     await laptop2.nextMessages(2);
     await laptop1.nextMessages(1);
-    await settle();
+    await settled(phone, laptop1, laptop2, tablet);
     const seen = (c: TestClient) => c.messages().map((m) => m.data);
     expect(seen(laptop2)).toEqual(["other-laptop-tabs", "not-phone-not-tablet"]);
     expect(seen(laptop1)).toEqual(["not-phone-not-tablet"]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, connect, uniqueUser, type TestClient } from "./helpers";
+import { api, connect, eventually, settled, uniqueUser, type TestClient } from "./helpers";
 
 interface BatchAnswer {
   id: string;
@@ -9,10 +9,6 @@ interface BatchAnswer {
 async function batch(body: Record<string, unknown>): Promise<{ status: number; body: BatchAnswer }> {
   const res = await api("/messages", { method: "POST", json: body });
   return { status: res.status, body: (await res.json()) as BatchAnswer };
-}
-
-async function settle(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 100));
 }
 
 describe("POST /v1/messages: push to many users", () => {
@@ -45,7 +41,7 @@ describe("POST /v1/messages: push to many users", () => {
       [true, 1, 0],
       [true, 1, 0],
     ]);
-    await settle();
+    await settled(...clients);
     for (const c of clients) expect(c.messages()).toHaveLength(1);
     clients.forEach((c) => c.close());
   });
@@ -58,7 +54,7 @@ describe("POST /v1/messages: push to many users", () => {
     const { body } = await batch({ userIds: [u1, u2], data: "x", exceptDevice: "web", ttl: 0 });
     expect(body.results.map((r) => r.delivered)).toEqual([1, 0]);
     await phone1.nextMessages(1);
-    await settle();
+    await settled(web1, web2);
     expect(web1.messages()).toHaveLength(0);
     expect(web2.messages()).toHaveLength(0);
     [phone1, web1, web2].forEach((c) => c.close());
@@ -93,8 +89,11 @@ describe("POST /v1/broadcast", () => {
     const goneClient = await connect(gone);
     goneClient.close();
     await goneClient.waitClosed();
-    // Presence reaches the shards asynchronously.
-    await new Promise((r) => setTimeout(r, 200));
+    // Presence reaches the shards asynchronously: wait until they count these users, and not `gone`.
+    await eventually("the shards to count the 5 online users' 6 sessions", async () => {
+      const stats = (await (await api("/stats")).json()) as { onlineUsers: number; sessions: number };
+      return stats.onlineUsers === 5 && stats.sessions === 6;
+    });
 
     const res = await api("/broadcast", { method: "POST", json: { data: { notice: "maintenance" } } });
     expect(res.status).toBe(200);

@@ -2,7 +2,19 @@
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { SignJWT } from "jose";
+import { expect } from "vitest";
 import { shardIndex, shardName } from "../src/stats/shardKey";
+import { eventually as poll } from "../scripts/lib/time.ts";
+
+/** The one wait loop (scripts/lib/time.ts), bounded to fail inside vitest's 5 s per test, naming `what`. */
+export const eventually = <T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms = 4_000): Promise<T> =>
+  poll(what, f, ms, 20);
+
+/** Wait until `read()` deep-equals `expected`; if it never does, fail with vitest's diff of the last read. */
+export async function eventuallyEqual<T>(what: string, read: () => Promise<T>, expected: T): Promise<void> {
+  await eventually(what, async () => JSON.stringify(await read()) === JSON.stringify(expected)).catch(() => undefined);
+  expect(await read(), what).toEqual(expected);
+}
 
 export const BASE = "https://switchboard.test";
 export const API_KEY = env.API_KEY;
@@ -87,6 +99,17 @@ export class TestClient extends SocketRecorder<Frame> {
     this.ws.send(data);
   }
 
+  /**
+   * A barrier: once it returns, every frame the server sent before it has arrived. A socket's
+   * frames are ordered and the runtime answers the heartbeat after what the object already sent,
+   * so a check that nothing more arrived needs no guessed wait.
+   */
+  async settled(): Promise<void> {
+    const pongs = () => this.raw.filter((r) => r === "pong").length;
+    const before = pongs();
+    this.send("ping");
+    await this.until(() => pongs() > before, "the heartbeat answer (the barrier)");
+  }
 }
 
 export interface ConnectOptions {
@@ -112,6 +135,11 @@ export async function connectRaw(userId: string, opts: ConnectOptions = {}): Pro
   return worker(`/v1/connect?${params}`, { headers });
 }
 
+/** The barrier of `TestClient.settled` on every client. */
+export async function settled(...clients: TestClient[]): Promise<void> {
+  await Promise.all(clients.map((c) => c.settled()));
+}
+
 export async function connect(userId: string, opts: ConnectOptions = {}): Promise<TestClient> {
   const response = await connectRaw(userId, opts);
   if (response.status !== 101 || response.webSocket === null) {
@@ -132,12 +160,10 @@ export function hubOf(userId: string) {
  */
 export async function untilCounted(userId: string, sessions = 1): Promise<void> {
   const shard = env.STATS_SHARD.getByName(shardName(shardIndex(userId, Number(env.STATS_SHARDS))));
-  for (let i = 0; i < 200; i++) {
+  await eventually(`the stats shard to count ${sessions} sessions for ${userId}`, async () => {
     const row = await runInDurableObject(shard, (_i, state) =>
       state.storage.sql.exec<{ sessions: number }>("SELECT sessions FROM users WHERE user_id = ?", userId).toArray()[0],
     );
-    if (row?.sessions === sessions) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the stats shard never counted ${sessions} sessions for ${userId}`);
+    return row?.sessions === sessions;
+  });
 }

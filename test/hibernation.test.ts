@@ -1,6 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, connect, hubOf, push, uniqueUser } from "./helpers";
+import { api, connect, eventually, hubOf, push, uniqueUser } from "./helpers";
 
 describe("hibernation: the object is evicted, the sockets stay", () => {
   it("push, targeting, presence and kick all work after eviction", async () => {
@@ -80,12 +80,9 @@ describe("hibernation: the object is evicted, the sockets stay", () => {
     await evictDurableObject(hubOf(user));
     a.close();
     await a.waitClosed();
-    let sessions = 2;
-    for (let i = 0; i < 50 && sessions !== 1; i++) {
-      sessions = ((await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] }).sessions.length;
-      if (sessions !== 1) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(sessions).toBe(1);
+    await eventually("one session in presence", async () =>
+      ((await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] }).sessions.length === 1,
+    );
     b.close();
   });
 });

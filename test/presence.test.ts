@@ -1,6 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, connect, hubOf, push, uniqueUser } from "./helpers";
+import { api, connect, eventually, hubOf, push, uniqueUser } from "./helpers";
 
 interface Presence {
   userId: string;
@@ -14,13 +14,6 @@ async function presence(userId: string): Promise<Presence> {
   return (await res.json()) as Presence;
 }
 
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never: ${what}`);
-}
 
 describe("presence", () => {
   it("lists open sessions, and drops them once closed", async () => {
@@ -40,17 +33,19 @@ describe("presence", () => {
 
     phone.close();
     await phone.waitClosed();
-    await eventually(async () => (await presence(user)).sessions.length === 1, "one session left");
+    await eventually("one session left", async () => (await presence(user)).sessions.length === 1);
     expect((await presence(user)).sessions[0]?.device).toBe("laptop");
     laptop.close();
-    await eventually(async () => !(await presence(user)).online, "offline");
+    await eventually("offline", async () => !(await presence(user)).online);
   });
 
   it("a heartbeat is answered by the runtime and moves lastSeenAt", async () => {
     const user = uniqueUser();
     const c = await connect(user);
     const first = (await presence(user)).sessions[0]?.lastSeenAt ?? 0;
-    await new Promise((r) => setTimeout(r, 30));
+    // The runtime stamps its heartbeat answer with its own clock (getWebSocketAutoResponseTimestamp),
+    // which a fake Date does not move: wait for the clock to pass the first stamp, not a guessed time.
+    await eventually("the clock past the first heartbeat", () => Date.now() > first);
     c.send("ping");
     await c.until(() => c.raw.includes("pong"), "pong");
     const after = (await presence(user)).sessions[0]?.lastSeenAt ?? 0;

@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configFrom } from "../src/config";
 import { PresenceReporter, REPORT_LINGER_MS } from "../src/hub/presenceReporter";
 import { hubOf, uniqueUser } from "./helpers";
@@ -29,7 +29,8 @@ function recordingEnv(): { env: Env; sent: Sent[]; failing: { on: boolean } } {
   return { env: fake as unknown as Env, sent, failing };
 }
 
-const afterLinger = () => new Promise((r) => setTimeout(r, REPORT_LINGER_MS * 3));
+/** The linger is the reporter's own setTimeout: run it on the fake clock (the reports themselves are promises, not timers). */
+const afterLinger = () => vi.advanceTimersByTimeAsync(REPORT_LINGER_MS);
 
 function config() {
   const result = configFrom(env);
@@ -38,6 +39,13 @@ function config() {
 }
 
 describe("presence reports", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "Date"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("changes within the linger go as one report of the latest count; a count the shard already has is not sent again", async () => {
     const user = uniqueUser("rep");
     await runInDurableObject(hubOf(user), async (_instance, state) => {
@@ -46,7 +54,7 @@ describe("presence reports", () => {
 
       // Two devices coming back a few milliseconds apart (separate events): one report.
       reporter.report(1);
-      await new Promise((r) => setTimeout(r, REPORT_LINGER_MS / 10));
+      await vi.advanceTimersByTimeAsync(REPORT_LINGER_MS / 10);
       reporter.report(2);
       expect(sent).toEqual([]);
       await afterLinger();

@@ -1,16 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { api, connect, push, tokenFor, uniqueUser, worker, type TestClient } from "./helpers";
+import { api, connect, push, settled, tokenFor, uniqueUser, worker, type TestClient } from "./helpers";
 
 async function errorOf(res: Response): Promise<{ status: number; code: string; field?: string; message: string }> {
   const text = await res.text();
   expect(text).not.toMatch(/\bat .*\.(ts|js):\d+/); // never a stack trace
   const body = JSON.parse(text) as { error: { code: string; field?: string; message: string } };
   return { status: res.status, ...body.error };
-}
-
-/** Give frames in flight a moment, then check nothing more arrived. */
-async function settle(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 100));
 }
 
 describe("push: who receives it", () => {
@@ -24,7 +19,7 @@ describe("push: who receives it", () => {
     expect(answer).toMatchObject({ seq: null, delivered: 3, sessions: 3, stored: false, duplicate: false });
     expect(typeof answer.id).toBe("string");
     for (const c of a) expect((await c.nextMessages(1))[0]).toMatchObject({ type: "message", id: answer.id, seq: null, data: { n: 1 } });
-    await settle();
+    await settled(...b);
     for (const c of b) expect(c.messages()).toHaveLength(0);
     [...a, ...b].forEach((c) => c.close());
   });
@@ -46,7 +41,7 @@ describe("push: who receives it", () => {
     await laptop2.nextMessages(2);
     await phone.nextMessages(2);
     await laptop1.nextMessages(1);
-    await settle();
+    await settled(...all);
     const seen = (c: TestClient) => c.messages().map((m) => m.data);
     expect(seen(phone)).toEqual(["not-laptop", "not-laptop1"]);
     expect(seen(laptop1)).toEqual(["only-laptop"]);

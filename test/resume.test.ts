@@ -1,9 +1,12 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { later } from "./clock";
 import { api, connect, hubOf, push, uniqueUser, type TestClient } from "./helpers";
 
+/** Past a `ttl: 1` message's expiry. */
+const PAST_TTL_1 = 1100;
+
 const seqs = (c: TestClient) => c.messages().map((m) => m.seq);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pushN(user: string, n: number, body: Record<string, unknown> = {}): Promise<number[]> {
   const out: number[] = [];
@@ -15,8 +18,7 @@ async function pushN(user: string, n: number, body: Record<string, unknown> = {}
 async function resume(user: string, opts: Parameters<typeof connect>[1], n: number): Promise<TestClient> {
   const c = await connect(user, opts);
   await c.nextMessages(n);
-  c.send("ping");
-  await c.until(() => c.raw.includes("pong"), "pong"); // frames are ordered: nothing else is in flight
+  await c.settled(); // nothing else is in flight
   return c;
 }
 
@@ -61,14 +63,15 @@ describe("resume with ?since=", () => {
     const user = uniqueUser();
     await push(user, { data: "short", ttl: 1 });
     await push(user, { data: "long" });
-    await sleep(1100);
-    const c = await resume(user, { since: 0 }, 1);
-    expect(c.welcome).toMatchObject({ head: 2, recovered: false });
-    expect(c.messages().map((m) => m.data)).toEqual(["long"]);
-    c.close();
-    const d = await resume(user, { since: 1, device: "y" }, 1);
-    expect(d.welcome.recovered).toBe(true);
-    d.close();
+    await later(PAST_TTL_1, async () => {
+      const c = await resume(user, { since: 0 }, 1);
+      expect(c.welcome).toMatchObject({ head: 2, recovered: false });
+      expect(c.messages().map((m) => m.data)).toEqual(["long"]);
+      c.close();
+      const d = await resume(user, { since: 1, device: "y" }, 1);
+      expect(d.welcome.recovered).toBe(true);
+      d.close();
+    });
   });
 
   it("a live message pushed during the replay comes after it, once", async () => {
@@ -78,8 +81,7 @@ describe("resume with ?since=", () => {
     const pushes = Promise.all(Array.from({ length: 30 }, (_, i) => push(user, { data: `race-${i}` })));
     const [c, answers] = await Promise.all([connecting, pushes]);
     await c.nextMessages(80);
-    c.send("ping");
-    await c.until(() => c.raw.includes("pong"), "pong");
+    await c.settled();
     expect(seqs(c)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
     expect(answers.map((a) => a.seq).sort((a, b) => (a as number) - (b as number))).toEqual(
       Array.from({ length: 30 }, (_, i) => i + 51),
@@ -100,8 +102,7 @@ describe("resume by device cursor", () => {
     await c.nextMessages(4);
     c.send(JSON.stringify({ type: "ack", seq: 5 })); // the app processed up to 5
     c.send(JSON.stringify({ type: "ack", seq: 4 })); // cumulative: an older ack never moves it back
-    c.send("ping");
-    await c.until(() => c.raw.includes("pong"), "pong");
+    await c.settled();
     c.close();
     await c.waitClosed();
 
@@ -169,8 +170,7 @@ describe("idempotency", () => {
   it("an id may be reused once its message has expired", async () => {
     const user = uniqueUser();
     await push(user, { data: 1, id: "k", ttl: 1 });
-    await sleep(1100);
-    expect(await push(user, { data: 2, id: "k" })).toMatchObject({ seq: 2, duplicate: false });
+    expect(await later(PAST_TTL_1, () => push(user, { data: 2, id: "k" }))).toMatchObject({ seq: 2, duplicate: false });
   });
 });
 
@@ -192,10 +192,11 @@ describe("retention", () => {
     const user = uniqueUser();
     await pushN(user, 3, { ttl: 1 });
     await pushN(user, 2);
-    await sleep(1100);
-    expect(await rowCount(user)).toBe(5); // expired rows are hidden at once, deleted by the alarm
-    expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
-    expect(await rowCount(user)).toBe(2);
+    await later(PAST_TTL_1, async () => {
+      expect(await rowCount(user)).toBe(5); // expired rows are hidden at once, deleted by the alarm
+      expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
+      expect(await rowCount(user)).toBe(2);
+    });
 
     await pushN(user, 260); // head 265, MAX_STORED 200
     expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
@@ -207,13 +208,12 @@ describe("retention", () => {
     expect(page.head).toBe(265);
     expect(page.messages[0]?.seq).toBe(66);
     expect(page.messages).toHaveLength(200);
-  });
+  }, 20_000); // 265 pushes one by one: ~3.5 s alone on 2 cores, more when other files run beside it
 
   it("the head survives when every message has expired", async () => {
     const user = uniqueUser();
     await pushN(user, 3, { ttl: 1 });
-    await sleep(1100);
-    await runDurableObjectAlarm(hubOf(user));
+    await later(PAST_TTL_1, () => runDurableObjectAlarm(hubOf(user)));
     await evictDurableObject(hubOf(user));
     expect((await push(user, { data: "after" })).seq).toBe(4);
   });

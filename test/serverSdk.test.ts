@@ -108,7 +108,7 @@ describe("@switchboard/server in the runtime", () => {
     expect(calls).toHaveLength(1);
 
     const badKey = await rejection(sdk({ apiKey: "nope" }).stats());
-    expect(badKey).toMatchObject({ status: 401, code: "unauthorized" });
+    expect(badKey).toMatchObject({ status: 401, code: "unauthorized", attempts: 1 }); // a 401 is not retried either
     // Refused before any request: no answer could accept these.
     expect(await rejection(sb.push("", 1))).toMatchObject({ status: 0, code: "invalid_argument", field: "userId" });
     expect(await rejection(sb.push(user, 1, { id: "has space" }))).toMatchObject({ field: "id" });

@@ -1,5 +1,6 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BACKLOG_GRACE_MS } from "../src/hub/sendBacklog";
+import { later } from "./clock";
 import { connect, push, uniqueUser, type TestClient } from "./helpers";
 
 /** MAX_SESSION_BACKLOG is the default (1 MiB) in the test config. */
@@ -9,16 +10,8 @@ async function pushBig(user: string, n: number, prefix: string): Promise<void> {
   for (let i = 0; i < n; i++) await push(user, { id: `${prefix}-${i}`, data: BIG });
 }
 
-/** Run one push with the clock moved past the grace period (the object runs in this isolate, on the same Date). */
-async function pushLater(user: string, body: Record<string, unknown>) {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  try {
-    vi.setSystemTime(Date.now() + BACKLOG_GRACE_MS + 1000);
-    return await push(user, body);
-  } finally {
-    vi.useRealTimers();
-  }
-}
+/** Run one push with the clock moved past the grace period. */
+const pushLater = (user: string, body: Record<string, unknown>) => later(BACKLOG_GRACE_MS + 1000, () => push(user, body));
 
 /** Ack what was received, and wait until the object has processed it (a bad frame behind it is answered in order). */
 async function ackAll(c: TestClient): Promise<void> {

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { configFrom } from "../src/config";
 import { shardIndex, shardName } from "../src/stats/shardKey";
-import { api, connect, hubOf, tokenFor, uniqueUser, type TestClient } from "./helpers";
+import { later, onFakeClock } from "./clock";
+import { api, connect, eventuallyEqual, hubOf, tokenFor, uniqueUser, type TestClient } from "./helpers";
 
 interface Stats {
   onlineUsers: number;
@@ -18,12 +19,7 @@ async function stats(): Promise<Stats> {
 
 /** Reports reach the shards asynchronously: wait until the totals match. */
 async function expectStats(want: Stats): Promise<void> {
-  let got = await stats();
-  for (let i = 0; i < 100 && (got.onlineUsers !== want.onlineUsers || got.sessions !== want.sessions); i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    got = await stats();
-  }
-  expect(got).toEqual(want);
+  await eventuallyEqual("the totals", stats, want);
 }
 
 function testConfig() {
@@ -58,20 +54,6 @@ async function heardFrom(user: string, device: string): Promise<void> {
     }
   });
   await evictDurableObject(hubOf(user));
-}
-
-/**
- * Run `body` with Date.now() (in the test and in every object: one isolate) at
- * `at(offsetMs)` from now, as `body` moves it; timers stay real.
- */
-async function onFakeClock(body: (at: (offsetMs: number) => void) => Promise<void>): Promise<void> {
-  const t0 = Date.now();
-  vi.useFakeTimers({ toFake: ["Date"] });
-  try {
-    await body((offsetMs) => vi.setSystemTime(t0 + offsetMs));
-  } finally {
-    vi.useRealTimers();
-  }
 }
 
 /**
@@ -242,13 +224,13 @@ describe("deployment-wide counts", () => {
       state.storage.sql.exec<{ version: number }>("SELECT version FROM users WHERE user_id = ?", user).toArray(),
     );
     await shardOf(user).report(user, 2, (row?.version ?? 0) + 1);
-    await new Promise((r) => setTimeout(r, 5));
     await runInDurableObject(hubOf(user), async (_i, state) => {
       await state.storage.setAlarm(Date.now() + 600_000);
     });
     await evictDurableObject(hubOf(user));
     await expectStats({ onlineUsers: base.onlineUsers + 1, sessions: base.sessions + 2 });
-    expect(await runDurableObjectAlarm(hubOf(user))).toBe(true);
+    // A report's version is the object's clock in µs: a millisecond on, it is newer than the one injected.
+    expect(await later(1, () => runDurableObjectAlarm(hubOf(user)))).toBe(true);
     await expectStats(base);
   });
 

@@ -1,6 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, connect, hubOf, push, tokenFor, uniqueUser } from "./helpers";
+import { api, connect, eventually, hubOf, push, tokenFor, uniqueUser } from "./helpers";
 import { frame, openStomp, stompSession } from "./stompHelpers";
 
 const subscribe = (id: string, destination: string, extra: Record<string, string> = {}) => frame("SUBSCRIBE", { id, destination, ...extra });
@@ -261,12 +261,7 @@ describe("STOMP: heart-beats", () => {
     native.close();
     await native.waitClosed();
     // The pair returns to STOMP's once the native socket's close reaches the object.
-    let pair = await autoResponse(user);
-    for (let i = 0; i < 100 && pair !== "\n"; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      pair = await autoResponse(user);
-    }
-    expect(pair).toBe("\n");
+    await eventually("STOMP's heart-beat pair back", async () => (await autoResponse(user)) === "\n");
     c.close();
   });
 

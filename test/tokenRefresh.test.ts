@@ -5,7 +5,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, connect, hubOf, push, tokenFor, uniqueUser, type TestClient } from "./helpers";
+import { api, connect, eventuallyEqual, hubOf, push, tokenFor, uniqueUser, type TestClient } from "./helpers";
 
 const HOUR = 3600;
 
@@ -22,15 +22,7 @@ async function stateOf(user: string): Promise<{ expiresAt: unknown[]; sessionIds
 }
 
 /** Poll `read` until it returns `expected` (deep-equal), or fail naming both. */
-async function eventually<T>(read: () => Promise<T>, expected: T, what: string): Promise<void> {
-  let last: T | undefined;
-  for (let i = 0; i < 250; i++) {
-    last = await read();
-    if (JSON.stringify(last) === JSON.stringify(expected)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  expect(last, what).toEqual(expected);
-}
+const settlesAt = <T>(read: () => Promise<T>, expected: T, what: string) => eventuallyEqual(what, read, expected);
 
 const expOf = (token: string): number =>
   (JSON.parse(atob((token.split(".")[1] as string).replace(/-/g, "+").replace(/_/g, "/"))) as { exp: number }).exp * 1000;
@@ -68,11 +60,11 @@ describe("token refresh on an open session", () => {
     const first = await tokenFor(user, { expiresIn: HOUR });
     const c = await connect(user, { token: first });
     const oldExp = expOf(first);
-    await eventually(async () => (await stateOf(user)).alarm, oldExp, "the alarm at the first exp");
+    await settlesAt(async () => (await stateOf(user)).alarm, oldExp, "the alarm at the first exp");
     const fresh = await tokenFor(user, { expiresIn: 3 * HOUR });
     const newExp = expOf(fresh);
     await refresh(c, fresh);
-    await eventually(async () => (await stateOf(user)).alarm, newExp, "the alarm moved to the new exp");
+    await settlesAt(async () => (await stateOf(user)).alarm, newExp, "the alarm moved to the new exp");
 
     await evictDurableObject(hubOf(user));
     const after = await stateOf(user);
@@ -90,7 +82,7 @@ describe("token refresh on an open session", () => {
     const bExp = expOf(bToken);
     await refresh(a, await tokenFor(user, { expiresIn: 5 * HOUR }));
     expect(a.frames.at(-1)?.type).toBe("refreshed");
-    await eventually(async () => (await stateOf(user)).alarm, bExp, "the alarm at b's exp");
+    await settlesAt(async () => (await stateOf(user)).alarm, bExp, "the alarm at b's exp");
     a.close();
     b.close();
   });
@@ -100,7 +92,7 @@ describe("token refresh on an open session", () => {
     const c = await connect(user);
     await refresh(c, await tokenFor(uniqueUser("mallory"), { expiresIn: 2 * HOUR }));
     expect(await c.waitClosed()).toEqual({ code: 4003, reason: "token refused: it is for another user" });
-    await eventually(() => presence(user), { userId: user, online: false, sessions: [] }, "presence without the refused session");
+    await settlesAt(() => presence(user), { userId: user, online: false, sessions: [] }, "presence without the refused session");
   });
 
   it.each([

@@ -4,7 +4,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { shardIndex, shardName } from "../src/stats/shardKey";
 import { verifySignature } from "../src/webhooks/sign";
-import { connect, uniqueUser } from "./helpers";
+import { later } from "./clock";
+import { connect, eventually, uniqueUser } from "./helpers";
 
 interface Sent {
   url: string;
@@ -39,7 +40,6 @@ afterEach(() => {
 });
 
 const shardOf = (userId: string) => env.STATS_SHARD.getByName(shardName(shardIndex(userId, 4)));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait for the user's presence report to reach its shard's outbox. */
 async function outbox(userId: string): Promise<Array<{ type: string; attempts: number; due_at: number }>> {
@@ -53,13 +53,11 @@ async function outbox(userId: string): Promise<Array<{ type: string; attempts: n
   );
 }
 
-async function untilOutbox(userId: string, n: number) {
-  for (let i = 0; i < 100; i++) {
+function untilOutbox(userId: string, n: number) {
+  return eventually(`${n} rows in ${userId}'s outbox`, async () => {
     const rows = await outbox(userId);
-    if (rows.length === n) return rows;
-    await sleep(20);
-  }
-  throw new Error(`outbox never had ${n} rows`);
+    return rows.length === n && rows;
+  });
 }
 
 /**
@@ -67,15 +65,14 @@ async function untilOutbox(userId: string, n: number) {
  * before the test gets to: run the alarm while the event is still pending,
  * until one attempt has been made either way. Returns the outbox after it.
  */
-async function untilAttempted(userId: string, sent: Sent[]) {
-  for (let i = 0; i < 100; i++) {
+function untilAttempted(userId: string, sent: Sent[]) {
+  return eventually(`an attempt to send ${userId}'s event`, async () => {
     const rows = await outbox(userId);
     const attempted = rows.length === 0 ? sent.some((s) => s.event.userId === userId) : (rows[0]?.attempts ?? 0) > 0;
     if (attempted) return rows;
     if (rows.length === 1) await runDurableObjectAlarm(shardOf(userId));
-    else await sleep(20);
-  }
-  throw new Error(`no attempt to send ${userId}'s event`);
+    return undefined;
+  });
 }
 
 /** Make every pending event of the user due now, then run the shard's alarm. */
@@ -148,9 +145,9 @@ describe("webhooks", () => {
     expect(sent.filter((s) => s.event.userId === user).map((s) => s.event.type)).toEqual(["user.online"]);
 
     again.close();
-    await untilOutbox(user, 1);
-    await sleep(2100); // the grace period passes for real
-    await runDurableObjectAlarm(shardOf(user));
+    const [offline] = await untilOutbox(user, 1);
+    // The grace period passes on the clock the shard reads, not on the wall clock.
+    await later((offline?.due_at ?? Infinity) - Date.now() + 1, () => runDurableObjectAlarm(shardOf(user)));
     expect(sent.filter((s) => s.event.userId === user).map((s) => s.event.type)).toEqual(["user.online", "user.offline"]);
   });
 });

@@ -53,8 +53,11 @@ async function open(kind: ClientKind, rt: Runtime, user: string, ttlSeconds = 36
   const welcome = new Promise<void>((r) => (welcomed = r));
   let closedResolve!: (v: { code: number; reason: string; at: number }) => void;
   const closed = new Promise<{ code: number; reason: string; at: number }>((r) => (closedResolve = r));
+  let ponged!: () => void;
+  const pong = new Promise<void>((r) => (ponged = r));
   const onFrame = (data: unknown) => {
     if (String(data).includes('"welcome"')) welcomed();
+    if (String(data) === "pong") ponged();
   };
   let send: (text: string) => void;
   if (kind === "ws") {
@@ -71,7 +74,7 @@ async function open(kind: ClientKind, rt: Runtime, user: string, ttlSeconds = 36
   await welcome;
   send("ping");
   // The pong comes back through the same pipe: once it has, the frame has passed it.
-  await new Promise((r) => setTimeout(r, 100));
+  await pong;
   return { closed, send: (t) => send(t) };
 }
 

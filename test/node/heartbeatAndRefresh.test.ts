@@ -21,6 +21,7 @@ import { Service } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
 import { ROOT } from "../../tools/lib/workerd.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 /** Seconds: short, so that several intervals pass in a test; STALE_AFTER is then derived (10 s). */
 const HEARTBEAT_INTERVAL = 2;
@@ -55,15 +56,6 @@ afterAll(async () => {
 const token = (rt: Runtime, user: string, ttlSeconds: number) => hs256(claimsFor(user, ttlSeconds), rt.secret);
 const expMs = (t: string): number => (JSON.parse(Buffer.from(t.split(".")[1] as string, "base64url").toString()) as { exp: number }).exp * 1000;
 const userFor = (what: string) => `hb-${what}-${randomBytes(4).toString("hex")}`;
-
-/** Wait until `check` holds, polling; throws naming `what` after `timeoutMs`. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function sessionsOf(rt: Runtime, user: string): Promise<{ sessionId: string; device: string; connectedAt: number; lastSeenAt: number }[]> {
   const answer = await rt.api.presence(user);
@@ -122,7 +114,7 @@ describe.each(["standalone workerd", "wrangler dev"])("on %s", (name) => {
     const atOpen = sent.length;
     const intervals = 6;
     // The window is whatever the machine gives: the check compares the frames sent in it with the intervals it held.
-    await eventually(() => Date.now() - opened.at >= intervals * HEARTBEAT_INTERVAL * 1000, `${intervals} intervals`);
+    await eventually(`${intervals} intervals`, () => Date.now() - opened.at >= intervals * HEARTBEAT_INTERVAL * 1000, 20_000);
     const windowMs = Date.now() - opened.at;
     const inWindow = sent.slice(atOpen);
     expect(atOpen).toBe(1); // the one ping on open (docs/protocol.md, "Closes the server starts")
@@ -151,7 +143,7 @@ describe.each(["standalone workerd", "wrangler dev"])("on %s", (name) => {
     expect(same(await sessionsOf(rt(), user))).toEqual(same(before));
 
     // Past the first token's exp the session is still open, and still gets pushes.
-    await eventually(() => Date.now() > expMs(first) + 1000, "the first token's exp to pass");
+    await eventually("the first token's exp to pass", () => Date.now() > expMs(first) + 1000, 20_000);
     expect(s.closed).toBeUndefined();
     const pushed = await rt().api.push(user, { data: "after the old exp", ttl: 0 });
     expect(pushed.ok && pushed.body.delivered).toBe(1);
@@ -173,7 +165,7 @@ describe.each(["standalone workerd", "wrangler dev"])("on %s", (name) => {
     const closed = await s.waitClosed(10_000);
     stop();
     expect(closed).toMatchObject({ code: 4003, reason });
-    await eventually(async () => (await sessionsOf(rt(), user)).length === 0, "presence without the refused session");
+    await eventually("presence without the refused session", async () => (await sessionsOf(rt(), user)).length === 0, 20_000);
   });
 
   it("the SDK refreshes by itself through getToken: one session across three short-lived tokens, no close", async () => {
@@ -200,7 +192,7 @@ describe.each(["standalone workerd", "wrangler dev"])("on %s", (name) => {
     const closes: number[] = [];
     client.on("open", (e) => opens.push(e.sessionId));
     client.on("close", (e) => closes.push(e.code));
-    await eventually(() => refreshed.length >= 2, "two refreshes", 30_000);
+    await eventually("two refreshes", () => refreshed.length >= 2, 30_000);
     expect(reasons.slice(0, 3)).toEqual(["connect", "refresh", "refresh"]);
     expect(opens).toHaveLength(1);
     expect(closes).toEqual([]);

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { portFree } from "../../scripts/lib/janitor.ts";
 import { descendants } from "../../tools/lib/processTree.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -84,24 +85,24 @@ export async function startNpm(
     rmSync(temp, { recursive: true, force: true });
   };
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (o.timeoutMs ?? 90_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      cleanup();
-      throw new Error(`npm run ${script} exited (${child.exitCode}) before answering:\n${out.slice(-3000)}`);
-    }
+  const answering = async (): Promise<"up" | "exited" | undefined> => {
+    if (child.exitCode !== null) return "exited";
     try {
       const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
-      if (res.ok) break;
+      return res.ok ? "up" : undefined;
     } catch {
-      // not yet
+      return undefined; // not yet
     }
-    if (Date.now() > deadline) {
-      cleanup();
-      throw new Error(`npm run ${script} did not answer within the deadline:\n${out.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  };
+  const state = await eventually(`npm run ${script} to answer`, answering, o.timeoutMs ?? 90_000, 250).catch(() => "timeout" as const);
+  if (state !== "up") {
+    cleanup();
+    throw new Error(
+      state === "exited"
+        ? `npm run ${script} exited (${child.exitCode}) before answering:\n${out.slice(-3000)}`
+        : `npm run ${script} did not answer within the deadline:\n${out.slice(-3000)}`,
+    );
   }
   return { child, pid, base, port: port as number, output: () => out, exited, cleanup };
 }

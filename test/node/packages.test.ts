@@ -101,7 +101,8 @@ const client = connect({
   environment: null,
   createWebSocket: (url) => (socket = { url, readyState: 0, send: (d) => sent.push(d), close() {}, onopen: null, onmessage: null, onclose: null, onerror: null }),
 });
-await new Promise((r) => setTimeout(r, 10));
+// The SDK opens its socket on a later turn: wait for that, not for a guessed time.
+while (socket === undefined) await new Promise((r) => setTimeout(r, 1));
 socket.readyState = 1;
 socket.onopen({});
 client.close();

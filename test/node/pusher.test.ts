@@ -18,9 +18,9 @@ import {
   signedIn,
   startService,
   uniqueUser,
-  until,
   type PusherClient,
 } from "./pusherHarness.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 let service: Service;
 const open: PusherClient[] = [];
@@ -55,12 +55,12 @@ describe("pusher-js + pusher SDK: per-user push", () => {
     const got2 = onUser(tab2, "order-shipped");
     const gotB = onUser(bystander, "order-shipped");
     await server(service).sendToUser(user, "order-shipped", { order: 42 });
-    await until("both tabs", () => got1.length === 1 && got2.length === 1);
+    await eventually("both tabs", () => got1.length === 1 && got2.length === 1);
     expect(got1).toEqual([{ order: 42 }]);
     expect(got2).toEqual([{ order: 42 }]);
     // A later push to the bystander arrives alone: the first one never went there.
     await server(service).sendToUser(bystander.user.user_data.id as string, "order-shipped", { order: 7 });
-    await until("bystander", () => gotB.length === 1);
+    await eventually("bystander", () => gotB.length === 1);
     expect(gotB).toEqual([{ order: 7 }]);
     expect((await presence(service, user)).sessions).toHaveLength(2);
   });
@@ -73,7 +73,7 @@ describe("pusher-js + pusher SDK: per-user push", () => {
     await Promise.all([connected(sender), connected(other)]);
     const channel = `private-user-${user}`;
     const [cs, co] = [sender.subscribe(channel), other.subscribe(channel)];
-    await until("both subscribed", () => cs.subscribed && co.subscribed);
+    await eventually("both subscribed", () => cs.subscribed && co.subscribed);
     const gotS: unknown[] = [];
     const gotO: unknown[] = [];
     cs.bind("edit", (d: unknown) => gotS.push(d));
@@ -81,8 +81,8 @@ describe("pusher-js + pusher SDK: per-user push", () => {
     const sdk = server(service);
     await sdk.trigger(channel, "edit", { v: 1 }, { socket_id: sender.connection.socket_id });
     await sdk.trigger(channel, "edit", { v: 2 });
-    await until("both edits at the other tab", () => gotO.length === 2);
-    await until("the second edit at the sender", () => gotS.length === 1);
+    await eventually("both edits at the other tab", () => gotO.length === 2);
+    await eventually("the second edit at the sender", () => gotS.length === 1);
     expect(gotS).toEqual([{ v: 2 }]);
   });
 
@@ -91,13 +91,13 @@ describe("pusher-js + pusher SDK: per-user push", () => {
     const p = track(client(service, user));
     await connected(p);
     const channel = p.subscribe(`private-user-${user}`);
-    await until("subscribed", () => channel.subscribed);
+    await eventually("subscribed", () => channel.subscribed);
     const got: unknown[] = [];
     channel.bind("invoice", (d: unknown) => got.push(d));
     const sdk = server(service);
     await sdk.trigger(`private-user-${user}`, "invoice", { n: 1 });
     await sdk.triggerBatch([{ channel: `private-user-${user}`, name: "invoice", data: { n: 2 } }]);
-    await until("two invoices", () => got.length === 2);
+    await eventually("two invoices", () => got.length === 2);
     expect(got).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
@@ -107,10 +107,10 @@ describe("pusher-js + pusher SDK: per-user push", () => {
     const echo = new Echo({ broadcaster: "pusher", key: "unused", client: p });
     const got: unknown[] = [];
     echo.private(`App.Models.User.${user}`).notification((n: unknown) => got.push(n));
-    await until("subscribed", () => p.channel(`private-App.Models.User.${user}`)?.subscribed === true);
+    await eventually("subscribed", () => p.channel(`private-App.Models.User.${user}`)?.subscribed === true);
     const notification = { id: "9f1c", type: "App\\Notifications\\InvoicePaid", amount: 12 };
     await server(service).trigger(`private-App.Models.User.${user}`, "Illuminate\\Notifications\\Events\\BroadcastNotificationCreated", notification);
-    await until("notification", () => got.length === 1);
+    await eventually("notification", () => got.length === 1);
     expect(got).toEqual([notification]);
     echo.disconnect();
   });
@@ -120,8 +120,15 @@ describe("pusher-js: refusals", () => {
   it("an unknown key: pusher:error 4001, the connection is refused and not retried", async () => {
     const p = track(client(service, uniqueUser(), { key: "not-our-key" }));
     const errors = errorsOf(p);
-    await until("error 4001", () => errors.some((e) => e.data?.code === 4001 || e.error?.data?.code === 4001));
-    await until("disconnected", () => p.connection.state === "disconnected");
+    const states: string[] = [];
+    p.connection.bind("state_change", ({ current }: { current: string }) => states.push(current));
+    await eventually("error 4001", () => errors.some((e) => e.data?.code === 4001 || e.error?.data?.code === 4001));
+    await eventually("disconnected", () => p.connection.state === "disconnected");
+    // pusher-js retries a close it may retry by arming retryTimer (4100-4199 after 1 s, 4200-4299
+    // at once) and going through "connecting" again; a refusal (4000-4099) disconnects for good.
+    expect(p.connection.retryTimer ?? null).toBeNull();
+    expect(states).not.toContain("connecting");
+    expect(states.at(-1)).toBe("disconnected");
   });
 
   it("a bad signin (bad signature, or another user's id) gets 4009 and pusher-js stays disconnected", async () => {
@@ -131,8 +138,8 @@ describe("pusher-js: refusals", () => {
       const errors = errorsOf(p);
       await connected(p);
       p.signin();
-      await until("error 4009", () => errors.some((e) => e.data?.code === 4009 || e.error?.data?.code === 4009));
-      await until("disconnected", () => p.connection.state === "disconnected");
+      await eventually("error 4009", () => errors.some((e) => e.data?.code === 4009 || e.error?.data?.code === 4009));
+      await eventually("disconnected", () => p.connection.state === "disconnected");
       expect((await presence(service, user)).sessions).toHaveLength(0);
     }
   });
@@ -145,12 +152,12 @@ describe("pusher-js: refusals", () => {
     for (const name of [`private-user-${uniqueUser("x")}`, "news", `presence-user-${user}`]) {
       p.subscribe(name).bind("pusher:subscription_error", (e: { status: number }) => (statuses[name] = e.status));
     }
-    await until("three refusals", () => Object.keys(statuses).length === 3);
+    await eventually("three refusals", () => Object.keys(statuses).length === 3);
     expect(Object.values(statuses)).toEqual([403, 403, 403]);
     expect(p.connection.state).toBe("connected");
     const got = onUser(p, "still-here");
     await server(service).sendToUser(user, "still-here", {});
-    await until("push after refusals", () => got.length === 1);
+    await eventually("push after refusals", () => got.length === 1);
   });
 
   it("a signed request with the wrong secret is refused (401)", async () => {
@@ -167,7 +174,7 @@ describe("pusher-js: refusals", () => {
     const errors = errorsOf(p);
     await connected(p);
     expect(await presence(service, user)).toMatchObject({ online: false, sessions: [] });
-    await until("closed by the auth deadline", () => p.connection.state === "disconnected", 45_000);
+    await eventually("closed by the auth deadline", () => p.connection.state === "disconnected", 45_000);
     expect(errors.some((e) => e.error?.data?.code === 4009 || e.data?.code === 4009 || JSON.stringify(e).includes("4009"))).toBe(true);
   }, 60_000);
 });
@@ -185,8 +192,8 @@ describe("terminate and cross-dialect", () => {
     await new Promise((r) => native.once("message", r));
     native.send("ping");
     await server(service).terminateUserConnections(user);
-    await until("both tabs disconnected", () => a.connection.state === "disconnected" && b.connection.state === "disconnected");
-    await until("native closed", () => nativeClose);
+    await eventually("both tabs disconnected", () => a.connection.state === "disconnected" && b.connection.state === "disconnected");
+    await eventually("native closed", () => nativeClose);
     expect(nativeClose).toBe(4001);
     expect(bystander.connection.state).toBe("connected");
     expect((await presence(service, user)).sessions).toHaveLength(0);
@@ -202,16 +209,16 @@ describe("terminate and cross-dialect", () => {
       const text = m.toString();
       if (text !== "pong") frames.push(JSON.parse(text) as { type: string });
     });
-    await until("welcome", () => frames.length > 0);
+    await eventually("welcome", () => frames.length > 0);
     const viaPusher = onUser(p, "switchboard:message");
     const res = await nativePush(service, user, { hello: "from native" });
     const pushed = (await res.json()) as { id: string; delivered: number };
     expect(pushed.delivered).toBe(2);
-    await until("native push at pusher-js", () => viaPusher.length === 1);
+    await eventually("native push at pusher-js", () => viaPusher.length === 1);
     expect(viaPusher[0]).toMatchObject({ id: pushed.id, seq: null, data: { hello: "from native" } });
 
     await server(service).sendToUser(user, "from-pusher", { n: 1 });
-    await until("pusher event at native", () => frames.filter((f) => f.type === "message").length === 2);
+    await eventually("pusher event at native", () => frames.filter((f) => f.type === "message").length === 2);
     expect(frames.filter((f) => f.type === "message")[1]).toMatchObject({
       seq: null,
       data: { event: "from-pusher", channel: `#server-to-user-${user}`, data: JSON.stringify({ n: 1 }) },

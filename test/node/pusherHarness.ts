@@ -8,6 +8,7 @@ import PusherJsModule, { type Options } from "pusher-js";
 import PusherServer from "pusher";
 import { hs256, claimsFor } from "../../scripts/lib/tokens.ts";
 import { Service } from "../../scripts/lib/service.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 export const APP_ID = "node-test-app";
 export const KEY = "node-test-key";
@@ -76,18 +77,8 @@ export function client(service: Service, userId: string, o: ClientOptions = {}):
   return new PusherJs(o.key ?? KEY, options);
 }
 
-export async function until<T>(what: string, f: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export async function connected(p: PusherClient): Promise<string> {
-  await until("connected", () => p.connection.state === "connected");
+  await eventually("connected", () => p.connection.state === "connected");
   return p.connection.socket_id;
 }
 
@@ -95,7 +86,7 @@ export async function connected(p: PusherClient): Promise<string> {
 export async function signedIn(p: PusherClient): Promise<void> {
   await connected(p);
   p.signin();
-  await until("signed in and subscribed", () => p.user.serverToUserChannel?.subscribed === true);
+  await eventually("signed in and subscribed", () => p.user.serverToUserChannel?.subscribed === true);
 }
 
 /** The errors pusher-js emitted on its connection (pusher:error frames and refused closes). */

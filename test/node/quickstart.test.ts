@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { NOISE, ROOT, startNpm, userEnv, type NpmRun } from "./npmScript.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 const README_PORT = "8787";
 const BLOCK_TIMEOUT_MS = 60_000;
@@ -78,17 +79,14 @@ describe("README Quick start", () => {
     for (const [i, block] of blocks.entries()) {
       const from = out.length;
       shell.stdin.write(`${block.code.replaceAll(README_PORT, port)}\n`);
-      const deadline = Date.now() + BLOCK_TIMEOUT_MS;
       const missing = () => block.expect.filter((re) => !re.test(out.slice(from)));
       // Block 1 prints nothing; wait until the variable it exports is there.
       if (block.expect.length === 0) shell.stdin.write('echo "token:${#TOKEN}"\n');
       const done = () => (block.expect.length === 0 ? /token:\d{2,}/.test(out.slice(from)) : missing().length === 0);
-      while (!done()) {
-        if (Date.now() > deadline) {
-          throw new Error(`README block ${i + 1} did not print ${missing().map(String).join(", ")} within ${BLOCK_TIMEOUT_MS / 1000} s; shell printed:\n${out}\n--- npm run dev:\n${dev.output().slice(-2000)}`);
-        }
+      await eventually(`README block ${i + 1}`, () => done() || shell.exitCode !== null, BLOCK_TIMEOUT_MS).catch(() => undefined);
+      if (!done()) {
         if (shell.exitCode !== null) throw new Error(`the shell exited:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
+        throw new Error(`README block ${i + 1} did not print ${missing().map(String).join(", ")} within ${BLOCK_TIMEOUT_MS / 1000} s; shell printed:\n${out}\n--- npm run dev:\n${dev.output().slice(-2000)}`);
       }
     }
 

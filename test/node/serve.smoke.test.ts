@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventually } from "../../scripts/lib/time.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PORT = 9260;
@@ -31,16 +32,6 @@ function serve(env: Record<string, string>): { child: ChildProcess; output: () =
   child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
   return { child, output: () => out, exited };
-}
-
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const alive = (pid: number): boolean => {
@@ -71,13 +62,13 @@ describe("npm run serve (smoke)", () => {
       SWITCHBOARD_DATA: join(temp, "data"),
       SWITCHBOARD_DIST: join(temp, "dist"),
     });
-    const first = await until("listening", () => /listening on .* workerd pid (\d+)/.exec(s.output())?.[1]);
+    const first = await eventually("listening", () => /listening on .* workerd pid (\d+)/.exec(s.output())?.[1]);
     const pid1 = Number(first);
     const push = await api("/v1/users/serve-smoke/messages", { method: "POST", body: JSON.stringify({ data: { n: 1 }, id: "before-crash" }) });
     expect(push.status).toBe(200);
 
     process.kill(pid1, "SIGKILL");
-    const back = await until("restart", () => /workerd back after \d+ ms \(pid (\d+)\)/.exec(s.output())?.[1]);
+    const back = await eventually("restart", () => /workerd back after \d+ ms \(pid (\d+)\)/.exec(s.output())?.[1]);
     const pid2 = Number(back);
     expect(pid2).not.toBe(pid1);
     const health = await api("/healthz");

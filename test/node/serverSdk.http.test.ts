@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { INVALID_ARGUMENT, mintClientToken, Switchboard, SwitchboardError } from "../../packages/server/src/index.ts";
 import { Service } from "../../scripts/lib/service.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 const API_KEY = "sdk-http-api-key-0123456789";
 const JWT_SECRET = "sdk-http-jwt-secret-0123456789abcdef";
@@ -52,14 +53,6 @@ async function listen(userId: string, device = "node"): Promise<{ frames: unknow
   return { frames, closed, ws };
 }
 
-async function until(what: string, f: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("@switchboard/server over HTTP", () => {
   it("every method against the real Worker", async () => {
     const user = uniqueUser("http");
@@ -67,7 +60,7 @@ describe("@switchboard/server over HTTP", () => {
     const client = await listen(user);
     const pushed = await sb.push(user, { hi: "there" });
     expect(pushed).toMatchObject({ seq: 1, delivered: 1, sessions: 1, stored: true, duplicate: false });
-    await until("message", () => client.frames.length === 2);
+    await eventually("message", () => client.frames.length === 2);
     expect(client.frames[1]).toMatchObject({ type: "message", id: pushed.id, seq: 1, data: { hi: "there" } });
 
     expect(await sb.presence(user)).toMatchObject({ userId: user, online: true, sessions: [{ device: "node" }] });
@@ -75,7 +68,7 @@ describe("@switchboard/server over HTTP", () => {
     expect(batch.results).toHaveLength(2);
     expect(batch.results[0]).toMatchObject({ userId: user, id: batch.id, seq: 2 });
     // Broadcast reaches the users the stats shards know online; a connect reaches them within REPORT_LINGER_MS.
-    await until("the stats shard to count the user", async () => (await sb.stats()).onlineUsers > onlineBefore);
+    await eventually("the stats shard to count the user", async () => (await sb.stats()).onlineUsers > onlineBefore);
     const bcast = await sb.broadcast({ all: true });
     expect(bcast).toMatchObject({ id: expect.any(String), failedShards: 0 });
     expect(bcast.users).toBeGreaterThanOrEqual(1);
@@ -103,15 +96,17 @@ describe("@switchboard/server over HTTP", () => {
 
   it("rides out workerd going away mid-call (network errors), and the push lands once", async () => {
     const user = uniqueUser("outage");
-    const patient = new Switchboard({ url: svc.base, apiKey: API_KEY, retries: 12, backoff: { baseMs: 200, maxMs: 1000 } });
+    let refused = 0;
+    const counting = (request: Request) => fetch(request).catch((err: unknown) => (refused++, Promise.reject(err)));
+    const patient = new Switchboard({ url: svc.base, apiKey: API_KEY, retries: 12, backoff: { baseMs: 200, maxMs: 1000 }, fetch: counting });
     await svc.kill("SIGKILL");
     const pushing = patient.push(user, { during: "outage" }, { id: "outage-1" });
     const settled = pushing.then(
       () => "ok",
       () => "failed",
     );
-    // The first attempts hit a closed port; bring workerd back on the same data dir.
-    await new Promise((r) => setTimeout(r, 300));
+    // The first attempts hit a closed port; once one has, bring workerd back on the same data dir.
+    await eventually("an attempt refused by the closed port", () => refused > 0);
     await svc.restart();
     expect(await settled).toBe("ok");
     expect(await pushing).toMatchObject({ id: "outage-1", seq: 1 });
@@ -131,7 +126,7 @@ describe("@switchboard/server over HTTP", () => {
     // Both sessions are still open: the server lists them and a push reaches each.
     expect((await sb.presence(user)).sessions.map((s) => s.device).sort()).toEqual(["laptop", "phone"]);
     expect(await sb.push(user, { still: "here" })).toMatchObject({ delivered: 2 });
-    await until("the push on both sockets", () => phone.frames.length === 2 && laptop.frames.length === 2);
+    await eventually("the push on both sockets", () => phone.frames.length === 2 && laptop.frames.length === 2);
     expect([phone.ws.readyState, laptop.ws.readyState]).toEqual([WebSocket.OPEN, WebSocket.OPEN]);
 
     expect(await sb.kickAll(user)).toEqual({ closed: 2 });

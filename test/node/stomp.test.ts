@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
 import { pickPort, Service } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
-import { until } from "./pusherHarness.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const JWT = "stomp-node-jwt-secret-0123456789abcdef";
@@ -88,7 +88,7 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
   it("connects with connectHeaders, gets a push by event on /user/queue/{event}, and is told a heart-beat slower than 10 s", async () => {
     const user = uniqueUser();
     const s = stomp(rt(), await token(user), { device: "web" });
-    const connected = await until("CONNECTED", () => s.connected);
+    const connected = await eventually("CONNECTED", () => s.connected);
     expect(connected.headers).toMatchObject({ version: "1.2", "user-name": user });
     const [out] = (connected.headers["heart-beat"] ?? "").split(",").map(Number);
     expect(out).toBeGreaterThan(10_000);
@@ -97,7 +97,7 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
     await new Promise<void>((resolve) => s.client.watchForReceipt("subbed", () => resolve()));
     expect((await api(rt(), `/users/${user}/messages`, { data: { n: "ü" }, event: "notify" })).status).toBe(200);
     expect((await api(rt(), `/users/${user}/messages`, { data: 2, ttl: 0 })).status).toBe(200);
-    await until("2 messages", () => s.messages.length >= 2);
+    await eventually("2 messages", () => s.messages.length >= 2);
     expect(s.messages.map((m) => [m.headers.destination, JSON.parse(m.body)])).toEqual([
       ["/user/queue/notify", { n: "ü" }],
       ["/user/queue/messages", 2],
@@ -108,18 +108,18 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
   it("except-device skips the STOMP session of that device and reaches a native one", async () => {
     const user = uniqueUser();
     const s = stomp(rt(), await token(user), { device: "phone" });
-    await until("CONNECTED", () => s.connected);
+    await eventually("CONNECTED", () => s.connected);
     s.client.subscribe("/user/queue/messages", (m) => s.messages.push(m), { receipt: "r" });
     await new Promise<void>((resolve) => s.client.watchForReceipt("r", () => resolve()));
     const native = new WebSocket(`${rt().base.replace(/^http/, "ws")}/v1/connect?device=laptop`, { headers: { Authorization: `Bearer ${await token(user)}` } });
     const got: { type: string; data?: unknown }[] = [];
     native.on("message", (d) => got.push(JSON.parse(String(d)) as { type: string }));
-    await until("welcome", () => got.length > 0);
+    await eventually("welcome", () => got.length > 0);
     const res = await api(rt(), `/users/${user}/messages`, { data: "to-laptop", exceptDevice: "phone", ttl: 0 });
     expect(await res.json()).toMatchObject({ delivered: 1, sessions: 2 });
     await api(rt(), `/users/${user}/messages`, { data: "to-phone", exceptDevice: "laptop", ttl: 0 });
-    await until("phone message", () => s.messages.length >= 1);
-    await until("laptop message", () => got.some((f) => f.type === "message"));
+    await eventually("phone message", () => s.messages.length >= 1);
+    await eventually("laptop message", () => got.some((f) => f.type === "message"));
     expect(got.filter((f) => f.type === "message").map((f) => f.data)).toEqual(["to-laptop"]);
     expect(s.messages.map((m) => JSON.parse(m.body))).toEqual(["to-phone"]);
     native.close();
@@ -129,21 +129,21 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
   it("resumes after offline with client acks: what was not acked comes again, in seq order, then live ones", async () => {
     const user = uniqueUser();
     const a = stomp(rt(), await token(user), { device: "tablet" });
-    await until("CONNECTED", () => a.connected);
+    await eventually("CONNECTED", () => a.connected);
     a.client.subscribe("/user/queue/messages", (m) => a.messages.push(m), { ack: "client", receipt: "r" });
     await new Promise<void>((resolve) => a.client.watchForReceipt("r", () => resolve()));
     for (const n of [1, 2, 3]) await api(rt(), `/users/${user}/messages`, { data: n });
-    await until("3 messages", () => a.messages.length >= 3);
+    await eventually("3 messages", () => a.messages.length >= 3);
     a.messages[0]?.ack();
     await a.client.deactivate();
     await api(rt(), `/users/${user}/messages`, { data: 4 });
 
     const b = stomp(rt(), await token(user), { device: "tablet" });
-    await until("CONNECTED", () => b.connected);
+    await eventually("CONNECTED", () => b.connected);
     b.client.subscribe("/user/queue/messages", (m) => b.messages.push(m), { ack: "client" });
-    await until("replay", () => b.messages.length >= 3);
+    await eventually("replay", () => b.messages.length >= 3);
     await api(rt(), `/users/${user}/messages`, { data: 5 });
-    await until("live", () => b.messages.length >= 4);
+    await eventually("live", () => b.messages.length >= 4);
     expect(b.messages.map((m) => JSON.parse(m.body))).toEqual([2, 3, 4, 5]);
     expect(b.messages.map((m) => Number(m.headers.seq))).toEqual([2, 3, 4, 5]);
     await b.client.deactivate();
@@ -152,15 +152,15 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
   it("a kick is an ERROR and close 4001; a bad token an ERROR and close 1008", async () => {
     const user = uniqueUser();
     const s = stomp(rt(), await token(user), { device: "k" });
-    await until("CONNECTED", () => s.connected);
+    await eventually("CONNECTED", () => s.connected);
     expect(await (await api(rt(), `/users/${user}/sessions?device=k`, undefined)).json()).toEqual({ closed: 1 });
-    await until("kick close", () => s.closes.length > 0);
+    await eventually("kick close", () => s.closes.length > 0);
     expect(s.closes[0]).toBe(4001);
     expect(s.errors[0]?.headers.message).toBe("closed by server");
     await s.client.deactivate();
 
     const bad = stomp(rt(), await hs256(claimsFor(user, 3600), "another-secret-0123456789abcdef0123"));
-    await until("refusal close", () => bad.closes.length > 0);
+    await eventually("refusal close", () => bad.closes.length > 0);
     expect(bad.closes[0]).toBe(1008);
     expect(bad.errors[0]?.headers.message).toMatch(/^unauthorized/);
     expect(bad.connected).toBeUndefined();
@@ -170,8 +170,8 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
   it("token expiry is an ERROR and close 1008", async () => {
     const user = uniqueUser();
     const s = stomp(rt(), await token(user, 2));
-    await until("CONNECTED", () => s.connected);
-    await until("expiry close", () => s.closes.length > 0);
+    await eventually("CONNECTED", () => s.connected);
+    await eventually("expiry close", () => s.closes.length > 0);
     expect(s.closes[0]).toBe(1008);
     expect(s.errors[0]?.headers.message).toBe("token expired");
     await s.client.deactivate();
@@ -180,11 +180,11 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
   it("binary frames (forceBinaryWSFrames) connect, subscribe and receive", async () => {
     const user = uniqueUser();
     const s = stomp(rt(), await token(user), { forceBinaryWSFrames: true });
-    await until("CONNECTED", () => s.connected);
+    await eventually("CONNECTED", () => s.connected);
     s.client.subscribe("/user/queue/messages", (m) => s.messages.push(m), { receipt: "r" });
     await new Promise<void>((resolve) => s.client.watchForReceipt("r", () => resolve()));
     await api(rt(), `/users/${user}/messages`, { data: { bin: true }, ttl: 0 });
-    await until("message", () => s.messages.length >= 1);
+    await eventually("message", () => s.messages.length >= 1);
     expect(JSON.parse(s.messages[0]?.body ?? "")).toEqual({ bin: true });
     await s.client.deactivate();
   });
@@ -226,12 +226,12 @@ describe.skipIf(!hasJava)("docs/examples/PushToUser.java", () => {
     const rt = runtimes.get("standalone workerd") as Runtime;
     const user = uniqueUser();
     const s = stomp(rt, await hs256(claimsFor(user, 3600), rt.secret));
-    await until("CONNECTED", () => s.connected);
+    await eventually("CONNECTED", () => s.connected);
     s.client.subscribe("/user/queue/notify", (m) => s.messages.push(m), { receipt: "r" });
     await new Promise<void>((resolve) => s.client.watchForReceipt("r", () => resolve()));
     const { stdout } = await promisify(execFile)("java", [join(ROOT, "docs/examples/PushToUser.java"), rt.base, rt.apiKey, user, "notify", '{"text":"from java"}']);
     expect(stdout).toMatch(/^200 /);
-    await until("message", () => s.messages.length >= 1);
+    await eventually("message", () => s.messages.length >= 1);
     expect(JSON.parse(s.messages[0]?.body ?? "")).toEqual({ text: "from java" });
     await s.client.deactivate();
   }, 60_000);
@@ -257,11 +257,11 @@ describe("STOMP heart-beats on standalone workerd (HEARTBEAT_INTERVAL=3, STALE_A
         if (line === "<<< PONG") pongs++;
       },
     });
-    const connected = await until("CONNECTED", () => s.connected);
+    const connected = await eventually("CONNECTED", () => s.connected);
     // HEARTBEAT_INTERVAL: the client's 1 s wish is raised to it (max of both).
     expect(connected.headers["heart-beat"]).toBe("3000,3000");
     // Four echoed beats: 12 s, past STALE_AFTER, with no frame but the beats.
-    await until("4 echoed beats", () => pongs >= 4 && pings >= 4, 30_000);
+    await eventually("4 echoed beats", () => pongs >= 4 && pings >= 4, 30_000);
     expect(s.closes).toEqual([]);
     const res = await fetch(`${rt.base}/v1/users/${user}/presence`, { headers: { Authorization: `Bearer ${KEY}` } });
     const presence = (await res.json()) as { sessions: { connectedAt: number; lastSeenAt: number }[] };

@@ -12,6 +12,7 @@ import { SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { alive, descendants } from "../../tools/lib/processTree.ts";
 import { freePorts, ROOT, startNpm, userEnv } from "./npmScript.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 const SECRETS = { JWT_SECRET: "stop-tree-jwt-secret-0123456789abcdef", API_KEY: "stop-tree-api-key-0123456789" };
 /** Generous: 250 ms to notice, 3 s grace, then SIGKILL. */
@@ -40,9 +41,9 @@ async function holdSocket(base: string, tok: string): Promise<WebSocket> {
   return ws;
 }
 
+/** The pids still alive once all have exited or GONE_WITHIN_MS passed (the caller's assertion lists them). */
 async function allGone(pids: number[]): Promise<number[]> {
-  const deadline = Date.now() + GONE_WITHIN_MS;
-  while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  await eventually("the processes to exit", () => !pids.some(alive), GONE_WITHIN_MS).catch(() => undefined);
   return pids.filter(alive);
 }
 
@@ -80,11 +81,8 @@ describe("SIGTERM stops the whole tree", () => {
       rmSync(temp, { recursive: true, force: true });
     });
     const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-    const deadline = Date.now() + 90_000;
-    while (!/listening on/.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually("serve to start", () => child.exitCode !== null || /listening on/.test(out), 90_000).catch(() => undefined);
+    if (!/listening on/.test(out)) throw new Error(`serve did not start:\n${out}`);
     const base = `http://127.0.0.1:${port}`;
     await holdSocket(base, await token());
     const tree = descendants(child.pid as number);

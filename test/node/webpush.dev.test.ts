@@ -12,6 +12,7 @@ import { FakePushService } from "../../scripts/lib/fakePushService.ts";
 import { isOpen, openSession } from "../../scripts/lib/wsSession.ts";
 import { startNpm, type NpmRun } from "./npmScript.ts";
 import { enableWebPush, type PushManagerLike } from "../../packages/client/src/webpush.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 let dev: NpmRun | undefined;
 let push: FakePushService | undefined;
@@ -25,14 +26,6 @@ afterAll(async () => {
   dev?.cleanup();
   await push?.close();
 });
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("Web Push under npm run dev", () => {
   it("a registered offline device gets the push as an encrypted, VAPID-signed notification; a live one gets it on its socket", async () => {
@@ -76,7 +69,7 @@ describe("Web Push under npm run dev", () => {
     const answer = (await pushed.json()) as { id: string; seq: number; delivered: number; webpush: number };
     expect(answer).toMatchObject({ delivered: 1, webpush: 1 });
 
-    await until(() => push?.to(phone).length === 1, "the phone's notification");
+    await eventually("the phone's notification", () => push?.to(phone).length === 1, 30_000);
     const [got] = push.to(phone);
     expect(JSON.parse(got?.text ?? "null")).toEqual({ id: answer.id, seq: answer.seq, data: { text: "your order shipped" } });
     expect(got?.headers).toMatchObject({ "content-encoding": "aes128gcm", urgency: "high", topic: "order" });

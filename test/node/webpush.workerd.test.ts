@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakePushService } from "../../scripts/lib/fakePushService.ts";
 import { Service } from "../../scripts/lib/service.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 const VAPID = {
   VAPID_PUBLIC_KEY: "BFP_lcDlEhPOR8eOnFLkCYrN2uJ-BSaIJzVB0yOuWd0HLhgoSzwjTzZUkM-7e6JefoczrCElCt20MBnH0nCIelo",
@@ -33,14 +34,6 @@ afterAll(async () => {
   await service?.stop();
   await push?.close();
 });
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}; workerd said:\n${service?.tail.slice(-20).join("\n")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("Web Push under standalone workerd", () => {
   it("registers on both routes; a push queues one notification per offline device; a refused connect is logged and retried", async () => {
@@ -71,7 +64,7 @@ describe("Web Push under standalone workerd", () => {
     expect(answer.webpush).toBe(2);
     // Both attempts are made (in the alarm, after the answer), refused by the egress filter, logged and rescheduled.
     const attempts = () => service?.tail.filter((l) => l.includes('"webpush":"retrying"') && l.includes(answer.id)) ?? [];
-    await until(() => attempts().length >= 2, "both attempts retried");
+    await eventually("both attempts retried", () => attempts().length >= 2, 20_000);
     expect(service.tail.some((l) => l.includes(`connecting to 127.0.0.1:${new URL(push?.origin ?? "").port} is not allowed`))).toBe(true);
     expect(service.tail.filter((l) => l.includes('"webpush":"network error"') && l.includes(answer.id)).length).toBeGreaterThanOrEqual(2);
     expect(push.received).toEqual([]);

@@ -5,9 +5,9 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, API_KEY, connect, hubOf, push, uniqueUser, untilCounted, worker } from "../helpers";
+import { api, API_KEY, connect, eventually, hubOf, push, uniqueUser, untilCounted, worker } from "../helpers";
 import { FakePushService, subscriber } from "./fakePushService";
-import { eventually, outbox, register, sendDue, sendRetries, subscribedDevices } from "./outboxHelpers";
+import { outbox, register, sendDue, sendRetries, subscribedDevices } from "./outboxHelpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -221,7 +221,7 @@ describe("push service answers", () => {
     const { fake, user, phone } = await withPhone("wp-online", [{ status: 503, headers: { "Retry-After": "300" } }, 201]);
     const before = await connect(user, { device: "phone" }); // the device is known: it has a cursor to resume from
     before.close();
-    await eventually(async () => (await hubOf(user).presenceOf(user)).sessions.length === 0, "the phone offline");
+    await eventually("the phone offline", async () => (await hubOf(user).presenceOf(user)).sessions.length === 0);
     await push(user, { data: "hello", ttl: 600, webpush: true });
     await sendDue(user);
     expect(await outbox(user)).toHaveLength(1);

@@ -1,6 +1,6 @@
 /** Reading and driving a user's Web Push outbox from a test: its rows, and its alarm. */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { api, hubOf } from "../helpers";
+import { api, eventually, hubOf } from "../helpers";
 import type { Subscriber } from "./fakePushService";
 
 export type OutboxRow = { device: string; message_id: string; attempts: number; due_at: number; expires_at: number; truncated: number };
@@ -30,13 +30,6 @@ export async function register(userId: string, device: string, sub: Subscriber):
   if (res.status !== 200) throw new Error(`registration answered ${res.status}: ${await res.text()}`);
 }
 
-export async function eventually(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never: ${what}`);
-}
 
 /**
  * Run the user's alarm until every row that is due now has been attempted
@@ -44,12 +37,12 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
  * beat us to it; either way each row is attempted once per run).
  */
 export async function sendDue(userId: string): Promise<void> {
-  await eventually(async () => {
+  await eventually(`the outbox of ${userId} to have nothing due`, async () => {
     const now = Date.now();
     if (!(await outbox(userId)).some((r) => r.due_at <= now)) return true;
     await runDurableObjectAlarm(hubOf(userId));
     return false;
-  }, `the outbox of ${userId} has nothing due`);
+  });
 }
 
 /** Make every queued row due now (a retry's backoff is not waited out on the wall clock), then send. */
