@@ -153,7 +153,7 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
           const ws = new WebSocket(url, init.protocols, { headers: init.headers, perMessageDeflate: false });
           sockets.push(ws);
           if (sockets.length > 4) sockets.shift();
-          return ws as unknown as WebSocketLike;
+          return ws;
         },
       });
       const c: Client = { user, sdk, sockets, open: false, seqs: [], left: false, openedAt: 0 };

@@ -68,7 +68,7 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
 async function sessionsOf(rt: Runtime, user: string): Promise<{ sessionId: string; device: string; connectedAt: number; lastSeenAt: number }[]> {
   const answer = await rt.api.presence(user);
   if (!answer.ok) throw new Error(`presence answered ${answer.status}`);
-  return answer.body.sessions as { sessionId: string; device: string; connectedAt: number; lastSeenAt: number }[];
+  return answer.body.sessions;
 }
 
 /** A raw `ws` session that follows the protocol: one ping after open, then one per interval of its own. */
