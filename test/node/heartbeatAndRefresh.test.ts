@@ -165,7 +165,7 @@ describe.each(["standalone workerd", "wrangler dev"])("on %s", (name) => {
 
   it.each([
     ["a token for another user", (rt: Runtime) => token(rt, userFor("mallory"), 3600), "token refused: it is for another user"],
-    ["a token with a wrong signature", (rt: Runtime) => hs256(claimsFor("x", 3600), "a-different-secret-0123456789abcdef"), "token refused: token signature invalid"],
+    ["a token with a wrong signature", () => hs256(claimsFor("x", 3600), "a-different-secret-0123456789abcdef"), "token refused: token signature invalid"],
   ])("%s is refused with 4003", async (_, make, reason) => {
     const user = userFor("refused");
     const { s, stop } = await rawSession(rt(), await token(rt(), user, 3600));
