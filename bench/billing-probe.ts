@@ -186,7 +186,11 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
   const all = () => [...sockets.values()].flat();
   let pingsSent = 0;
   const ping = () => {
-    for (const ws of all()) if (ws.readyState === WebSocket.OPEN) (ws.send("ping"), pingsSent++);
+    for (const ws of all()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      ws.send("ping");
+      pingsSent++;
+    }
   };
   const MONTH_S = 30 * 86_400;
   let bytesShard = 0;

@@ -25,7 +25,6 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { connect, type SwitchboardClient } from "../packages/client/src/index.ts";
-import type { WebSocketLike } from "../packages/client/src/socket.ts";
 import { freePorts } from "../scripts/lib/janitor.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { ROOT } from "../tools/lib/workerd.ts";
@@ -139,7 +138,6 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
     let peakOpen = 0;
     let refusedAttempts = 0;
     const openCount = () => all.reduce((n, c) => n + (c.open ? 1 : 0), 0);
-    const t0 = Date.now();
     for (let i = 0; i < clients; i++) {
       const user = `ov-${i}`;
       const sockets: WebSocket[] = [];
@@ -153,7 +151,7 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
           const ws = new WebSocket(url, init.protocols, { headers: init.headers, perMessageDeflate: false });
           sockets.push(ws);
           if (sockets.length > 4) sockets.shift();
-          return ws as unknown as WebSocketLike;
+          return ws;
         },
       });
       const c: Client = { user, sdk, sockets, open: false, seqs: [], left: false, openedAt: 0 };

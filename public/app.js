@@ -109,7 +109,7 @@ function start(event) {
   client.on("open", (e) => {
     setStatus("open", `Connected as ${e.userId} / ${e.device} (session ${short(e.sessionId)}, head ${e.head}).`);
     note(e.since === undefined ? `connected, head ${e.head}` : `resumed after seq ${e.since}, head ${e.head}`);
-    refreshPresence();
+    void refreshPresence();
   });
   client.on("message", (m) => {
     addMessage(m);
@@ -125,7 +125,7 @@ function start(event) {
       setStatus(e.code === 1000 ? "closed" : "error", e.code === 1000 ? "Not connected." : `Closed for good (${why}).`);
       stopClient();
     }
-    refreshPresence();
+    void refreshPresence();
   });
   client.on("error", (e) => {
     if (e.kind === "token" || e.kind === "config") setStatus("error", e.cause instanceof Error ? e.cause.message : e.message);
@@ -151,9 +151,11 @@ ui.disconnect.addEventListener("click", () => {
 
 function schedulePresence() {
   clearTimeout(presenceTimer);
-  presenceTimer = setTimeout(async () => {
-    await refreshPresence();
-    if (client !== undefined) schedulePresence();
+  // refreshPresence never rejects: it catches its own fetch errors.
+  presenceTimer = setTimeout(() => {
+    void refreshPresence().then(() => {
+      if (client !== undefined) schedulePresence();
+    });
   }, PRESENCE_EVERY_MS);
 }
 
@@ -248,7 +250,7 @@ ui.pushForm.addEventListener("submit", async (event) => {
     ui.pushResult.textContent = `Push failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
     ui.push.disabled = false;
-    refreshPresence();
+    void refreshPresence();
   }
 });
 

@@ -253,7 +253,7 @@ const cache = new WeakMap<object, ConfigResult>();
 export function configFrom(env: object): ConfigResult {
   let result = cache.get(env);
   if (result === undefined) {
-    result = parseConfig(env as Vars);
+    result = parseConfig(env);
     cache.set(env, result);
   }
   return result;

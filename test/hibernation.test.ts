@@ -21,7 +21,7 @@ describe("hibernation: the object is evicted, the sockets stay", () => {
     await evictDurableObject(hubOf(user));
     expect(await push(user, { data: "phone-only", device: "phone", ttl: 0 })).toMatchObject({ delivered: 1 });
     await evictDurableObject(hubOf(user));
-    expect(await push(user, { data: "not-phone", exceptSession: phone.welcome.sessionId as string, ttl: 0 })).toMatchObject({
+    expect(await push(user, { data: "not-phone", exceptSession: phone.welcome.sessionId, ttl: 0 })).toMatchObject({
       delivered: 1,
     });
 

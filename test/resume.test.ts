@@ -137,7 +137,7 @@ describe("targeting is stored and honoured on replay", () => {
     const trigger = await connect(user, { device: "desk" });
     await push(user, { data: "for-phone", device: "phone" });
     await push(user, { data: "not-phone", exceptDevice: "phone" });
-    await push(user, { data: "not-desk-session", exceptSession: trigger.welcome.sessionId as string });
+    await push(user, { data: "not-desk-session", exceptSession: trigger.welcome.sessionId });
     await push(user, { data: "all" });
     trigger.close();
 

@@ -26,10 +26,6 @@ export interface Group {
 
 export const groups = new Map<string, Group>();
 
-/** Loopback source addresses, round-robin, so many sockets never run out of ephemeral ports. */
-const SOURCE_ADDRESSES = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 2}`);
-let sourceNext = 0;
-
 export interface Pending {
   /** When the push was sent (open mode: scheduled), performance.now() ms. */
   t0: number;

@@ -84,7 +84,7 @@ const cache = new WeakMap<object, PusherConfigResult>();
 export function pusherConfigFrom(env: object): PusherConfigResult {
   let result = cache.get(env);
   if (result === undefined) {
-    result = parsePusherConfig(env as Vars);
+    result = parsePusherConfig(env);
     cache.set(env, result);
   }
   return result;

@@ -60,7 +60,7 @@ const userFor = (what: string) => `hb-${what}-${randomBytes(4).toString("hex")}`
 async function sessionsOf(rt: Runtime, user: string): Promise<{ sessionId: string; device: string; connectedAt: number; lastSeenAt: number }[]> {
   const answer = await rt.api.presence(user);
   if (!answer.ok) throw new Error(`presence answered ${answer.status}`);
-  return answer.body.sessions as { sessionId: string; device: string; connectedAt: number; lastSeenAt: number }[];
+  return answer.body.sessions;
 }
 
 /** A raw `ws` session that follows the protocol: one ping after open, then one per interval of its own. */
@@ -157,7 +157,7 @@ describe.each(["standalone workerd", "wrangler dev"])("on %s", (name) => {
 
   it.each([
     ["a token for another user", (rt: Runtime) => token(rt, userFor("mallory"), 3600), "token refused: it is for another user"],
-    ["a token with a wrong signature", (rt: Runtime) => hs256(claimsFor("x", 3600), "a-different-secret-0123456789abcdef"), "token refused: token signature invalid"],
+    ["a token with a wrong signature", () => hs256(claimsFor("x", 3600), "a-different-secret-0123456789abcdef"), "token refused: token signature invalid"],
   ])("%s is refused with 4003", async (_, make, reason) => {
     const user = userFor("refused");
     const { s, stop } = await rawSession(rt(), await token(rt(), user, 3600));

@@ -27,7 +27,7 @@ export interface NpmRun {
   output(): string;
   exited: Promise<number | null>;
   /** Kill npm's whole process group (whatever the test left running); remove temp dirs. */
-  cleanup(): void;
+  cleanup: () => void;
 }
 
 /** `count` free ports on 127.0.0.1 from `from` up. */

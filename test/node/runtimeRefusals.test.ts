@@ -69,14 +69,12 @@ describe("refused by the runtime before the Worker runs (plain text, not JSON)",
     ["a 64 KiB URL", `GET /${"a".repeat(65_536)} HTTP/1.1\r\n${H}\r\n`, 414, /URI too long/],
     ["a 1 MiB request head", `GET /healthz HTTP/1.1\r\n${H}${Array.from({ length: 1024 }, (_, i) => `X-${i}: ${"a".repeat(1000)}\r\n`).join("")}\r\n`, 431, /message head is too large/],
   ];
-  for (const [what, raw, status, body] of cases) {
-    it(what, async () => {
-      const answer = await send(raw);
-      expect(answer.status).toBe(status);
-      expect(answer.body).toMatch(body);
-      expect(answer.contentType).not.toContain("json");
-    });
-  }
+  it.each(cases)("%s", async (_what, raw, status, body) => {
+    const answer = await send(raw);
+    expect(answer.status).toBe(status);
+    expect(answer.body).toMatch(body);
+    expect(answer.contentType).not.toContain("json");
+  });
 });
 
 describe("let through by the runtime, answered by the Worker (JSON, never a 5xx)", () => {

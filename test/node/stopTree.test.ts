@@ -56,7 +56,7 @@ describe("SIGTERM stops the whole tree", () => {
     expect(tree.length, run.output()).toBeGreaterThanOrEqual(2); // sh/node, workerd
     process.kill(run.pid, "SIGTERM");
     expect(await allGone([run.pid, ...tree]), run.output()).toEqual([]);
-    await expect(fetch(`${run.base}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${run.base}/healthz`)).rejects.toThrow("fetch failed");
   });
 
   it("node tools/serve.ts: SIGTERM to it, with a client connected", async () => {

@@ -51,7 +51,7 @@ describe("a push with webpush", () => {
   });
 
   it("without webpush (absent or false) sends nothing and the answer has no webpush count", async () => {
-    const { fake, user, phone } = await withPhone("wp-off");
+    const { fake, user } = await withPhone("wp-off");
     expect((await push(user, { data: 1, ttl: 60 })).webpush).toBeUndefined();
     expect((await push(user, { data: 2, ttl: 60, webpush: false })).webpush).toBeUndefined();
     expect(await outbox(user)).toEqual([]);

@@ -141,6 +141,7 @@ export function parseServerFrame(value: unknown): ServerFrame | undefined {
 }
 
 /** A received frame's data: the frame, PONG, or why it is off contract (a message for the `error` event). */
+// oxlint-disable-next-line typescript/no-redundant-type-constituents -- PONG is named for the reader: every other string is an error message.
 export function decodeServerFrame(data: unknown): ServerFrame | typeof PONG | string {
   if (data === PONG) return PONG;
   if (typeof data !== "string") return "unexpected non-text frame";

@@ -93,5 +93,5 @@ export function detach(ws: WebSocketLike): void {
 export function defaultEnvironment(): EnvironmentEvents | null {
   const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
   if (typeof g.addEventListener !== "function" || typeof g.removeEventListener !== "function") return null;
-  return globalThis as unknown as EnvironmentEvents;
+  return globalThis;
 }

@@ -102,7 +102,7 @@ describe("the heartbeat follows the server's advertised cadence (welcome.heartbe
 
   it("an unanswered ping drops the connection after timeoutMs (default 10 s) and reconnects", async () => {
     const h = await start({ backoff: { baseMs: 200, maxMs: 200 } });
-    const ws = FakeSocket.last().accept({ heartbeat: 90 });
+    FakeSocket.last().accept({ heartbeat: 90 });
     await vi.advanceTimersByTimeAsync(90_000 + 9_999);
     expect(h.client.state).toBe("open");
     await vi.advanceTimersByTimeAsync(1);

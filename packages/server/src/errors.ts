@@ -42,7 +42,7 @@ export function invalidArgument(field: string, message: string): SwitchboardErro
 
 /** Narrow an error answer; anything off contract keeps the status and says so. */
 export function errorFromBody(status: number, body: unknown, attempts: number): SwitchboardError {
-  const error = typeof body === "object" && body !== null && "error" in body ? (body as { error: unknown }).error : undefined;
+  const error = typeof body === "object" && body !== null && "error" in body ? body.error : undefined;
   if (typeof error === "object" && error !== null) {
     const { code, message, field } = error as Record<string, unknown>;
     if (typeof code === "string" && typeof message === "string") {
