@@ -226,7 +226,8 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
     // A fresh token for the same user on each open socket (the SDK does this ahead of exp).
     phase = "refresh";
     for (let d = 0; d < DEVICES; d++) {
-      for (const userId of refreshUsers) sockets.get(userId)?.[d]?.send(JSON.stringify({ type: "auth", token: clientToken(secrets.jwtSecret, userId, MONTH_S) }));
+      for (const userId of refreshUsers)
+        sockets.get(userId)?.[d]?.send(JSON.stringify({ type: "auth", token: clientToken(secrets.jwtSecret, userId, MONTH_S) }));
       await settle();
     }
     // Idle: heartbeats only (auto-answered, they never wake an object); every object
@@ -331,17 +332,26 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
   }
   const statementText = table(
     ["object", "statement that wrote", "executions", "rows written each"],
-    [...byStatement.values()].map((g) => [g.cls, g.statement.length > 110 ? `${g.statement.slice(0, 107)}…` : g.statement, String(g.executions), (g.written / g.executions).toFixed(2)]),
+    [...byStatement.values()].map((g) => [
+      g.cls,
+      g.statement.length > 110 ? `${g.statement.slice(0, 107)}…` : g.statement,
+      String(g.executions),
+      (g.written / g.executions).toFixed(2),
+    ]),
   );
   const at = new Date().toISOString();
   console.log(`\nBilling probe at ${measured.commit.slice(0, 12)}${measured.dirty ? " (src/ dirty)" : ""}, ${at}`);
-  console.log(`\nBilled storage units per Durable Object handler (${IDLE_USERS + PUSH_USERS + REFRESH_USERS} users × ${DEVICES} sessions; default timers; 1 stats shard)\n`);
+  console.log(
+    `\nBilled storage units per Durable Object handler (${IDLE_USERS + PUSH_USERS + REFRESH_USERS} users × ${DEVICES} sessions; default timers; 1 stats shard)\n`,
+  );
   console.log(text);
   console.log("\nRows written per statement (whole run)\n");
   console.log(statementText);
   console.log("\nUnits the cost model reads (per event):\n");
   console.log(JSON.stringify(units, null, 2));
-  console.log(`\nheartbeat pings that reached (woke) an object: ${pingWakes} of ${pingsSent}; token refresh ${units.refreshSupported ? "kept" : "did NOT keep"} the sessions open past their first exp`);
+  console.log(
+    `\nheartbeat pings that reached (woke) an object: ${pingWakes} of ${pingsSent}; token refresh ${units.refreshSupported ? "kept" : "did NOT keep"} the sessions open past their first exp`,
+  );
   const result: ProbeResult = { provenance: { ...measured, at }, units, pingsSent, pingWakes, table: text, statementTable: statementText };
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results in ${out}`);

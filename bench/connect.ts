@@ -56,7 +56,6 @@ const series = (): Series => ({
 /** workerd destroys an idle object 10 s after its last event (server.c++, handleShutdown). */
 const EVICTED_AFTER_MS = 11_500;
 
-
 export async function connectBench(argv: string[]): Promise<ConnectFigures> {
   hookCleanup();
   const rounds = intOption(argv, "--rounds", 7);
@@ -71,11 +70,7 @@ export async function connectBench(argv: string[]): Promise<ConnectFigures> {
   const F = await startServer({ name: "connect-floor", kind: "baseline", script: BASELINE_SCRIPT, text: { CONNECT_WRITE: "1" }, nofile: 65_536 });
   const lg = LoadGenerator.start(65_536);
   const T = { product: targetOf(P, secrets), baseline: targetOf(B, secrets), floor: targetOf(F, secrets) };
-  const pinned =
-    !argv.includes("--no-pin") &&
-    availableParallelism() >= 2 &&
-    [P, B, F].every((s) => pinToCpus(s.pid, "0")) &&
-    pinToCpus(lg.pid, "1");
+  const pinned = !argv.includes("--no-pin") && availableParallelism() >= 2 && [P, B, F].every((s) => pinToCpus(s.pid, "0")) && pinToCpus(lg.pid, "1");
   const figures: ConnectFigures = {
     rounds,
     usersPerRound: users,
@@ -129,13 +124,44 @@ export async function connectBench(argv: string[]): Promise<ConnectFigures> {
 
 export function printConnect(figures: ConnectFigures): void {
   const rows: string[][] = [];
-  for (const [label, f] of [["first connect", figures.first], ["reconnect", figures.reconnect]] as const) {
-    rows.push([`${label}: server CPU per connect (ms)`, fmt(median(f.product.cpuPerConnectMs)), fmt(median(f.baseline.cpuPerConnectMs)), `${f.cpuRatio.toFixed(3)}×`, "≤ 1.5×", f.cpuRatio <= 1.5 ? "yes" : "no"]);
-    rows.push([`${label}: connect rate (sessions/s)`, fmt(median(f.product.perS)), fmt(median(f.baseline.perS)), `${f.rateRatio.toFixed(3)}×`, "≥ 0.67×", f.rateRatio >= 0.67 ? "yes" : "no"]);
+  for (const [label, f] of [
+    ["first connect", figures.first],
+    ["reconnect", figures.reconnect],
+  ] as const) {
+    rows.push([
+      `${label}: server CPU per connect (ms)`,
+      fmt(median(f.product.cpuPerConnectMs)),
+      fmt(median(f.baseline.cpuPerConnectMs)),
+      `${f.cpuRatio.toFixed(3)}×`,
+      "≤ 1.5×",
+      f.cpuRatio <= 1.5 ? "yes" : "no",
+    ]);
+    rows.push([
+      `${label}: connect rate (sessions/s)`,
+      fmt(median(f.product.perS)),
+      fmt(median(f.baseline.perS)),
+      `${f.rateRatio.toFixed(3)}×`,
+      "≥ 0.67×",
+      f.rateRatio >= 0.67 ? "yes" : "no",
+    ]);
   }
   const fl = figures.floor;
-  rows.push(["first connect, runtime floor (baseline + a row + an alarm): CPU (ms)", fmt(median(fl.cpuPerConnectMs)), fmt(median(figures.first.baseline.cpuPerConnectMs)), `${fl.cpuRatio.toFixed(3)}×`, "", ""]);
-  rows.push(["first connect, runtime floor: connect rate (sessions/s)", fmt(median(fl.perS)), fmt(median(figures.first.baseline.perS)), `${fl.rateRatio.toFixed(3)}×`, "", ""]);
+  rows.push([
+    "first connect, runtime floor (baseline + a row + an alarm): CPU (ms)",
+    fmt(median(fl.cpuPerConnectMs)),
+    fmt(median(figures.first.baseline.cpuPerConnectMs)),
+    `${fl.cpuRatio.toFixed(3)}×`,
+    "",
+    "",
+  ]);
+  rows.push([
+    "first connect, runtime floor: connect rate (sessions/s)",
+    fmt(median(fl.perS)),
+    fmt(median(figures.first.baseline.perS)),
+    `${fl.rateRatio.toFixed(3)}×`,
+    "",
+    "",
+  ]);
   const f = figures;
   // The spread says how far one run's median can be trusted.
   const perRound = (label: string, s: Series) => {

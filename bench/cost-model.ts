@@ -29,7 +29,8 @@ const SOURCES = {
   workers: "https://developers.cloudflare.com/workers/platform/pricing/ (Workers Paid: $5/month; 10 M requests + $0.30/M; 30 M CPU-ms + $0.02/M)",
   durableObjects:
     "https://developers.cloudflare.com/durable-objects/platform/pricing/ (1 M requests + $0.15/M, incl. RPC calls, alarm invocations and incoming WebSocket messages at 20:1 — only protocol pings exempt; 400 k GB-s + $12.50/M GB-s, billed only while a handler runs)",
-  sqlite: "same page, SQLite storage (25 B rows read + $0.001/M; 50 M rows written + $1.00/M, each setAlarm() billed as one row written; 5 GB + $0.20/GB-month)",
+  sqlite:
+    "same page, SQLite storage (25 B rows read + $0.001/M; 50 M rows written + $1.00/M, each setAlarm() billed as one row written; 5 GB + $0.20/GB-month)",
   aws: "https://aws.amazon.com/api-gateway/pricing/ (WebSocket APIs: $0.25 per million connection-minutes, before messages)",
 } as const;
 
@@ -79,7 +80,9 @@ export function readProbe(path = PROBE_PATH): ProbeResult {
 /** Where the units come from, and a warning when src/ is not what the probe measured. */
 export function provenanceNote(probe: ProbeResult): string[] {
   const p = probe.provenance;
-  const lines = [`Units from bench/results/billing-probe.json: commit ${p.commit.slice(0, 12)}${p.dirty ? " with uncommitted src/ changes" : p.treeDirty ? " (src/ clean; other files uncommitted)" : " (clean tree)"}, measured ${p.at}.`];
+  const lines = [
+    `Units from bench/results/billing-probe.json: commit ${p.commit.slice(0, 12)}${p.dirty ? " with uncommitted src/ changes" : p.treeDirty ? " (src/ clean; other files uncommitted)" : " (clean tree)"}, measured ${p.at}.`,
+  ];
   if (srcHash() !== p.srcHash) {
     const since = srcCommitsSince(p.commit);
     lines.push(
@@ -132,7 +135,17 @@ export interface Workload {
 
 export function idleWorkload(): Workload {
   const d = deployed();
-  return { users: 1e6, sessionsPerUser: 2, heartbeatS: d.heartbeatS, auditS: d.auditS, reapS: 0, tokenTtlS: 86_400, reconnectsPerDay: 0, storedPushes: 0, livePushes: 0 };
+  return {
+    users: 1e6,
+    sessionsPerUser: 2,
+    heartbeatS: d.heartbeatS,
+    auditS: d.auditS,
+    reapS: 0,
+    tokenTtlS: 86_400,
+    reconnectsPerDay: 0,
+    storedPushes: 0,
+    livePushes: 0,
+  };
 }
 
 export function parseWorkload(argv: string[]): Workload {
@@ -195,15 +208,32 @@ export function usage(w: Workload, u: ProbeUnits): Usage[] {
   const sessions = w.users * w.sessionsPerUser;
   const out: Usage[] = [{ group: "plan", item: "Workers Paid plan (minimum)", fixed: PRICE.workersBase }];
   const pings = sessions * (MONTH_S / w.heartbeatS);
-  out.push({ group: "heartbeats", item: `heartbeat pings: one text frame per ${w.heartbeatS} s of silence per session, ÷ 20`, doRequests: pings / PRICE.wsMessagesPerRequest, ...rows(u.wake, pings * u.pingWakeFraction) });
+  out.push({
+    group: "heartbeats",
+    item: `heartbeat pings: one text frame per ${w.heartbeatS} s of silence per session, ÷ 20`,
+    doRequests: pings / PRICE.wsMessagesPerRequest,
+    ...rows(u.wake, pings * u.pingWakeFraction),
+  });
 
   if (w.tokenTtlS > 0 && w.tokenTtlS < MONTH_S) {
     const r = refreshUnits(u);
     const refreshes = sessions * (MONTH_S / (w.tokenTtlS * REFRESH_AT));
     const alarms = refreshes * r.alarmsPerRefresh;
     // Each refresh frame wakes the object (hibernated in between); so does each alarm.
-    out.push({ group: "credentials", item: `token refresh frames (1 per session every ${Math.round(w.tokenTtlS * REFRESH_AT)} s), ÷ 20`, doRequests: refreshes / PRICE.wsMessagesPerRequest, ...sum(rows(u.wake, refreshes), rows(r.refresh, refreshes)), gbS: busy(refreshes) });
-    out.push({ group: "credentials", item: "expiry alarms a refresh leaves behind (per session), each re-planning", doRequests: alarms, ...sum(rows(u.wake, alarms), rows(r.alarm, alarms)), gbS: busy(alarms) });
+    out.push({
+      group: "credentials",
+      item: `token refresh frames (1 per session every ${Math.round(w.tokenTtlS * REFRESH_AT)} s), ÷ 20`,
+      doRequests: refreshes / PRICE.wsMessagesPerRequest,
+      ...sum(rows(u.wake, refreshes), rows(r.refresh, refreshes)),
+      gbS: busy(refreshes),
+    });
+    out.push({
+      group: "credentials",
+      item: "expiry alarms a refresh leaves behind (per session), each re-planning",
+      doRequests: alarms,
+      ...sum(rows(u.wake, alarms), rows(r.alarm, alarms)),
+      gbS: busy(alarms),
+    });
   }
 
   const connects = sessions * w.reconnectsPerDay * 30;
@@ -218,7 +248,13 @@ export function usage(w: Workload, u: ProbeUnits): Usage[] {
       ...sum(rows(u.wake, connects), rows(u.reconnect, connects), rows(u.close, connects)),
       gbS: busy(2 * connects),
     });
-    out.push({ group: "reconnects", item: `presence reports to the shard (${u.reportsPerClose} per close + ${u.reportsPerConnect} per connect)`, doRequests: reports, ...rows(u.shardReport, reports), gbS: busy(reports) });
+    out.push({
+      group: "reconnects",
+      item: `presence reports to the shard (${u.reportsPerClose} per close + ${u.reportsPerConnect} per connect)`,
+      doRequests: reports,
+      ...rows(u.shardReport, reports),
+      gbS: busy(reports),
+    });
   }
 
   // A healthy idle user never reports, so every round audits every online user.
@@ -234,24 +270,49 @@ export function usage(w: Workload, u: ProbeUnits): Usage[] {
   });
   if (w.reapS > 0) {
     const reaps = w.users * (MONTH_S / w.reapS);
-    out.push({ group: "reaper", item: `reaper alarms (REAP_INTERVAL ${w.reapS} s), each re-armed`, doRequests: reaps, rowsRead: reaps * u.wake.rowsRead, rowsWritten: reaps, gbS: busy(reaps) });
+    out.push({
+      group: "reaper",
+      item: `reaper alarms (REAP_INTERVAL ${w.reapS} s), each re-armed`,
+      doRequests: reaps,
+      rowsRead: reaps * u.wake.rowsRead,
+      rowsWritten: reaps,
+      gbS: busy(reaps),
+    });
   }
 
   if (w.storedPushes + w.livePushes > 0) {
     const pushes = w.storedPushes + w.livePushes;
     const acks = w.storedPushes * w.sessionsPerUser;
-    out.push({ group: "pushes", item: "pushes: Worker request + RPC to the user's object (woken)", workerRequests: pushes, workerCpuMs: pushes * WORKER_CPU_MS.push, doRequests: pushes, ...sum(rows(u.wake, pushes), rows(u.storedPush, w.storedPushes), rows(u.livePush, w.livePushes)), gbS: busy(pushes) });
-    out.push({ group: "pushes", item: "stored messages: acks (each session's, ÷ 20) and the later purge", doRequests: acks / PRICE.wsMessagesPerRequest, rowsRead: acks * u.ack.rowsRead, rowsWritten: acks * (u.ack.rowsWritten + u.ack.setAlarms) + w.storedPushes * PURGE_ROWS_WRITTEN, gbS: busy(acks) });
+    out.push({
+      group: "pushes",
+      item: "pushes: Worker request + RPC to the user's object (woken)",
+      workerRequests: pushes,
+      workerCpuMs: pushes * WORKER_CPU_MS.push,
+      doRequests: pushes,
+      ...sum(rows(u.wake, pushes), rows(u.storedPush, w.storedPushes), rows(u.livePush, w.livePushes)),
+      gbS: busy(pushes),
+    });
+    out.push({
+      group: "pushes",
+      item: "stored messages: acks (each session's, ÷ 20) and the later purge",
+      doRequests: acks / PRICE.wsMessagesPerRequest,
+      rowsRead: acks * u.ack.rowsRead,
+      rowsWritten: acks * (u.ack.rowsWritten + u.ack.setAlarms) + w.storedPushes * PURGE_ROWS_WRITTEN,
+      gbS: busy(acks),
+    });
   }
   const storedBytes = (w.storedPushes / 30) * Math.max(0, u.bytesUserWithMessages - u.bytesIdleUser);
-  out.push({ group: "storage", item: `SQLite storage: ${Math.round(u.bytesIdleUser / 1024)} KB per user's object (measured) + the shards' rows`, storageGb: (w.users * (u.bytesIdleUser + SHARD_BYTES_PER_USER) + storedBytes) / 1e9 });
+  out.push({
+    group: "storage",
+    item: `SQLite storage: ${Math.round(u.bytesIdleUser / 1024)} KB per user's object (measured) + the shards' rows`,
+    storageGb: (w.users * (u.bytesIdleUser + SHARD_BYTES_PER_USER) + storedBytes) / 1e9,
+  });
   return out;
 }
 
 function sum(a: { rowsRead: number; rowsWritten: number }, ...more: Array<{ rowsRead: number; rowsWritten: number }>) {
   return more.reduce((acc, b) => ({ rowsRead: acc.rowsRead + b.rowsRead, rowsWritten: acc.rowsWritten + b.rowsWritten }), a);
 }
-
 
 const over = (q: number, included: number, perMillion: number) => (Math.max(0, q - included) / 1e6) * perMillion;
 
@@ -278,7 +339,8 @@ export function bill(w: Workload, u: ProbeUnits): { lines: Line[]; total: number
     if (all > 0) for (const l of lines) l.cost += (billable * f(l)) / all;
   }
   const storage = total((x) => x.storageGb ?? 0);
-  for (const l of lines) if (l.storageGb !== undefined && storage > 0) l.cost += (Math.max(0, storage - PRICE.storageGbIncluded) * PRICE.perGbMonth * l.storageGb) / storage;
+  for (const l of lines)
+    if (l.storageGb !== undefined && storage > 0) l.cost += (Math.max(0, storage - PRICE.storageGbIncluded) * PRICE.perGbMonth * l.storageGb) / storage;
   const hb = us.find((x) => x.group === "heartbeats");
   const floor = over(hb?.doRequests ?? 0, PRICE.doRequestsIncluded, PRICE.doPerMillionRequests);
   return { lines, total: lines.reduce((a, l) => a + l.cost, 0), floor };
@@ -287,7 +349,8 @@ export function bill(w: Workload, u: ProbeUnits): { lines: Line[]; total: number
 // ---- output ----
 
 export const money = (x: number) => (x >= 100 ? `$${Math.round(x).toLocaleString("en-US")}` : `$${x.toFixed(2)}`);
-const qty = (x: number) => (x >= 1e9 ? `${(x / 1e9).toFixed(2)} B` : x >= 1e6 ? `${(x / 1e6).toFixed(1)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(1));
+const qty = (x: number) =>
+  x >= 1e9 ? `${(x / 1e9).toFixed(2)} B` : x >= 1e6 ? `${(x / 1e6).toFixed(1)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(1);
 
 function quantities(l: Usage): string {
   const parts: string[] = [];

@@ -25,12 +25,16 @@ export async function drainBench(argv: string[]): Promise<void> {
     SWITCHBOARD_NOFILE: String(sessions * 5 + 1000),
     SWITCHBOARD_DRAIN_MS: String(drainMs),
   });
-  const open = await mapLimit(Array.from({ length: sessions }, (_, i) => i), 50, async (i) => {
-    const s = await openSession(`ws://127.0.0.1:${port}/v1/connect?token=${clientToken(secret, `drain-${i}`)}`, { light: true });
-    if (!isOpen(s)) throw new Error(`session ${i}: ${JSON.stringify(s)}`);
-    s.ws.send(JSON.stringify({ type: "ping" }));
-    return s;
-  });
+  const open = await mapLimit(
+    Array.from({ length: sessions }, (_, i) => i),
+    50,
+    async (i) => {
+      const s = await openSession(`ws://127.0.0.1:${port}/v1/connect?token=${clientToken(secret, `drain-${i}`)}`, { light: true });
+      if (!isOpen(s)) throw new Error(`session ${i}: ${JSON.stringify(s)}`);
+      s.ws.send(JSON.stringify({ type: "ping" }));
+      return s;
+    },
+  );
   await sleep(2000);
   const t0 = Date.now();
   serve.child.kill("SIGTERM");
@@ -45,7 +49,11 @@ export async function drainBench(argv: string[]): Promise<void> {
   }
   process.stdout.write(
     `drain: ${sessions} sessions, SWITCHBOARD_DRAIN_MS=${drainMs}; serve exited ${code} after ${exitMs} ms; last client close ${lastClose} ms after SIGTERM; close codes ${JSON.stringify(Object.fromEntries(codes))}\n` +
-      `${serve.output().split("\n").filter((l) => /closed \d+ WebSocket|SIGKILL|stopping/.test(l)).join("\n")}\n`,
+      `${serve
+        .output()
+        .split("\n")
+        .filter((l) => /closed \d+ WebSocket|SIGKILL|stopping/.test(l))
+        .join("\n")}\n`,
   );
 }
 

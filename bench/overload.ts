@@ -263,7 +263,10 @@ export function printOverload(r: OverloadResult): void {
           ["workerd peak open files (limit); EMFILE lines in its output", `${r.peakFds} (${r.nofile}); ${r.emfileLines}`],
           ["most sessions open at once (cap)", `${r.peakOpen} (${r.cap})`],
           ["upgrades refused and retried by the SDK", String(r.refusedAttempts)],
-          ["/healthz every 100 ms (10 s timeout): ok / failed; p99, slowest; over 1 s", `${r.healthOk} / ${r.healthFailed}; ${r.healthP99Ms} ms, ${r.healthMaxMs} ms; ${r.healthOver1s}`],
+          [
+            "/healthz every 100 ms (10 s timeout): ok / failed; p99, slowest; over 1 s",
+            `${r.healthOk} / ${r.healthFailed}; ${r.healthP99Ms} ms, ${r.healthMaxMs} ms; ${r.healthOver1s}`,
+          ],
           ["burst: cap filled after", `${(r.burstFullMs / 1000).toFixed(1)} s`],
           ["storm (every socket cut): cap filled again after", `${(r.stormFullMs / 1000).toFixed(1)} s`],
           ["drain (0.5× cap leave): every waiting client in after", `${(r.drainAllMs / 1000).toFixed(1)} s`],
@@ -283,6 +286,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = join(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `overload-${r.cap}.json`), `${JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2)}\n`);
-  const ok = r.lost + r.duplicated + r.reordered + r.leftDuplicated + r.leftReordered === 0 && r.workerdRestarts === 0 && r.healthFailed === 0 && r.emfileLines === 0;
+  const ok =
+    r.lost + r.duplicated + r.reordered + r.leftDuplicated + r.leftReordered === 0 && r.workerdRestarts === 0 && r.healthFailed === 0 && r.emfileLines === 0;
   process.exit(ok ? 0 : 1);
 }

@@ -130,9 +130,12 @@ export async function profile(argv: string[]): Promise<void> {
         const stored = await push(c, undefined, o.windowMs);
         c.stored.push(summarize(stored, busy()));
         for (const s of [live, stored]) {
-          if (s.errors > 0 || s.lost > 0 || s.duplicates > 0) throw new Error(`${c.name}: ${s.errors} errors, ${s.lost} lost, ${s.duplicates} duplicates (${s.errorSamples.join("; ")})`);
+          if (s.errors > 0 || s.lost > 0 || s.duplicates > 0)
+            throw new Error(`${c.name}: ${s.errors} errors, ${s.lost} lost, ${s.duplicates} duplicates (${s.errorSamples.join("; ")})`);
         }
-        log(`round ${r + 1} ${c.name}: live ${fmt(c.live.at(-1)?.cpuPerPushUs ?? Number.NaN)} µs, stored ${fmt(c.stored.at(-1)?.cpuPerPushUs ?? Number.NaN)} µs, connect ${fmt(c.connectMs.at(-1) ?? Number.NaN)} ms`);
+        log(
+          `round ${r + 1} ${c.name}: live ${fmt(c.live.at(-1)?.cpuPerPushUs ?? Number.NaN)} µs, stored ${fmt(c.stored.at(-1)?.cpuPerPushUs ?? Number.NaN)} µs, connect ${fmt(c.connectMs.at(-1) ?? Number.NaN)} ms`,
+        );
       }
     }
   } finally {
@@ -194,7 +197,9 @@ export async function profile(argv: string[]): Promise<void> {
   };
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nServer CPU per push and per connect, medians of ${o.rounds} interleaved rounds (${o.users} users × 2 sessions; "÷ baseline" = ÷ baseline's live push)\n`);
+  console.log(
+    `\nServer CPU per push and per connect, medians of ${o.rounds} interleaved rounds (${o.users} users × 2 sessions; "÷ baseline" = ÷ baseline's live push)\n`,
+  );
   console.log(text);
   console.log("");
   for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.what}`);

@@ -59,7 +59,15 @@ const sdks = new Map<Service, PusherServer>();
 function sdk(service: Service): PusherServer {
   let s = sdks.get(service);
   if (s === undefined) {
-    s = new PusherServer({ appId: APP_ID, key: KEY, secret: SECRET, host: "127.0.0.1", port: String(service.port), useTLS: false, agent: new Agent({ keepAlive: true }) });
+    s = new PusherServer({
+      appId: APP_ID,
+      key: KEY,
+      secret: SECRET,
+      host: "127.0.0.1",
+      port: String(service.port),
+      useTLS: false,
+      agent: new Agent({ keepAlive: true }),
+    });
     sdks.set(service, s);
   }
   return s;
@@ -259,7 +267,9 @@ async function main(): Promise<void> {
     };
     const pusherOnlyClosed = await burst(pusherOnly.sockets[0] as Socket, PUSHER_PING);
     const mixedClosed = await burst(mixed.sockets[0] as Socket, PUSHER_PING);
-    console.log(`heartbeats: ${PINGS} pings per mode over 10 users (15/s per socket), workerd CPU per ping beyond idle (idle: ${(idleCpuUs / 1000).toFixed(0)} ms over ${(idleMs / 1000).toFixed(1)} s)`);
+    console.log(
+      `heartbeats: ${PINGS} pings per mode over 10 users (15/s per socket), workerd CPU per ping beyond idle (idle: ${(idleCpuUs / 1000).toFixed(0)} ms over ${(idleMs / 1000).toFixed(1)} s)`,
+    );
     console.log(`  native "ping" (auto-response)                     ${perPing(native.cpu)} us`);
     console.log(`  pusher:ping, Pusher-only users (auto-response)    ${perPing(pusherOnly.cpu)} us; 60-ping burst closed: ${pusherOnlyClosed ?? "no"}`);
     console.log(`  pusher:ping, users with a native socket too       ${perPing(mixed.cpu)} us; 60-ping burst closed: ${mixedClosed ?? "no"} (the handler ran)`);

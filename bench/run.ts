@@ -110,7 +110,14 @@ async function main(): Promise<void> {
   const B = await startBaseline("baseline");
   // The price of durability: the baseline that also INSERTs each push as one SQLite row
   // (STORE=1), against which a stored push is compared too.
-  const BS = await startServer({ name: "baseline-store", kind: "baseline", script: BASELINE_SCRIPT, text: { STORE: "1" }, nofile: sizes.nofile, echo: opts.echo });
+  const BS = await startServer({
+    name: "baseline-store",
+    kind: "baseline",
+    script: BASELINE_SCRIPT,
+    text: { STORE: "1" },
+    nofile: sizes.nofile,
+    echo: opts.echo,
+  });
   const lg = LoadGenerator.start(sizes.nofile);
   const servers: Server[] = [P, B, BS];
   const limits = { product: P.limits(), baseline: B.limits(), loadGenerator: undefined as { soft: number; hard: number } | undefined };
@@ -134,7 +141,15 @@ async function main(): Promise<void> {
   };
 
   const connect = async (kind: Measured, label: string, group: string, prefix: string, first: number, users: number, spu: number) => {
-    const r = await lg.connect({ target: T[kind], group, userPrefix: prefix, firstUser: first, users, sessionsPerUser: spu, concurrency: sizes.connectConcurrency });
+    const r = await lg.connect({
+      target: T[kind],
+      group,
+      userPrefix: prefix,
+      firstUser: first,
+      users,
+      sessionsPerUser: spu,
+      concurrency: sizes.connectConcurrency,
+    });
     groupUsers.set(group, (groupUsers.get(group) ?? 0) + users);
     checkConnect(`${kind} ${label}`, r, problems);
     raw.connect[`${kind}:${label}`] = { ...r, perS: r.opened / (r.wallMs / 1000), cpuPerConnectMs: (r.serverCpuS / Math.max(1, r.opened)) * 1000 };
@@ -157,7 +172,15 @@ async function main(): Promise<void> {
     const key = `${a.group}:${from}:${to}`;
     const warmConcurrency = Math.min(a.concurrency, 64);
     if (performance.now() - (allTouchedAt.get(key) ?? -Infinity) > 5000) {
-      const sweep = await lg.push({ ...a, target: T[kind], mode: "closed", concurrency: warmConcurrency, durationMs: 120_000, maxPushes: to - from, drainMs: 5000 });
+      const sweep = await lg.push({
+        ...a,
+        target: T[kind],
+        mode: "closed",
+        concurrency: warmConcurrency,
+        durationMs: 120_000,
+        maxPushes: to - from,
+        drainMs: 5000,
+      });
       if (sweep.errors > 0 || sweep.lost > 0) problems.push(`${kind}: sweep of ${a.group}: ${sweep.errors} errors, ${sweep.lost} lost`);
     }
     await lg.push({ ...a, target: T[kind], durationMs: sizes.warmupMs, mode: "closed", concurrency: warmConcurrency, drainMs: 3000 });
@@ -169,7 +192,16 @@ async function main(): Promise<void> {
     return s;
   };
 
-  const idle: IdleContext = { lg, sizes, secrets, problems, notes, log, start: (kind, name) => (kind === "product" ? startProduct(name) : startBaseline(name)), servers };
+  const idle: IdleContext = {
+    lg,
+    sizes,
+    secrets,
+    problems,
+    notes,
+    log,
+    start: (kind, name) => (kind === "product" ? startProduct(name) : startBaseline(name)),
+    servers,
+  };
 
   const groupOf = (kind: Measured, name: string) => `${kind}:${name}`;
   const common = { payloadBytes: sizes.payloadBytes, connections: sizes.connections };
@@ -179,7 +211,15 @@ async function main(): Promise<void> {
     for (const kind of kinds) await connect(kind, "small", groupOf(kind, "users"), "user-", 0, sizes.usersSmall, sizes.sessionsPerUser);
     for (let r = 0; r < sizes.rounds; r++) {
       for (const kind of order(r)) {
-        const s = await measure(kind, { group: groupOf(kind, "users"), toUser: sizes.usersSmall, ttl: 0, mode: "closed", concurrency: sizes.liveConcurrency, durationMs: sizes.windowMs, ...common });
+        const s = await measure(kind, {
+          group: groupOf(kind, "users"),
+          toUser: sizes.usersSmall,
+          ttl: 0,
+          mode: "closed",
+          concurrency: sizes.liveConcurrency,
+          durationMs: sizes.windowMs,
+          ...common,
+        });
         raw.scaleSmall[kind].push(s);
         log(`round ${r + 1} ${kind} live @${sizes.usersSmall} users: ${fmt(s.cpuPerPushUs)} µs CPU/push, ${fmt(s.pushesPerS)} pushes/s`);
       }
@@ -201,7 +241,9 @@ async function main(): Promise<void> {
           const s = await measure(kind, { group: groupOf(kind, "users"), ttl, mode: "closed", concurrency, durationMs: sizes.windowMs, ...common });
           if (kind === "baselineStore") raw.storedRow.push(s);
           else raw[name][kind].push(s);
-          log(`round ${r + 1} ${kind} ${name} @${sizes.usersLarge} users: ${fmt(s.cpuPerPushUs)} µs CPU/push, ${fmt(s.pushesPerS)} pushes/s, ${fmt(s.deliveriesPerS)} deliveries/s, lost ${s.lost}`);
+          log(
+            `round ${r + 1} ${kind} ${name} @${sizes.usersLarge} users: ${fmt(s.cpuPerPushUs)} µs CPU/push, ${fmt(s.pushesPerS)} pushes/s, ${fmt(s.deliveriesPerS)} deliveries/s, lost ${s.lost}`,
+          );
         }
       }
     }
@@ -227,7 +269,14 @@ async function main(): Promise<void> {
     for (const kind of kinds) await connect(kind, "fanout", groupOf(kind, "fanout"), "fan-", 0, 1, sizes.fanoutSessions);
     for (let r = 0; r < sizes.rounds; r++) {
       for (const kind of order(r)) {
-        const s = await measure(kind, { group: groupOf(kind, "fanout"), ttl: 0, mode: "closed", concurrency: sizes.fanoutConcurrency, durationMs: sizes.fanoutWindowMs, ...common });
+        const s = await measure(kind, {
+          group: groupOf(kind, "fanout"),
+          ttl: 0,
+          mode: "closed",
+          concurrency: sizes.fanoutConcurrency,
+          durationMs: sizes.fanoutWindowMs,
+          ...common,
+        });
         raw.fanout[kind].push(s);
         log(`round ${r + 1} ${kind} fan-out 1×${sizes.fanoutSessions}: ${fmt(s.deliveriesPerS)} deliveries/s, ${fmt(s.cpuPerDeliveryUs)} µs CPU/delivery`);
       }
@@ -263,7 +312,9 @@ async function main(): Promise<void> {
   console.log(`\nSwitchboard vs baseline (medians of ${sizes.rounds} paired round${sizes.rounds === 1 ? "" : "s"}; ratio = Switchboard ÷ baseline)\n`);
   console.log(result.table);
   const { losses } = result;
-  console.log(`\ndeliveries checked: ${losses.deliveries} of ${losses.expected} expected; lost ${losses.lost}, duplicates ${losses.duplicates}, corrupt ${losses.corrupt}, push errors ${losses.errors}`);
+  console.log(
+    `\ndeliveries checked: ${losses.deliveries} of ${losses.expected} expected; lost ${losses.lost}, duplicates ${losses.duplicates}, corrupt ${losses.corrupt}, push errors ${losses.errors}`,
+  );
   for (const n of notes) console.log(`note: ${n}`);
   for (const p of problems) console.log(`PROBLEM: ${p}`);
   console.log(`\n${fmt(result.durationS)} s; results in ${out}`);

@@ -47,7 +47,6 @@ export interface StormResult {
   reordered: number;
 }
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Device {
@@ -120,7 +119,9 @@ export async function storm(argv: string[]): Promise<StormResult> {
     const tKill = performance.now();
     await svc.crash();
     await svc.restart();
-    log(`workerd restarted ${((performance.now() - tKill) / 1000).toFixed(2)} s after the kill (its first /healthz answer; under the storm it queues behind the reconnects)`);
+    log(
+      `workerd restarted ${((performance.now() - tKill) / 1000).toFixed(2)} s after the kill (its first /healthz answer; under the storm it queues behind the reconnects)`,
+    );
 
     let back99 = Number.NaN;
     let back100 = Number.NaN;
@@ -154,7 +155,8 @@ export async function storm(argv: string[]): Promise<StormResult> {
     await sleep(2000); // the last deliveries
 
     const buckets = new Map<number, number>();
-    for (const d of all) for (const at of d.opens) if (at > tKill) buckets.set(Math.floor((at - tKill) / 1000), (buckets.get(Math.floor((at - tKill) / 1000)) ?? 0) + 1);
+    for (const d of all)
+      for (const at of d.opens) if (at > tKill) buckets.set(Math.floor((at - tKill) / 1000), (buckets.get(Math.floor((at - tKill) / 1000)) ?? 0) + 1);
     let lost = 0;
     let duplicated = 0;
     let reordered = 0;

@@ -133,7 +133,12 @@ export default {
 
 export const VARIANTS: Variant[] = [
   { name: "control", kind: "product", what: "src/ as is (bundled with esbuild like every variant)" },
-  { name: "control-wrangler", kind: "product", what: "src/ as is, bundled by wrangler like npm run bench's Switchboard (checks the esbuild bundle is representative)", wrangler: true },
+  {
+    name: "control-wrangler",
+    kind: "product",
+    what: "src/ as is, bundled by wrangler like npm run bench's Switchboard (checks the esbuild bundle is representative)",
+    wrangler: true,
+  },
   { name: "baseline", kind: "baseline", what: "bench/baseline/worker.js: route by name, RPC, send to each socket" },
   { name: "baseline-fetch", kind: "baseline", what: "baseline, Worker→object hop as fetch() instead of RPC", text: { HOP: "fetch" } },
   { name: "baseline-store", kind: "baseline", what: "baseline + one SQLite INSERT per push (the runtime's cost of a stored push)", text: { STORE: "1" } },
@@ -245,15 +250,29 @@ export const VARIANTS: Variant[] = [
     kind: "product",
     what: `JSON.parse of the body and JSON.stringify of data run ${AMP} extra times`,
     edits: [
-      { file: "http/body.ts", from: "    return { ok: true, value: JSON.parse(text) as unknown };", to: `    for (let i = 0; i < ${AMP}; i++) JSON.parse(text);\n    return { ok: true, value: JSON.parse(text) as unknown };` },
-      { file: "http/body.ts", from: "    return JSON.stringify(data);", to: `    for (let i = 0; i < ${AMP}; i++) JSON.stringify(data);\n    return JSON.stringify(data);` },
+      {
+        file: "http/body.ts",
+        from: "    return { ok: true, value: JSON.parse(text) as unknown };",
+        to: `    for (let i = 0; i < ${AMP}; i++) JSON.parse(text);\n    return { ok: true, value: JSON.parse(text) as unknown };`,
+      },
+      {
+        file: "http/body.ts",
+        from: "    return JSON.stringify(data);",
+        to: `    for (let i = 0; i < ${AMP}; i++) JSON.stringify(data);\n    return JSON.stringify(data);`,
+      },
     ],
   },
   {
     name: "amp-middleware",
     kind: "product",
     what: `${AMP} extra no-op async Hono middlewares on /v1/* (the price of one layer of the chain)`,
-    edits: [{ file: "http/app.ts", from: LIMIT_USE, to: [LIMIT_USE, ...Array.from({ length: AMP }, () => `app.use("/v1/*", async (_c, next) => {\n  await next();\n});`)].join("\n") }],
+    edits: [
+      {
+        file: "http/app.ts",
+        from: LIMIT_USE,
+        to: [LIMIT_USE, ...Array.from({ length: AMP }, () => `app.use("/v1/*", async (_c, next) => {\n  await next();\n});`)].join("\n"),
+      },
+    ],
   },
   {
     name: "amp-rpc-object",
@@ -292,7 +311,11 @@ export const VARIANTS: Variant[] = [
     what: `the object's per-push JS (idempotency map get/set, frame encoding) run ${AMP} extra times`,
     edits: [
       // The hub encodes through its dialects now; the native encoder is imported for the extra frames.
-      { file: "hub/userHub.ts", from: 'import { CloseCode, encodeError, FrameError } from "../protocol";', to: 'import { CloseCode, encodeError, encodeMessage, FrameError } from "../protocol";' },
+      {
+        file: "hub/userHub.ts",
+        from: 'import { CloseCode, encodeError, FrameError } from "../protocol";',
+        to: 'import { CloseCode, encodeError, encodeMessage, FrameError } from "../protocol";',
+      },
       {
         file: "hub/userHub.ts",
         from: "    this.recentLive.set(req.id, result, now);",

@@ -35,7 +35,10 @@ export async function closeLatencyInChromium(root: string, base: string, browser
       const w = window as unknown as { closes: Closed[] };
       w.closes = [];
       const sdk = (await import(`${location.origin}/sdk.js`)) as {
-        connect(o: { url: string; token: string; device: string }): { on(e: string, f: (x: { code: number; reason: string }) => void): void; once(e: string, f: () => void): void };
+        connect(o: { url: string; token: string; device: string }): {
+          on(e: string, f: (x: { code: number; reason: string }) => void): void;
+          once(e: string, f: () => void): void;
+        };
       };
       const sb = sdk.connect({ url: location.origin, token: t, device: "chromium-sdk" });
       sb.on("close", (e) => w.closes.push({ who: "SDK", code: e.code, reason: e.reason, at: Date.now() }));

@@ -63,9 +63,7 @@ function passed(what: string): void {
 
 /** The seqs in a tab's message log, oldest first (the page lists newest first). */
 function seqsOf(page: Page): Promise<number[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLLIElement>("#log li[data-seq]")].map((li) => Number(li.dataset.seq)).reverse(),
-  );
+  return page.evaluate(() => [...document.querySelectorAll<HTMLLIElement>("#log li[data-seq]")].map((li) => Number(li.dataset.seq)).reverse());
 }
 
 /** Wait until a tab's log holds exactly `expected` seqs, in order; fail with what it has otherwise. */
@@ -153,7 +151,10 @@ async function scenario(base: string, browser: Browser): Promise<void> {
   const b = await ctxB.newPage();
   for (const page of [a, b]) page.setDefaultTimeout(10_000);
   const pageErrors: string[] = [];
-  for (const [name, page] of [["laptop", a], ["phone", b]] as const) {
+  for (const [name, page] of [
+    ["laptop", a],
+    ["phone", b],
+  ] as const) {
     page.on("pageerror", (err) => pageErrors.push(`${name}: ${err.message}`));
   }
 
@@ -194,7 +195,10 @@ async function scenario(base: string, browser: Browser): Promise<void> {
 
   const live = await pushFromServer(base, user, { data: { text: "live only" }, ttl: 0, id: `live-${user}` });
   check(live.seq === null && live.delivered === 2, `live-only push: ${JSON.stringify(live)}`);
-  for (const [name, page] of [["laptop", a], ["phone", b]] as const) {
+  for (const [name, page] of [
+    ["laptop", a],
+    ["phone", b],
+  ] as const) {
     await page
       .locator(`#log li[data-id="live-${user}"]:not([data-seq])`)
       .waitFor({ timeout: 10_000 })

@@ -65,7 +65,8 @@ export async function webPushInChromium(base: string, browser: Browser): Promise
     const got = await until((s) => s.length >= 2, "two notifications");
     const byTag = Object.fromEntries(got.map((n) => [n.tag, n]));
     if (got.length !== 2 || byTag["m-1"] !== undefined) throw new Error(`webpush e2e: expected m-2 and m-3 only, got ${JSON.stringify(got)}`);
-    if (byTag["m-2"]?.body !== "your order shipped" || byTag["m-2"].title !== "Switchboard demo") throw new Error(`webpush e2e: m-2 is ${JSON.stringify(byTag["m-2"])}`);
+    if (byTag["m-2"]?.body !== "your order shipped" || byTag["m-2"].title !== "Switchboard demo")
+      throw new Error(`webpush e2e: m-2 is ${JSON.stringify(byTag["m-2"])}`);
     if (!(byTag["m-3"]?.body ?? "").includes("open the demo")) throw new Error(`webpush e2e: m-3 is ${JSON.stringify(byTag["m-3"])}`);
     return "the demo's service worker: one notification per message id, none for an id the page showed";
   } finally {

@@ -48,8 +48,7 @@ let received = 0;
 
 const params = new URLSearchParams(location.search);
 ui.user.value = params.get("user") ?? localStorage.getItem("switchboard.demo.user") ?? "alice";
-ui.device.value =
-  params.get("device") ?? sessionStorage.getItem("switchboard.demo.device") ?? `tab-${crypto.randomUUID().slice(0, 6)}`;
+ui.device.value = params.get("device") ?? sessionStorage.getItem("switchboard.demo.device") ?? `tab-${crypto.randomUUID().slice(0, 6)}`;
 // Developer knob for trying dead-connection detection: ?heartbeat=<ms> pings that often.
 const heartbeatMs = Number(params.get("heartbeat"));
 const heartbeat = Number.isInteger(heartbeatMs) && heartbeatMs >= 200 ? { intervalMs: heartbeatMs, timeoutMs: heartbeatMs } : undefined;

@@ -81,7 +81,9 @@ let failed = chaosFailures(report).length > 0;
 
 if (crash !== undefined) {
   log("");
-  log(`crash counts: ${crashUsers} users × 3 devices online, workerd SIGKILLed (a crash) under supervision; /v1/stats must reach the live count within REAP_INTERVAL + 20 s`);
+  log(
+    `crash counts: ${crashUsers} users × 3 devices online, workerd SIGKILLed (a crash) under supervision; /v1/stats must reach the live count within REAP_INTERVAL + 20 s`,
+  );
   const result = await crash;
   for (const line of crashLines) log(line);
   if (result instanceof Error) {
@@ -98,7 +100,14 @@ if (massSessions > 0) {
   log("");
   log(`mass disconnect: ${massSessions} sessions dropped at once, under supervision`);
   const nofile = num("nofile", 0);
-  const mass = await runMass({ sessions: massSessions, perUser: num("per-user", 4), idleSeconds: num("idle", 0), port: 9211, log, nofile: nofile > 0 ? nofile : undefined });
+  const mass = await runMass({
+    sessions: massSessions,
+    perUser: num("per-user", 4),
+    idleSeconds: num("idle", 0),
+    port: 9211,
+    log,
+    nofile: nofile > 0 ? nofile : undefined,
+  });
   log(`mass disconnect: ${mass.pass ? "ok" : "FAILED"} — ${mass.detail}`);
   failed ||= !mass.pass;
 }

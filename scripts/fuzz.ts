@@ -28,7 +28,8 @@ import { SEED_OPTION, seedFrom } from "./lib/random.ts";
 
 const FUZZ_CLI = {
   command: "npm run fuzz --",
-  summary: "The abuse suite: ≥ 10,000 generated bad inputs against standalone workerd, each answer checked against the contract (docs/guarantees.md). Exits 1 on any violation.",
+  summary:
+    "The abuse suite: ≥ 10,000 generated bad inputs against standalone workerd, each answer checked against the contract (docs/guarantees.md). Exits 1 on any violation.",
   options: {
     seed: SEED_OPTION,
     scale: { type: "string", value: "X", number: { min: 0 }, help: "multiply the number of inputs (default 1, or SB_FUZZ_SCALE)" },

@@ -32,7 +32,12 @@ describe("unknown query parameters", () => {
     const phone = await connect(user, { device: "phone" });
     const laptop = await connect(user, { device: "laptop" });
     const res = await api(`/users/${user}/sessions?devcie=phone`, { method: "DELETE" });
-    expect(await errorOf(res)).toMatchObject({ status: 400, code: "bad_request", field: "devcie", message: expect.stringContaining("unknown query parameter: devcie") });
+    expect(await errorOf(res)).toMatchObject({
+      status: 400,
+      code: "bad_request",
+      field: "devcie",
+      message: expect.stringContaining("unknown query parameter: devcie"),
+    });
     await expectStillOpen(user, phone, laptop);
     // The correctly spelled kick still works.
     expect(await (await api(`/users/${user}/sessions?device=phone`, { method: "DELETE" })).json()).toEqual({ closed: 1 });
@@ -172,7 +177,11 @@ describe("a JSON body that is not UTF-8", () => {
     for (const bytes of invalid) {
       const body = new Uint8Array(bytes);
       const batch = new Uint8Array([...new TextEncoder().encode(`{"userIds":["${user}"],`), ...bytes.slice(1)]);
-      for (const [path, payload] of [[`/users/${user}/messages`, body], ["/messages", batch], ["/broadcast", body]] as const) {
+      for (const [path, payload] of [
+        [`/users/${user}/messages`, body],
+        ["/messages", batch],
+        ["/broadcast", body],
+      ] as const) {
         const err = await errorOf(await api(path, { method: "POST", headers: json, body: payload }));
         expect(err, path).toMatchObject({ status: 400, code: "bad_json", field: "body", message: expect.stringContaining("UTF-8") });
       }

@@ -50,8 +50,14 @@ describe("configuration fails closed", () => {
     expect(parseConfig({ ...base, MAX_SESSIONS_PER_USER: "lots" })).toMatchObject({ ok: false, problem: expect.stringContaining("MAX_SESSIONS_PER_USER") });
     expect(parseConfig({ ...base, ALLOWED_ORIGINS: "not a url" })).toMatchObject({ ok: false, problem: expect.stringContaining("ALLOWED_ORIGINS") });
     expect(parseConfig({ ...base, WEBHOOK_URL: "https://x.test" })).toMatchObject({ ok: false, problem: expect.stringContaining("WEBHOOK_SECRET") });
-    expect(parseConfig(base)).toMatchObject({ ok: true, config: { maxSessionsPerUser: 100, defaultTtl: 86400, heartbeatIntervalMs: 90_000, staleAfterMs: 180_000, maxConnections: 0 } });
-    expect(parseConfig({ ...base, WEBHOOK_URL: "ftp://x.test", WEBHOOK_SECRET: "s" })).toMatchObject({ ok: false, problem: expect.stringContaining("WEBHOOK_URL must be http") });
+    expect(parseConfig(base)).toMatchObject({
+      ok: true,
+      config: { maxSessionsPerUser: 100, defaultTtl: 86400, heartbeatIntervalMs: 90_000, staleAfterMs: 180_000, maxConnections: 0 },
+    });
+    expect(parseConfig({ ...base, WEBHOOK_URL: "ftp://x.test", WEBHOOK_SECRET: "s" })).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining("WEBHOOK_URL must be http"),
+    });
     expect(parseConfig({ ...base, MAX_CONNECTIONS: "-1" })).toMatchObject({ ok: false, problem: expect.stringContaining("MAX_CONNECTIONS") });
   });
 

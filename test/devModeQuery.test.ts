@@ -21,7 +21,11 @@ describe("dev routes: unknown query parameters", () => {
 describe("dev routes: a repeated parameter or a wrong method", () => {
   it("a second user is a 400 naming it, not a push to the first (the proxy drops `user` before passing on)", async () => {
     const json = { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"data":1}' };
-    for (const [path, init] of [["/dev/push?user=alice&user=bob", json], ["/dev/presence?user=alice&user=bob", {}], ["/dev/token?user=alice&user=bob", {}]] as const) {
+    for (const [path, init] of [
+      ["/dev/push?user=alice&user=bob", json],
+      ["/dev/presence?user=alice&user=bob", {}],
+      ["/dev/token?user=alice&user=bob", {}],
+    ] as const) {
       const res = await worker(path, init);
       expect(res.status, path).toBe(400);
       expect(await res.json(), path).toMatchObject({ error: { code: "bad_request", field: "user" } });

@@ -7,8 +7,7 @@ import { shardIndex, shardName } from "../src/stats/shardKey";
 import { eventually as poll } from "../scripts/lib/time.ts";
 
 /** The one wait loop (scripts/lib/time.ts), bounded to fail inside vitest's 5 s per test, naming `what`. */
-export const eventually = <T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms = 4_000): Promise<T> =>
-  poll(what, f, ms, 20);
+export const eventually = <T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms = 4_000): Promise<T> => poll(what, f, ms, 20);
 
 /** Wait until `read()` deep-equals `expected`; if it never does, fail with vitest's diff of the last read. */
 export async function eventuallyEqual<T>(what: string, read: () => Promise<T>, expected: T): Promise<void> {
@@ -161,8 +160,9 @@ export function hubOf(userId: string) {
 export async function untilCounted(userId: string, sessions = 1): Promise<void> {
   const shard = env.STATS_SHARD.getByName(shardName(shardIndex(userId, Number(env.STATS_SHARDS))));
   await eventually(`the stats shard to count ${sessions} sessions for ${userId}`, async () => {
-    const row = await runInDurableObject(shard, (_i, state) =>
-      state.storage.sql.exec<{ sessions: number }>("SELECT sessions FROM users WHERE user_id = ?", userId).toArray()[0],
+    const row = await runInDurableObject(
+      shard,
+      (_i, state) => state.storage.sql.exec<{ sessions: number }>("SELECT sessions FROM users WHERE user_id = ?", userId).toArray()[0],
     );
     return row?.sessions === sessions;
   });

@@ -80,8 +80,9 @@ describe("hibernation: the object is evicted, the sockets stay", () => {
     await evictDurableObject(hubOf(user));
     a.close();
     await a.waitClosed();
-    await eventually("one session in presence", async () =>
-      ((await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] }).sessions.length === 1,
+    await eventually(
+      "one session in presence",
+      async () => ((await (await api(`/users/${user}/presence`)).json()) as { sessions: unknown[] }).sessions.length === 1,
     );
     b.close();
   });

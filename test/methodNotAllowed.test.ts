@@ -92,7 +92,11 @@ describe("a known path with a wrong method", () => {
   });
 
   it("a dev path stays a 404 in a deployment (DEV_MODE off), whatever the method", async () => {
-    for (const [path, method] of [["/dev/push?user=a", "GET"], ["/dev/token?user=a", "POST"], ["/dev/presence?user=a", "DELETE"]] as const) {
+    for (const [path, method] of [
+      ["/dev/push?user=a", "GET"],
+      ["/dev/token?user=a", "POST"],
+      ["/dev/presence?user=a", "DELETE"],
+    ] as const) {
       const res = await worker(path, { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get("Allow")).toBeNull();

@@ -14,7 +14,6 @@ async function presence(userId: string): Promise<Presence> {
   return (await res.json()) as Presence;
 }
 
-
 describe("presence", () => {
   it("lists open sessions, and drops them once closed", async () => {
     const user = uniqueUser();

@@ -33,9 +33,7 @@ describe("push: who receives it", () => {
 
     expect(await push(user, { data: "only-laptop", device: "laptop", ttl: 0 })).toMatchObject({ delivered: 2, sessions: 3 });
     expect(await push(user, { data: "not-laptop", exceptDevice: "laptop", ttl: 0 })).toMatchObject({ delivered: 1 });
-    expect(
-      await push(user, { data: "not-laptop1", exceptSession: laptop1.welcome.sessionId, ttl: 0 }),
-    ).toMatchObject({ delivered: 2 });
+    expect(await push(user, { data: "not-laptop1", exceptSession: laptop1.welcome.sessionId, ttl: 0 })).toMatchObject({ delivered: 2 });
     expect(await push(user, { data: "nobody", device: "watch", ttl: 0 })).toMatchObject({ delivered: 0, sessions: 3 });
 
     await laptop2.nextMessages(2);

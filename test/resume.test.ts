@@ -23,9 +23,7 @@ async function resume(user: string, opts: Parameters<typeof connect>[1], n: numb
 }
 
 async function rowCount(user: string): Promise<number> {
-  return runInDurableObject(hubOf(user), (_i, state) =>
-    state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages").one().n,
-  );
+  return runInDurableObject(hubOf(user), (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages").one().n);
 }
 
 describe("resume with ?since=", () => {
@@ -83,9 +81,7 @@ describe("resume with ?since=", () => {
     await c.nextMessages(80);
     await c.settled();
     expect(seqs(c)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
-    expect(answers.map((a) => a.seq).sort((a, b) => (a as number) - (b as number))).toEqual(
-      Array.from({ length: 30 }, (_, i) => i + 51),
-    );
+    expect(answers.map((a) => a.seq).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 30 }, (_, i) => i + 51));
     c.close();
   });
 });

@@ -245,8 +245,7 @@ describe("STOMP: framing", () => {
 });
 
 describe("STOMP: heart-beats", () => {
-  const autoResponse = (user: string) =>
-    runInDurableObject(hubOf(user), (_instance, state) => state.getWebSocketAutoResponse()?.request);
+  const autoResponse = (user: string) => runInDurableObject(hubOf(user), (_instance, state) => state.getWebSocketAutoResponse()?.request);
 
   it("with only STOMP sockets the runtime echoes a bare EOL; with a native one too, native pings keep the pair and an EOL is answered awake", async () => {
     const user = uniqueUser();

@@ -24,11 +24,16 @@ export function parseServerFrame(text: string): StompFrame | undefined {
 }
 
 export function frame(command: string, headers: Record<string, string> = {}, body = ""): string {
-  return `${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}\n`).join("")}\n${body}\0`;
+  return `${command}\n${Object.entries(headers)
+    .map(([k, v]) => `${k}:${v}\n`)
+    .join("")}\n${body}\0`;
 }
 
 export class StompClient extends SocketRecorder<StompFrame> {
-  constructor(ws: WebSocket, readonly response: Response) {
+  constructor(
+    ws: WebSocket,
+    readonly response: Response,
+  ) {
     super(ws, 5000);
   }
   protected parse(text: string): StompFrame | undefined {
@@ -67,7 +72,9 @@ export async function openStomp(opts: StompOpen = {}): Promise<StompClient> {
 /** Open, CONNECT with `Authorization: Bearer`, and wait for CONNECTED. */
 export async function stompSession(userId: string, headers: Record<string, string> = {}, opts: StompOpen = {}): Promise<StompClient> {
   const client = await openStomp(opts);
-  client.send(frame("CONNECT", { "accept-version": "1.2,1.1,1.0", "heart-beat": "10000,10000", Authorization: `Bearer ${await tokenFor(userId)}`, ...headers }));
+  client.send(
+    frame("CONNECT", { "accept-version": "1.2,1.1,1.0", "heart-beat": "10000,10000", Authorization: `Bearer ${await tokenFor(userId)}`, ...headers }),
+  );
   await client.next("CONNECTED");
   return client;
 }

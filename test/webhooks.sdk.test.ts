@@ -26,8 +26,11 @@ describe("verifyWebhook", () => {
     const client = await connect(user);
     // The event is due at once: the shard's own alarm may send it before the test runs that alarm.
     const sent = () => captured.some((c) => c.body.includes(user));
-    await eventually("the user.online event queued or sent", async () =>
-      sent() || (await runInDurableObject(shardOf(user), (_i, state) => state.storage.sql.exec("SELECT 1 FROM outbox WHERE user_id = ?", user).toArray())).length > 0,
+    await eventually(
+      "the user.online event queued or sent",
+      async () =>
+        sent() ||
+        (await runInDurableObject(shardOf(user), (_i, state) => state.storage.sql.exec("SELECT 1 FROM outbox WHERE user_id = ?", user).toArray())).length > 0,
     );
     if (!sent()) await runDurableObjectAlarm(shardOf(user));
     const hooks = captured.filter((c) => c.body.includes(user));

@@ -45,10 +45,7 @@ const shardOf = (userId: string) => env.STATS_SHARD.getByName(shardName(shardInd
 async function outbox(userId: string): Promise<Array<{ type: string; attempts: number; due_at: number }>> {
   return runInDurableObject(shardOf(userId), (_i, state) =>
     state.storage.sql
-      .exec<{ type: string; attempts: number; due_at: number }>(
-        "SELECT type, attempts, due_at FROM outbox WHERE user_id = ? ORDER BY due_at",
-        userId,
-      )
+      .exec<{ type: string; attempts: number; due_at: number }>("SELECT type, attempts, due_at FROM outbox WHERE user_id = ? ORDER BY due_at", userId)
       .toArray(),
   );
 }

@@ -23,7 +23,8 @@ import { type CliSpec, parseCommandLine } from "./lib/cli.ts";
 
 const DEV_CLI = {
   command: "npm run dev --",
-  summary: "Build the client SDK into public/, then `wrangler dev` with the development secrets of .dev.vars (DEV_MODE=1: /dev/token, /dev/push, the demo page at /).",
+  summary:
+    "Build the client SDK into public/, then `wrangler dev` with the development secrets of .dev.vars (DEV_MODE=1: /dev/token, /dev/push, the demo page at /).",
   options: {
     port: { type: "string", value: "N", int: { min: 0 }, help: "port to listen on (default 8787)" },
     ip: { type: "string", value: "ADDR", help: "address to listen on (default localhost)" },

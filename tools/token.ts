@@ -45,10 +45,15 @@ if (!isUserId(user)) fail(`--user must be 1-128 characters of A-Z a-z 0-9 . _ : 
 
 const ttlRaw = values.ttl ?? String(DEFAULT_TTL_SECONDS);
 const ttl = /^\d+$/.test(ttlRaw) ? Number(ttlRaw) : Number.NaN;
-if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) fail(`--ttl must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (got ${JSON.stringify(ttlRaw)})`);
+if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS)
+  fail(`--ttl must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (got ${JSON.stringify(ttlRaw)})`);
 
 const now = Math.floor(Date.now() / 1000);
-let jwt = new SignJWT({}).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(user).setIssuedAt(now).setExpirationTime(now + ttl);
+let jwt = new SignJWT({})
+  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+  .setSubject(user)
+  .setIssuedAt(now)
+  .setExpirationTime(now + ttl);
 const audience = process.env.JWT_AUDIENCE?.trim();
 const issuer = process.env.JWT_ISSUER?.trim();
 if (audience !== undefined && audience !== "") jwt = jwt.setAudience(audience);

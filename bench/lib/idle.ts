@@ -36,7 +36,10 @@ export async function idlePhase(c: IdleContext, kind: Kind) {
   const lim = probe.limits();
   const perProcess = Math.floor((Math.min(lim?.soft ?? 1024, sizes.nofile) - 512) / fdsPerSession / sizes.idleSessionsPerUser) * sizes.idleSessionsPerUser;
   const processes = Math.max(1, Math.ceil(sizes.idleSessions / perProcess));
-  if (processes > 1) notes.push(`idle phase: ${kind} spread over ${processes} workerd processes (open-file limit ${lim?.soft}/${lim?.hard}, ~${fdsPerSession} fds per session while objects are awake)`);
+  if (processes > 1)
+    notes.push(
+      `idle phase: ${kind} spread over ${processes} workerd processes (open-file limit ${lim?.soft}/${lim?.hard}, ~${fdsPerSession} fds per session while objects are awake)`,
+    );
   for (let i = 1; i < processes; i++) {
     const S = await c.start(kind, `${kind}-idle-${i}`);
     shards.push(S);
@@ -85,7 +88,8 @@ export async function idlePhase(c: IdleContext, kind: Kind) {
   const sum = (xs: Array<{ rss: number; fds: number }>, f: "rss" | "fds") => xs.reduce((n, x) => n + x[f], 0);
   const fdsPerSessionIdle = (sum(idle, "fds") - sum(before, "fds")) / Math.max(1, opened);
   const hibernated = fdsPerSessionIdle <= 2.2;
-  if (!hibernated && sizes.settleMaxMs > 0) notes.push(`${kind}: objects did not all hibernate within ${sizes.settleMaxMs} ms (${fmt(fdsPerSessionIdle)} fds/session)`);
+  if (!hibernated && sizes.settleMaxMs > 0)
+    notes.push(`${kind}: objects did not all hibernate within ${sizes.settleMaxMs} ms (${fmt(fdsPerSessionIdle)} fds/session)`);
   // Wake a sample of hibernated users with one live push each, checked like any other.
   const wakeUsers = Math.min(sizes.wakeSample, Math.floor(totalUsers / processes));
   const busy = machineBusy();

@@ -97,11 +97,7 @@ export interface CloseResult {
 }
 
 export type Command =
-  | { cmd: "connect"; args: ConnectArgs }
-  | { cmd: "push"; args: PushArgs }
-  | { cmd: "close"; args: { group: string } }
-  | { cmd: "groups" }
-  | { cmd: "exit" };
+  { cmd: "connect"; args: ConnectArgs } | { cmd: "push"; args: PushArgs } | { cmd: "close"; args: { group: string } } | { cmd: "groups" } | { cmd: "exit" };
 
 export type Request = Command & { seq: number };
 export type Reply = { seq: number; ok: true; result: unknown } | { seq: number; ok: false; error: string };

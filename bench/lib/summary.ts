@@ -48,7 +48,13 @@ export function summarizeRun(f: RunFacts) {
   const rows: Row[] = [];
   const ratioMedian = (p: number[], b: number[]) => median(p.map((x, i) => x / (b[i] ?? Number.NaN)));
   const pick = (list: PushSummary[], f: (s: PushSummary) => number) => list.map(f);
-  const addPaired = (metric: string, unit: string, src: { product: PushSummary[]; baseline: PushSummary[] }, f: (s: PushSummary) => number, target?: { op: "<=" | ">="; limit: number }) => {
+  const addPaired = (
+    metric: string,
+    unit: string,
+    src: { product: PushSummary[]; baseline: PushSummary[] },
+    f: (s: PushSummary) => number,
+    target?: { op: "<=" | ">="; limit: number },
+  ) => {
     const p = pick(src.product, f);
     const b = pick(src.baseline, f);
     const ratio = ratioMedian(p, b);
@@ -59,7 +65,10 @@ export function summarizeRun(f: RunFacts) {
     }
     rows.push(row);
   };
-  addPaired(`live push: server CPU per push (${sizes.usersLarge} users × ${sizes.sessionsPerUser})`, "µs", raw.live, (s) => s.cpuPerPushUs, { op: "<=", limit: 1.25 });
+  addPaired(`live push: server CPU per push (${sizes.usersLarge} users × ${sizes.sessionsPerUser})`, "µs", raw.live, (s) => s.cpuPerPushUs, {
+    op: "<=",
+    limit: 1.25,
+  });
   addPaired("live push: throughput at saturation", "pushes/s", raw.live, (s) => s.pushesPerS, { op: ">=", limit: 0.8 });
   addPaired("live push: deliveries", "deliveries/s", raw.live, (s) => s.deliveriesPerS);
   addPaired("stored push: server CPU per push", "µs", raw.stored, (s) => s.cpuPerPushUs, { op: "<=", limit: 2 });
@@ -90,15 +99,66 @@ export function summarizeRun(f: RunFacts) {
   if (mem.product !== undefined && mem.baseline !== undefined) {
     const mp = mem.product;
     const mb = mem.baseline;
-    rows.push({ metric: `idle memory per hibernated session (${mp.sessions} sessions)`, unit: "KB", product: mp.idleKBPerSession, baseline: mb.idleKBPerSession, ratio: mp.idleKBPerSession / mb.idleKBPerSession, target: "≤ 1.2×", met: mp.idleKBPerSession / mb.idleKBPerSession <= 1.2 });
-    rows.push({ metric: "memory per session right after connect (objects awake)", unit: "KB", product: mp.awakeKBPerSession, baseline: mb.awakeKBPerSession, ratio: mp.awakeKBPerSession / mb.awakeKBPerSession });
-    rows.push({ metric: "connect rate (new users, 2 sessions each)", unit: "sessions/s", product: mp.connect.perS, baseline: mb.connect.perS, ratio: mp.connect.perS / mb.connect.perS });
-    rows.push({ metric: "server CPU per connect", unit: "ms", product: mp.connect.cpuPerConnectMs, baseline: mb.connect.cpuPerConnectMs, ratio: mp.connect.cpuPerConnectMs / mb.connect.cpuPerConnectMs });
-    rows.push({ metric: "fds per idle session (workerd)", unit: "fds", product: mp.fdsPerSessionIdle, baseline: mb.fdsPerSessionIdle, ratio: mp.fdsPerSessionIdle / mb.fdsPerSessionIdle });
-    rows.push({ metric: "server CPU per push to a hibernated user (wakes it)", unit: "µs", product: mp.wake.cpuPerPushUs, baseline: mb.wake.cpuPerPushUs, ratio: mp.wake.cpuPerPushUs / mb.wake.cpuPerPushUs });
+    rows.push({
+      metric: `idle memory per hibernated session (${mp.sessions} sessions)`,
+      unit: "KB",
+      product: mp.idleKBPerSession,
+      baseline: mb.idleKBPerSession,
+      ratio: mp.idleKBPerSession / mb.idleKBPerSession,
+      target: "≤ 1.2×",
+      met: mp.idleKBPerSession / mb.idleKBPerSession <= 1.2,
+    });
+    rows.push({
+      metric: "memory per session right after connect (objects awake)",
+      unit: "KB",
+      product: mp.awakeKBPerSession,
+      baseline: mb.awakeKBPerSession,
+      ratio: mp.awakeKBPerSession / mb.awakeKBPerSession,
+    });
+    rows.push({
+      metric: "connect rate (new users, 2 sessions each)",
+      unit: "sessions/s",
+      product: mp.connect.perS,
+      baseline: mb.connect.perS,
+      ratio: mp.connect.perS / mb.connect.perS,
+    });
+    rows.push({
+      metric: "server CPU per connect",
+      unit: "ms",
+      product: mp.connect.cpuPerConnectMs,
+      baseline: mb.connect.cpuPerConnectMs,
+      ratio: mp.connect.cpuPerConnectMs / mb.connect.cpuPerConnectMs,
+    });
+    rows.push({
+      metric: "fds per idle session (workerd)",
+      unit: "fds",
+      product: mp.fdsPerSessionIdle,
+      baseline: mb.fdsPerSessionIdle,
+      ratio: mp.fdsPerSessionIdle / mb.fdsPerSessionIdle,
+    });
+    rows.push({
+      metric: "server CPU per push to a hibernated user (wakes it)",
+      unit: "µs",
+      product: mp.wake.cpuPerPushUs,
+      baseline: mb.wake.cpuPerPushUs,
+      ratio: mp.wake.cpuPerPushUs / mb.wake.cpuPerPushUs,
+    });
   }
 
-  const all = [...raw.scaleSmall.product, ...raw.scaleSmall.baseline, ...raw.live.product, ...raw.live.baseline, ...raw.stored.product, ...raw.stored.baseline, ...raw.storedRow, ...raw.latency.product, ...raw.latency.baseline, ...raw.fanout.product, ...raw.fanout.baseline, ...KINDS.flatMap((k) => (mem[k] === undefined ? [] : [mem[k].wake]))];
+  const all = [
+    ...raw.scaleSmall.product,
+    ...raw.scaleSmall.baseline,
+    ...raw.live.product,
+    ...raw.live.baseline,
+    ...raw.stored.product,
+    ...raw.stored.baseline,
+    ...raw.storedRow,
+    ...raw.latency.product,
+    ...raw.latency.baseline,
+    ...raw.fanout.product,
+    ...raw.fanout.baseline,
+    ...KINDS.flatMap((k) => (mem[k] === undefined ? [] : [mem[k].wake])),
+  ];
   const losses = {
     pushes: all.reduce((n, s) => n + s.pushes, 0),
     deliveries: all.reduce((n, s) => n + s.deliveries, 0),
@@ -113,12 +173,23 @@ export function summarizeRun(f: RunFacts) {
   if (losses.duplicates > 0) problems.push(`${losses.duplicates} duplicate deliveries`);
   if (losses.corrupt > 0) problems.push(`${losses.corrupt} corrupt frames`);
   const loadBound = [...raw.live.baseline, ...raw.live.product].filter((s) => s.loadUtil > 0.9).length;
-  if (loadBound > 0) notes.push(`${loadBound} live throughput windows had the load generator above 90% of a core: throughput there may be the load generator's limit, CPU/push is not affected`);
+  if (loadBound > 0)
+    notes.push(
+      `${loadBound} live throughput windows had the load generator above 90% of a core: throughput there may be the load generator's limit, CPU/push is not affected`,
+    );
 
   const header = ["metric", "unit", "Switchboard", "baseline", "ratio", "target", "met"];
   const text = table(
     header,
-    rows.map((r) => [r.metric, r.unit, fmt(r.product), fmt(r.baseline), Number.isFinite(r.ratio) ? `${r.ratio.toFixed(3)}×` : "–", r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"]),
+    rows.map((r) => [
+      r.metric,
+      r.unit,
+      fmt(r.product),
+      fmt(r.baseline),
+      Number.isFinite(r.ratio) ? `${r.ratio.toFixed(3)}×` : "–",
+      r.target ?? "",
+      r.met === undefined ? "" : r.met ? "yes" : "NO",
+    ]),
   );
   const durationS = (performance.now() - started) / 1000;
   return {

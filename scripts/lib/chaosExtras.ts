@@ -49,9 +49,17 @@ export async function runMass(o: {
     });
     await supervisor.settled();
     const restarted = supervisor.restarts.length;
-    const crashes = supervisor.restarts.map((r) => `${r.after.signal ?? `code ${String(r.after.code)}`}: ${(r.after.tail.filter((l) => l.trim() !== "" && !l.startsWith("stack:")).slice(-1)[0] ?? "").slice(0, 100)}`);
+    const crashes = supervisor.restarts.map(
+      (r) =>
+        `${r.after.signal ?? `code ${String(r.after.code)}`}: ${(r.after.tail.filter((l) => l.trim() !== "" && !l.startsWith("stack:")).slice(-1)[0] ?? "").slice(0, 100)}`,
+    );
     if (supervisor.gaveUp || !svc.running) {
-      return { pass: false, detail: `workerd is down: the supervisor gave up after ${restarted} restart(s) (${crashes.join("; ")})`, result, restarts: restarted };
+      return {
+        pass: false,
+        detail: `workerd is down: the supervisor gave up after ${restarted} restart(s) (${crashes.join("; ")})`,
+        result,
+        restarts: restarted,
+      };
     }
     if (restarted > 0) {
       // workerd died (while the sessions connected, or in the drop) and the supervisor brought

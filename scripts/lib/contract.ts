@@ -6,8 +6,7 @@
  */
 
 export const NAME_CHARS = /^[A-Za-z0-9._:@-]+$/;
-export const isName = (v: unknown, max: number): v is string =>
-  typeof v === "string" && v.length >= 1 && v.length <= max && NAME_CHARS.test(v);
+export const isName = (v: unknown, max: number): v is string => typeof v === "string" && v.length >= 1 && v.length <= max && NAME_CHARS.test(v);
 export const isUserId = (v: unknown): v is string => isName(v, 128);
 export const isDevice = (v: unknown): v is string => isName(v, 64);
 

@@ -156,7 +156,9 @@ export async function runCrashCounts(o: CrashCountsOptions): Promise<CrashCounts
     result.restartMs = Date.now() - crashAt;
     const right = await api.stats();
     result.statsAfterRestart = right.ok ? right.body : `${right.status} ${right.error}`;
-    o.log(`  crash-counts: workerd back after ${result.restartMs} ms; stats right after the restart: ${show(result.statsAfterRestart)} (the dead sessions, not yet reported)`);
+    o.log(
+      `  crash-counts: workerd back after ${result.restartMs} ms; stats right after the restart: ${show(result.statsAfterRestart)} (the dead sessions, not yet reported)`,
+    );
 
     // ---- a third come back with every device, a third with one, a third never
     const third = Math.ceil(o.users / 3);
@@ -165,7 +167,9 @@ export async function runCrashCounts(o: CrashCountsOptions): Promise<CrashCounts
     const back = users.flatMap((u) => Array.from({ length: live.get(u) ?? 0 }, (_, d) => [u, d] as const));
     for (let i = 0; i < back.length; i += 32) await Promise.all(back.slice(i, i + 32).map(([u, d]) => connect(u, d)));
     result.expected = { onlineUsers: [...live.values()].filter((n) => n > 0).length, sessions: [...live.values()].reduce((a, b) => a + b, 0) };
-    o.log(`  crash-counts: ${sockets.size} sessions back over ${result.expected.onlineUsers} users; ${users.length - result.expected.onlineUsers} users never return`);
+    o.log(
+      `  crash-counts: ${sockets.size} sessions back over ${result.expected.onlineUsers} users; ${users.length - result.expected.onlineUsers} users never return`,
+    );
 
     // Presence is read from live sockets: right at once.
     for (const u of users) {
@@ -173,16 +177,21 @@ export async function runCrashCounts(o: CrashCountsOptions): Promise<CrashCounts
       const n = p.ok ? p.body.sessions.length : -1;
       if (n !== live.get(u)) result.presenceWrong.push(`${u}: presence ${p.ok ? n : `${p.status}`}, live ${String(live.get(u))}`);
     }
-    if (result.presenceWrong.length > 0) failures.push(`presence wrong after the restart for ${result.presenceWrong.length} users: ${result.presenceWrong.slice(0, 3).join("; ")}`);
+    if (result.presenceWrong.length > 0)
+      failures.push(`presence wrong after the restart for ${result.presenceWrong.length} users: ${result.presenceWrong.slice(0, 3).join("; ")}`);
 
     // ---- /v1/stats must reach the live count within REAP_INTERVAL + slack of the crash
     const conv = await pollStats(result.expected, Math.max(0, crashAt + result.deadlineMs - Date.now()));
     result.statsFinal = conv.last;
     if (conv.at === undefined) {
-      failures.push(`/v1/stats read ${show(conv.last)} ${((Date.now() - crashAt) / 1000).toFixed(1)} s after the crash, expected ${show(result.expected)} within REAP_INTERVAL + ${slack} s`);
+      failures.push(
+        `/v1/stats read ${show(conv.last)} ${((Date.now() - crashAt) / 1000).toFixed(1)} s after the crash, expected ${show(result.expected)} within REAP_INTERVAL + ${slack} s`,
+      );
     } else {
       result.convergedMs = conv.at - crashAt;
-      o.log(`  crash-counts: stats reached the live count (${show(result.expected)}) ${(result.convergedMs / 1000).toFixed(1)} s after the crash (limit ${reap + slack} s)`);
+      o.log(
+        `  crash-counts: stats reached the live count (${show(result.expected)}) ${(result.convergedMs / 1000).toFixed(1)} s after the crash (limit ${reap + slack} s)`,
+      );
       // …and stays there (no late ghost report, no double count).
       await sleep(2000);
       const again = await api.stats();

@@ -95,8 +95,17 @@ export async function runJwtTable(s: JwtServer, log: (line: string) => void): Pr
     { name: "HS512 with the secret", token: hsSecret === undefined ? "x.y.z" : await hs512(base(), hsSecret), expect: "refuse" },
     { name: "garbage", token: "not.a.jwt", expect: "refuse" },
     { name: "five-part (JWE-shaped)", token: `${good}.x.y`, expect: "refuse" },
-    { name: "crit header (unknown extension)", token: hsSecret === undefined ? "x" : hs256Raw({ crit: ["x-unknown"], "x-unknown": 1 }, base(), hsSecret), expect: "refuse" },
-    { name: "good claims, HS256 signed over a raw header with kid", token: hsSecret === undefined ? "x.y.z" : hs256Raw({ kid: "rsa-1", typ: "JWT" }, base(), hsSecret), expect: hsSecret === undefined ? "refuse" : "accept", sub: "jwt-alice" },
+    {
+      name: "crit header (unknown extension)",
+      token: hsSecret === undefined ? "x" : hs256Raw({ crit: ["x-unknown"], "x-unknown": 1 }, base(), hsSecret),
+      expect: "refuse",
+    },
+    {
+      name: "good claims, HS256 signed over a raw header with kid",
+      token: hsSecret === undefined ? "x.y.z" : hs256Raw({ kid: "rsa-1", typ: "JWT" }, base(), hsSecret),
+      expect: hsSecret === undefined ? "refuse" : "accept",
+      sub: "jwt-alice",
+    },
   ];
   if (s.audience !== undefined) {
     table.push(

@@ -130,7 +130,12 @@ export async function runLimits(t: LimitsTarget, log: (s: string) => void): Prom
       for (let i = 0; i < Math.floor(burst * 0.75); i++) sibling.send('{"type":"ack","seq":0}');
       for (let i = 0; i < burst * 10; i++) flooder.send('{"type":"ack","seq":0}');
       const c = await flooder.waitClosed(5000);
-      row(`a client sending ${burst * 10} frames at once is closed 4029`, "MAX_FRAMES_PER_SECOND", c?.code === 4029, c ? `closed ${c.code} ${c.reason}` : "still open");
+      row(
+        `a client sending ${burst * 10} frames at once is closed 4029`,
+        "MAX_FRAMES_PER_SECOND",
+        c?.code === 4029,
+        c ? `closed ${c.code} ${c.reason}` : "still open",
+      );
       const p1 = await t.api.push("limits-rate", { data: { after: "flood" } });
       const p2 = await t.api.push("limits-rate-other", { data: { after: "flood" } });
       const got1 = await sibling.until(() => sibling.messages().length > 0, 5000);
@@ -141,7 +146,12 @@ export async function runLimits(t: LimitsTarget, log: (s: string) => void): Prom
         p1.ok && got1 && sibling.closed === undefined,
         `push ${p1.status}, received ${got1}, closed ${sibling.closed?.code ?? "no"}`,
       );
-      row("another user's session is unaffected by the flood", "MAX_FRAMES_PER_SECOND", p2.ok && got2 && stranger.closed === undefined, `push ${p2.status}, received ${got2}`);
+      row(
+        "another user's session is unaffected by the flood",
+        "MAX_FRAMES_PER_SECOND",
+        p2.ok && got2 && stranger.closed === undefined,
+        `push ${p2.status}, received ${got2}`,
+      );
       sibling.close();
       stranger.close();
     }
@@ -170,7 +180,12 @@ export async function runLimits(t: LimitsTarget, log: (s: string) => void): Prom
     const overChunked = await post(body(limit + 1), true);
     const huge = await post(body(limit * 16), true);
     row(`a ${limit}-byte push body is accepted`, "MAX_MESSAGE_BYTES", at.status === 200, String(at.status));
-    row(`a ${limit + 1}-byte push body is 413`, "MAX_MESSAGE_BYTES", over.status === 413 && errorShape(over.body)?.code === "payload_too_large", String(over.status));
+    row(
+      `a ${limit + 1}-byte push body is 413`,
+      "MAX_MESSAGE_BYTES",
+      over.status === 413 && errorShape(over.body)?.code === "payload_too_large",
+      String(over.status),
+    );
     row(`a ${limit + 1}-byte chunked body (no Content-Length) is 413`, "MAX_MESSAGE_BYTES", overChunked.status === 413, String(overChunked.status));
     row(`a ${limit * 16}-byte chunked body is 413`, "MAX_MESSAGE_BYTES", huge.status === 413, String(huge.status));
   }
@@ -186,10 +201,20 @@ export async function runLimits(t: LimitsTarget, log: (s: string) => void): Prom
       signal: AbortSignal.timeout(15_000),
     });
     const overField = errorShape(Buffer.from(await over.text()))?.field;
-    row("a batch of 1001 userIds is 400 (field userIds)", "1000 (fixed)", over.status === 400 && overField === "userIds", `${over.status} field=${String(overField)}`);
+    row(
+      "a batch of 1001 userIds is 400 (field userIds)",
+      "1000 (fixed)",
+      over.status === 400 && overField === "userIds",
+      `${over.status} field=${String(overField)}`,
+    );
     if (t.fullBatch !== false) {
       const at = await t.api.withTimeout(60_000).pushMany(ids(1000), 1, { ttl: 0 });
-      row("a batch of 1000 userIds is answered with 1000 results", "1000 (fixed)", at.ok && at.body.results.length === 1000, at.ok ? `${at.body.results.length} results` : `${at.status} ${at.error}`);
+      row(
+        "a batch of 1000 userIds is answered with 1000 results",
+        "1000 (fixed)",
+        at.ok && at.body.results.length === 1000,
+        at.ok ? `${at.body.results.length} results` : `${at.status} ${at.error}`,
+      );
     }
   }
   return rows;

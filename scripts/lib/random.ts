@@ -23,7 +23,7 @@ export function rng(seed: number): Rng {
   const next = (): number => (it.next().value as number) / SPAN;
   const r = next as Rng;
   r.int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  r.pick = <T,>(items: readonly T[]): T => {
+  r.pick = <T>(items: readonly T[]): T => {
     if (items.length === 0) throw new Error("pick from nothing");
     return items[Math.floor(next() * items.length)] as T;
   };

@@ -91,13 +91,7 @@ function parseFrames(buf: Buffer): { frames: Array<{ opcode: number; payload: Bu
  * Handshake with `headers` on `target`, then write `frames` (each a Buffer of
  * bytes) and read until the server closes or `timeoutMs` passes.
  */
-export function rawWsExchange(
-  port: number,
-  target: string,
-  headers: Array<[string, string]>,
-  frames: Buffer[],
-  timeoutMs = 3000,
-): Promise<RawWsResult> {
+export function rawWsExchange(port: number, target: string, headers: Array<[string, string]>, frames: Buffer[], timeoutMs = 3000): Promise<RawWsResult> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
     let buf: Buffer = Buffer.alloc(0);

@@ -41,9 +41,7 @@ export interface Claims extends JWTPayload {
 
 /** HS256 over `claims` exactly as given (no defaults added). */
 export function hs256(claims: Claims, secret: string | Uint8Array, header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ ...header, alg: "HS256" })
-    .sign(typeof secret === "string" ? enc.encode(secret) : secret);
+  return new SignJWT(claims).setProtectedHeader({ ...header, alg: "HS256" }).sign(typeof secret === "string" ? enc.encode(secret) : secret);
 }
 
 export function rs256(claims: Claims, key: CryptoKey, kid: string | undefined = "rsa-1"): Promise<string> {
@@ -77,7 +75,9 @@ export function claimsFor(sub: string, ttl: number, audience?: string, issuer?: 
 /** HS256 over any header and payload, byte for byte (jose refuses to sign some headers, e.g. unknown `crit`). */
 export function hs256Raw(header: Record<string, unknown>, claims: Claims, secret: string | Uint8Array): string {
   const input = `${b64url(JSON.stringify({ ...header, alg: "HS256" }))}.${b64url(JSON.stringify(claims))}`;
-  const mac = createHmac("sha256", typeof secret === "string" ? Buffer.from(secret) : Buffer.from(secret)).update(input).digest();
+  const mac = createHmac("sha256", typeof secret === "string" ? Buffer.from(secret) : Buffer.from(secret))
+    .update(input)
+    .digest();
   return `${input}.${mac.toString("base64url")}`;
 }
 

@@ -155,10 +155,13 @@ export function openSession(url: string, o: OpenOptions = {}): Promise<OpenResul
     });
     // Attach the recorder before any frame can arrive (welcome comes right after 101).
     const session = new Session(ws, o.light ?? false);
-    const timer = setTimeout(() => {
-      ws.terminate();
-      settle({ kind: "failed", error: "handshake timeout" });
-    }, (o.timeoutMs ?? 10_000) + 1000);
+    const timer = setTimeout(
+      () => {
+        ws.terminate();
+        settle({ kind: "failed", error: "handshake timeout" });
+      },
+      (o.timeoutMs ?? 10_000) + 1000,
+    );
     ws.once("open", () => {
       session.protocol = ws.protocol;
       settle(session);

@@ -32,13 +32,7 @@ async function buildVerifier(config: Config): Promise<Verifier> {
   let jwks: JWTVerifyGetKey | undefined;
   if (config.jwtSecret !== undefined) {
     algorithms.push("HS256");
-    hmac = await crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(config.jwtSecret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["verify"],
-    );
+    hmac = await crypto.subtle.importKey("raw", new TextEncoder().encode(config.jwtSecret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
   }
   if (config.jwtPublicKeys !== undefined) {
     algorithms.push("RS256", "ES256");

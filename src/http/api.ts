@@ -16,20 +16,15 @@ import { queryProblem } from "./query";
 import { webPushOptIn } from "./webpush";
 import { BatchBody, BroadcastBody, check, PushBody, targetConflict, type Checked } from "./schemas";
 
-
 /** Pushes the Worker has in flight at once for one batch request. */
 const BATCH_CONCURRENCY = 50;
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 
-const badUserId = () =>
-  jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
+const badUserId = () => jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
 
 /** Parse and validate a body; on failure, the ready 4xx response. */
-async function body<T>(
-  c: Context,
-  validate: (input: unknown) => Checked<T>,
-): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+async function body<T>(c: Context, validate: (input: unknown) => Checked<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
   const badQuery = queryProblem(c.req.url, []);
   if (badQuery !== undefined) return { ok: false, response: badQuery };
   const read = await readJson(c);

@@ -50,11 +50,12 @@ function middlewaresFor(config: Config) {
     m = {
       auth: apiKeyAuth(config.apiKey),
       metricsAuth: config.metricsToken === undefined ? apiKeyAuth(config.apiKey) : apiKeyAuth(config.apiKey, config.metricsToken),
-      limit: guardBodyRead(bodyLimit({
-        maxSize: config.maxMessageBytes,
-        onError: () =>
-          jsonError(413, "payload_too_large", `body exceeds ${config.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`, "body"),
-      })),
+      limit: guardBodyRead(
+        bodyLimit({
+          maxSize: config.maxMessageBytes,
+          onError: () => jsonError(413, "payload_too_large", `body exceeds ${config.maxMessageBytes} bytes (MAX_MESSAGE_BYTES)`, "body"),
+        }),
+      ),
     };
     perConfig.set(config, m);
   }

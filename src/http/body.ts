@@ -3,8 +3,7 @@ import type { Context, Env, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { jsonError } from "./errors";
 
-const unreadable = () =>
-  jsonError(400, "bad_request", "request body could not be read (malformed chunked encoding?)", "body");
+const unreadable = () => jsonError(400, "bad_request", "request body could not be read (malformed chunked encoding?)", "body");
 
 /**
  * A body-reading middleware (hono's bodyLimit reads a chunked body before the

@@ -51,10 +51,10 @@ export function originAllowed(origin: string | undefined, requestUrl: string, co
  */
 export function upgradeRefusal(c: Context<AppEnv>, config: Config, query: readonly string[]): Response | undefined {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return new Response(
-      JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }),
-      { status: 426, headers: { Upgrade: "websocket", "Content-Type": "application/json" } },
-    );
+    return new Response(JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }), {
+      status: 426,
+      headers: { Upgrade: "websocket", "Content-Type": "application/json" },
+    });
   }
   // Before the token check, so a typo (`?devcie=`) is named even with a good token;
   // only names are echoed, never values (the token may be one).

@@ -39,7 +39,11 @@ dev.get("/token", async (c) => {
     return jsonError(400, "bad_request", `ttl must be 1-${MAX_DEV_TTL} seconds`, "ttl");
   }
   const now = Math.floor(Date.now() / 1000);
-  let jwt = new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user).setIssuedAt(now).setExpirationTime(now + ttl);
+  let jwt = new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(user)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl);
   if (config.jwtAudience !== undefined) jwt = jwt.setAudience(config.jwtAudience);
   if (config.jwtIssuer !== undefined) jwt = jwt.setIssuer(config.jwtIssuer);
   const token = await jwt.sign(new TextEncoder().encode(config.jwtSecret));

@@ -30,8 +30,18 @@ export function metrics(c: Context<AppEnv>): Response {
       type: "gauge",
       samples: byDialect.map(([dialect, v]) => ({ labels: { dialect }, value: v.users })),
     },
-    { name: "switchboard_open_sockets", help: "Open WebSockets held by this process, all dialects.", type: "gauge", samples: [{ labels: {}, value: openSocketTotal() }] },
-    { name: "switchboard_users_with_sockets", help: "Users with at least one open WebSocket, all dialects.", type: "gauge", samples: [{ labels: {}, value: objectsWithSockets() }] },
+    {
+      name: "switchboard_open_sockets",
+      help: "Open WebSockets held by this process, all dialects.",
+      type: "gauge",
+      samples: [{ labels: {}, value: openSocketTotal() }],
+    },
+    {
+      name: "switchboard_users_with_sockets",
+      help: "Users with at least one open WebSocket, all dialects.",
+      type: "gauge",
+      samples: [{ labels: {}, value: objectsWithSockets() }],
+    },
     {
       name: "switchboard_connection_cap",
       help: "MAX_CONNECTIONS: upgrades beyond it get 503 (0 = no cap).",

@@ -231,7 +231,13 @@ function paths(): Record<string, Record<string, unknown>> {
           "SUBSCRIBE to `/user/queue/{event}`; a push's `event` picks the destination (none: `/user/queue/messages`). See docs/stomp.md.",
         security: [{ clientToken: [] }],
         parameters: [
-          param("device", "query", nameSchema(DEVICE_MAX), "a stable name for this browser or phone (or the CONNECT header `device`); assigned when absent", false),
+          param(
+            "device",
+            "query",
+            nameSchema(DEVICE_MAX),
+            "a stable name for this browser or phone (or the CONNECT header `device`); assigned when absent",
+            false,
+          ),
           param("token", "query", { type: "string" }, "the client token, instead of the CONNECT frame's Authorization or passcode", false),
         ],
         responses: { "101": { description: "Switching Protocols: send CONNECT next" }, ...errors("400", "403", "426") },
@@ -408,7 +414,12 @@ function buildDocument(): Record<string, unknown> {
       responses,
       securitySchemes: {
         apiKey: { type: "http", scheme: "bearer", description: "the deployment's API_KEY" },
-        clientToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "a client token: HS256 with JWT_SECRET, or RS256/ES256 against JWT_PUBLIC_KEYS" },
+        clientToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "a client token: HS256 with JWT_SECRET, or RS256/ES256 against JWT_PUBLIC_KEYS",
+        },
       },
     },
   };

@@ -83,7 +83,10 @@ export const ErrorBody = v.object({
 export const Health = v.object({ ok: v.literal(true) });
 
 export const WebPushKey = v.object({
-  publicKey: v.pipe(v.string(), v.description("the VAPID public key: base64url of a 65-byte uncompressed P-256 point, for pushManager.subscribe({applicationServerKey})")),
+  publicKey: v.pipe(
+    v.string(),
+    v.description("the VAPID public key: base64url of a 65-byte uncompressed P-256 point, for pushManager.subscribe({applicationServerKey})"),
+  ),
 });
 
 export const WebPushStored = v.object({ userId: v.string(), device: v.string(), stored: v.literal(true) });

@@ -141,9 +141,9 @@ export class MessageLog {
   }
 
   #readBounds(): void {
-    const row = this.sql.exec<{ head: number | null; low: number | null; next: number | null }>(
-      "SELECT max(seq) AS head, min(seq) AS low, min(expires_at) AS next FROM messages",
-    ).one();
+    const row = this.sql
+      .exec<{ head: number | null; low: number | null; next: number | null }>("SELECT max(seq) AS head, min(seq) AS low, min(expires_at) AS next FROM messages")
+      .one();
     this.#head = Math.max(this.#head, row.head ?? 0);
     this.#low = row.low ?? 0;
     this.#nextExpiry = row.next ?? Number.POSITIVE_INFINITY;
@@ -216,19 +216,22 @@ export class MessageLog {
     const seq = this.#head + 1;
     // Without an event the row is written without the column, so a table that predates it needs no question asked.
     const withEvent = m.event !== undefined;
-    const inserted = this.sql.exec(
-      `INSERT INTO messages (${COLUMNS}${withEvent ? ", event" : ""}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?${withEvent ? ", ?" : ""}) ON CONFLICT(id) DO NOTHING RETURNING seq`,
-      seq,
-      m.id,
-      m.dataJson,
-      m.sentAt,
-      m.expiresAt,
-      m.device ?? null,
-      m.exceptDevice ?? null,
-      m.exceptSession ?? null,
-      m.exceptSessionDevice ?? null,
-      ...(withEvent ? [m.event] : []),
-    ).toArray().length > 0;
+    const inserted =
+      this.sql
+        .exec(
+          `INSERT INTO messages (${COLUMNS}${withEvent ? ", event" : ""}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?${withEvent ? ", ?" : ""}) ON CONFLICT(id) DO NOTHING RETURNING seq`,
+          seq,
+          m.id,
+          m.dataJson,
+          m.sentAt,
+          m.expiresAt,
+          m.device ?? null,
+          m.exceptDevice ?? null,
+          m.exceptSession ?? null,
+          m.exceptSessionDevice ?? null,
+          ...(withEvent ? [m.event] : []),
+        )
+        .toArray().length > 0;
     if (!inserted) return undefined;
     this.#head = seq;
     if (this.#low === 0) this.#low = seq;
@@ -258,12 +261,9 @@ export class MessageLog {
   isComplete(since: number, now: number): boolean {
     if (since > this.#head) return false;
     if (since === this.#head || !this.#hasMessages) return since === this.#head;
-    const { n } = this.sql.exec<{ n: number }>(
-      "SELECT count(*) AS n FROM messages WHERE seq > ? AND seq > ? AND expires_at > ?",
-      since,
-      this.floor(),
-      now,
-    ).one();
+    const { n } = this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND seq > ? AND expires_at > ?", since, this.floor(), now)
+      .one();
     return n === this.#head - since;
   }
 
@@ -287,18 +287,10 @@ export class MessageLog {
     if (this.#hasCursors) {
       // Cursors of devices silent for longer than any message can live are useless.
       this.sql.exec("DELETE FROM cursors WHERE updated_at < ?", now - MAX_TTL * 1000);
-      this.sql.exec(
-        "DELETE FROM cursors WHERE device IN (SELECT device FROM cursors ORDER BY updated_at DESC LIMIT -1 OFFSET ?)",
-        MAX_CURSORS,
-      );
+      this.sql.exec("DELETE FROM cursors WHERE device IN (SELECT device FROM cursors ORDER BY updated_at DESC LIMIT -1 OFFSET ?)", MAX_CURSORS);
     }
     if (!this.#hasMessages) return;
-    this.sql.exec(
-      "DELETE FROM messages WHERE seq < ? AND (expires_at <= ? OR seq <= ?)",
-      this.#head,
-      now,
-      this.floor(),
-    );
+    this.sql.exec("DELETE FROM messages WHERE seq < ? AND (expires_at <= ? OR seq <= ?)", this.#head, now, this.floor());
     this.#readBounds();
   }
 
@@ -310,12 +302,7 @@ export class MessageLog {
   /** Remember a device's starting point the first time it is seen. */
   ensureCursor(device: string, acked: number, now: number): void {
     this.#ensureCursors();
-    this.sql.exec(
-      "INSERT INTO cursors (device, acked, updated_at) VALUES (?, ?, ?) ON CONFLICT(device) DO NOTHING",
-      device,
-      acked,
-      now,
-    );
+    this.sql.exec("INSERT INTO cursors (device, acked, updated_at) VALUES (?, ?, ?) ON CONFLICT(device) DO NOTHING", device, acked, now);
   }
 
   /** Cumulative ack: the cursor only moves forward. */

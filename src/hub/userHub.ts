@@ -160,7 +160,10 @@ export class UserHubCore extends DurableObject<Env> {
     next = Math.min(next, this.presence.retryAt() ?? Number.POSITIVE_INFINITY);
     next = Math.min(next, this.webPush.nextDue(this.config) ?? Number.POSITIVE_INFINITY);
     for (const { session } of live) next = Math.min(next, session.expiresAt);
-    next = Math.min(next, earliestDeadline(this.ctx, this.dialects, (ws) => this.sessionOf(ws)));
+    next = Math.min(
+      next,
+      earliestDeadline(this.ctx, this.dialects, (ws) => this.sessionOf(ws)),
+    );
     if (live.length > 0 && this.config.reapIntervalMs > 0) next = Math.min(next, now + this.config.reapIntervalMs);
     return next;
   }
@@ -262,7 +265,12 @@ export class UserHubCore extends DurableObject<Env> {
       }
       message = this.log.append(entry);
     }
-    const { delivered, sessions } = this.deliver(req, { id: message.id, seq: message.seq, sentAt: message.sentAt, dataJson: req.dataJson, event: req.event }, now, live);
+    const { delivered, sessions } = this.deliver(
+      req,
+      { id: message.id, seq: message.seq, sentAt: message.sentAt, dataJson: req.dataJson, event: req.event },
+      now,
+      live,
+    );
     const purgeAt = this.log.purgeDueAt(now);
     if (purgeAt !== undefined && this.alarmClock.laterThan(purgeAt)) this.alarmClock.ensureBy(now, purgeAt);
     count("switchboard_pushes_total", { kind: "stored" }, 1, { delivered });
@@ -343,8 +351,7 @@ export class UserHubCore extends DurableObject<Env> {
   async kick(req: KickRequest): Promise<{ closed: number }> {
     const live = this.sweep(Date.now());
     const targets = live.filter(
-      ({ session }) =>
-        (req.session === undefined || session.sessionId === req.session) && (req.device === undefined || session.device === req.device),
+      ({ session }) => (req.session === undefined || session.sessionId === req.session) && (req.device === undefined || session.device === req.device),
     );
     for (const { ws, session } of targets) this.dialects.of(session).close(ws, session, CloseCode.Kicked, "closed by server");
     if (targets.length > 0) this.sessionsChanged(live.filter((s) => !targets.includes(s)));

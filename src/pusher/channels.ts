@@ -41,11 +41,7 @@ export function userChannel(name: string, templates: readonly UserChannelTemplat
 }
 
 /** Why a subscription to `name` is refused for `userId`'s socket, as Pusher would phrase it; undefined = it is one of theirs. */
-export function channelRefusal(
-  name: string,
-  userId: string,
-  templates: readonly UserChannelTemplate[],
-): { status: 401 | 403; message: string } | undefined {
+export function channelRefusal(name: string, userId: string, templates: readonly UserChannelTemplate[]): { status: 401 | 403; message: string } | undefined {
   const owned = userChannel(name, templates);
   if (owned !== undefined) {
     return owned.userId === userId ? undefined : { status: 403, message: "the channel belongs to another user" };

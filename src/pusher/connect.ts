@@ -16,7 +16,6 @@ import type { PusherEnv } from "./http";
 import { encodePusherError, PROTOCOL_VERSION, PusherCode } from "./protocol";
 import { PUSHER_DIALECT } from "./state";
 
-
 /** Accept the upgrade here, say why (if Pusher would), and close: no object is involved. */
 function refuseOverSocket(code: number, message: string | undefined): Response {
   const { 0: client, 1: server } = new WebSocketPair();
@@ -28,10 +27,10 @@ function refuseOverSocket(code: number, message: string | undefined): Response {
 
 export async function pusherConnect(c: Context<PusherEnv>): Promise<Response> {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return new Response(
-      JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }),
-      { status: 426, headers: { Upgrade: "websocket", "Content-Type": "application/json" } },
-    );
+    return new Response(JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }), {
+      status: 426,
+      headers: { Upgrade: "websocket", "Content-Type": "application/json" },
+    });
   }
   if (!originAllowed(c.req.header("Origin"), c.req.url, c.var.config)) {
     return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");

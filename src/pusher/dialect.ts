@@ -14,7 +14,6 @@ import { encodeConnectionEstablished, encodePusherError, PUSHER_PING, PUSHER_PON
 import { isCounted, newPusherSession, onPusherFrame, type PusherSession } from "./socket";
 import { PUSHER_DIALECT, pusherCloseCode, readPusherState, type PusherState } from "./state";
 
-
 /**
  * pusher-js sends nothing while it keeps receiving (any frame resets its
  * activity timer, so it never pings), but the hub's slow-consumer guard

@@ -71,12 +71,7 @@ export interface ChannelEventFrame {
   data: string;
 }
 export type PusherServerFrame =
-  | ConnectionEstablishedFrame
-  | ErrorFrame
-  | SigninSuccessFrame
-  | SubscriptionSucceededFrame
-  | SubscriptionErrorFrame
-  | ChannelEventFrame;
+  ConnectionEstablishedFrame | ErrorFrame | SigninSuccessFrame | SubscriptionSucceededFrame | SubscriptionErrorFrame | ChannelEventFrame;
 
 export function encodeConnectionEstablished(socketId: string, activityTimeout: number): string {
   return JSON.stringify({

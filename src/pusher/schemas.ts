@@ -27,7 +27,12 @@ const eventFields = {
   ),
   // Pusher's data is a string (the SDKs JSON-encode objects); anything else is encoded here the same way.
   data: v.unknown(),
-  socket_id: v.optional(v.pipe(v.string("socket_id must be a string"), v.check((s) => isSocketId(s), "socket_id must look like 123.456"))),
+  socket_id: v.optional(
+    v.pipe(
+      v.string("socket_id must be a string"),
+      v.check((s) => isSocketId(s), "socket_id must look like 123.456"),
+    ),
+  ),
   info: v.optional(v.unknown()),
 };
 
@@ -61,8 +66,6 @@ export function checkBody<S extends v.GenericSchema>(schema: S, input: unknown):
   const result = v.safeParse(schema, input, { abortEarly: true });
   if (result.success) return { ok: true, value: result.output };
   const issue = result.issues[0];
-  const field = (issue.path ?? [])
-    .map((p, i) => (typeof p.key === "number" ? `[${p.key}]` : `${i === 0 ? "" : "."}${String(p.key)}`))
-    .join("");
+  const field = (issue.path ?? []).map((p, i) => (typeof p.key === "number" ? `[${p.key}]` : `${i === 0 ? "" : "."}${String(p.key)}`)).join("");
   return { ok: false, field: (field || "body").slice(0, 64), message: issue.message };
 }

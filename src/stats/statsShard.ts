@@ -94,9 +94,7 @@ export class StatsShard extends DurableObject<Env> {
 
   private recount(): ShardStats {
     const row = this.ctx.storage.sql
-      .exec<{ users: number; sessions: number | null }>(
-        "SELECT count(*) AS users, sum(sessions) AS sessions FROM users WHERE sessions > 0",
-      )
+      .exec<{ users: number; sessions: number | null }>("SELECT count(*) AS users, sum(sessions) AS sessions FROM users WHERE sessions > 0")
       .one();
     return { onlineUsers: row.users, sessions: row.sessions ?? 0 };
   }
@@ -175,7 +173,14 @@ export class StatsShard extends DurableObject<Env> {
       .map((row) => row.user_id);
     const results = await mapLimit(users, BROADCAST_CONCURRENCY, async (userId): Promise<PushResult | undefined> => {
       try {
-        return await this.env.USER_HUB.getByName(userId).push({ userId, id: req.id, dataJson: req.dataJson, ttl: req.ttl, event: req.event, webpush: req.webpush });
+        return await this.env.USER_HUB.getByName(userId).push({
+          userId,
+          id: req.id,
+          dataJson: req.dataJson,
+          ttl: req.ttl,
+          event: req.event,
+          webpush: req.webpush,
+        });
       } catch (err) {
         console.warn("switchboard: broadcast push failed", userId, err);
         return undefined;
@@ -208,10 +213,7 @@ export class StatsShard extends DurableObject<Env> {
     if (this.config.webhookUrl !== undefined && this.config.webhookSecret !== undefined) {
       await this.outbox.deliver(this.config.webhookUrl, this.config.webhookSecret, Date.now());
     }
-    const next = Math.min(
-      this.outbox.nextDue() ?? Number.POSITIVE_INFINITY,
-      this.totals.onlineUsers > 0 ? this.auditDueAt : Number.POSITIVE_INFINITY,
-    );
+    const next = Math.min(this.outbox.nextDue() ?? Number.POSITIVE_INFINITY, this.totals.onlineUsers > 0 ? this.auditDueAt : Number.POSITIVE_INFINITY);
     this.alarmClock.ensureBy(now, Math.max(next, now + 1000));
   }
 
@@ -226,10 +228,7 @@ export class StatsShard extends DurableObject<Env> {
    */
   private async audit(now: number): Promise<void> {
     const quiet = this.sql()
-      .exec<{ user_id: string }>(
-        "SELECT user_id FROM users WHERE sessions > 0 AND seen_at < ?",
-        now - this.config.statsAuditIntervalMs,
-      )
+      .exec<{ user_id: string }>("SELECT user_id FROM users WHERE sessions > 0 AND seen_at < ?", now - this.config.statsAuditIntervalMs)
       .toArray()
       .map((row) => row.user_id);
     await mapLimit(quiet, BROADCAST_CONCURRENCY, async (userId) => {

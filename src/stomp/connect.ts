@@ -194,7 +194,9 @@ function relay(env: Env, config: Config, subprotocol: string | undefined, queryD
   };
   server.addEventListener("message", (ev) => {
     const data: unknown = ev.data;
-    inOrder = inOrder.then(async () => onMessage(await asSendable(data))).catch((err: unknown) => console.error("switchboard: stomp relay message failed", err));
+    inOrder = inOrder
+      .then(async () => onMessage(await asSendable(data)))
+      .catch((err: unknown) => console.error("switchboard: stomp relay message failed", err));
   });
   server.addEventListener("close", (ev) => {
     phase = "closed";

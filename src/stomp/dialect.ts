@@ -19,7 +19,13 @@ export const stompDialect: Dialect<StompState> = {
 
   // Until CONNECTED, expiresAt is the CONNECT deadline; the token's own expiry waits in the state.
   newSession: (params, now) =>
-    newSession(params, now, STOMP_DIALECT, { connected: false, version: "1.2", tokenExpiresAt: params.expiresAt, from: 0, subs: [] }, now + STOMP_CONNECT_DEADLINE_MS),
+    newSession(
+      params,
+      now,
+      STOMP_DIALECT,
+      { connected: false, version: "1.2", tokenExpiresAt: params.expiresAt, from: 0, subs: [] },
+      now + STOMP_CONNECT_DEADLINE_MS,
+    ),
 
   // The client speaks first (CONNECT).
   opened() {},

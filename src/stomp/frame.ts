@@ -22,9 +22,7 @@ export interface ClientFrame {
   body: Uint8Array;
 }
 
-export type ParseOutcome =
-  | { ok: true; frames: ClientFrame[]; rest: Uint8Array }
-  | { ok: false; frames: ClientFrame[]; error: string };
+export type ParseOutcome = { ok: true; frames: ClientFrame[]; rest: Uint8Array } | { ok: false; frames: ClientFrame[]; error: string };
 
 const NUL = 0;
 const LF = 10;
@@ -93,7 +91,8 @@ function lineAt(buf: Uint8Array, start: number, lf: number): string | undefined 
  * now, rather than never.
  */
 function unfinished(buf: Uint8Array, start: number, frames: ClientFrame[]): ParseOutcome {
-  if (buf.indexOf(NUL, start) >= 0) return { ok: false, frames, error: "frame ended (NUL) before its headers did: lines end with LF or CR LF, then a blank line" };
+  if (buf.indexOf(NUL, start) >= 0)
+    return { ok: false, frames, error: "frame ended (NUL) before its headers did: lines end with LF or CR LF, then a blank line" };
   return { ok: true, frames, rest: buf.subarray(start) };
 }
 

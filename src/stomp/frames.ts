@@ -123,7 +123,17 @@ function connect(ws: WebSocket, session: StompSession, frame: ClientFrame, hub: 
   const state = session.state;
   const version = negotiate(frame.headers.get("accept-version"));
   if (version === undefined) {
-    trySend(ws, encodeFrame("ERROR", [["version", STOMP_VERSIONS.join(",")], ["message", "supported versions are 1.2, 1.1, 1.0"]], undefined));
+    trySend(
+      ws,
+      encodeFrame(
+        "ERROR",
+        [
+          ["version", STOMP_VERSIONS.join(",")],
+          ["message", "supported versions are 1.2, 1.1, 1.0"],
+        ],
+        undefined,
+      ),
+    );
     tryClose(ws, StompClose.ProtocolError, "no common STOMP version");
     return false;
   }

@@ -64,4 +64,3 @@ export function refuse(ws: WebSocket, state: StompState | undefined, code: numbe
   trySend(ws, errorFrame(message, state));
   tryClose(ws, code, message);
 }
-

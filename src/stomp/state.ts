@@ -56,7 +56,8 @@ export function readStompState(raw: unknown): StompState | undefined {
         .filter((x): x is Record<string, unknown> => typeof x === "object" && x !== null)
         .flatMap((x): Subscription[] => {
           const ack = ACK_MODES.find((a) => a === x.ack);
-          if (typeof x.id !== "string" || x.id.length > MAX_SUB_ID || typeof x.destination !== "string" || !isUserQueue(x.destination) || ack === undefined) return [];
+          if (typeof x.id !== "string" || x.id.length > MAX_SUB_ID || typeof x.destination !== "string" || !isUserQueue(x.destination) || ack === undefined)
+            return [];
           return [{ id: x.id, destination: x.destination, ack }];
         })
         .slice(0, MAX_SUBSCRIPTIONS)

@@ -60,11 +60,9 @@ export class Outbox {
     if (online) {
       // Back within the grace period: the offline event was never sent; drop it
       // and say nothing about coming back either.
-      const pending = this.sql.exec(
-        "DELETE FROM outbox WHERE user_id = ? AND type = 'user.offline' AND attempts = 0 AND due_at > ? RETURNING event_id",
-        userId,
-        now,
-      ).toArray();
+      const pending = this.sql
+        .exec("DELETE FROM outbox WHERE user_id = ? AND type = 'user.offline' AND attempts = 0 AND due_at > ? RETURNING event_id", userId, now)
+        .toArray();
       if (pending.length > 0) return undefined;
       return this.enqueue({ id: crypto.randomUUID(), type: "user.online", userId, at: now }, now);
     }
@@ -89,9 +87,7 @@ export class Outbox {
 
   /** Send every due event once; reschedule failures. */
   async deliver(url: string, secret: string, now: number): Promise<void> {
-    const due = this.sql
-      .exec<OutboxRow>("SELECT event_id, body, attempts FROM outbox WHERE due_at <= ? ORDER BY due_at LIMIT ?", now, BATCH)
-      .toArray();
+    const due = this.sql.exec<OutboxRow>("SELECT event_id, body, attempts FROM outbox WHERE due_at <= ? ORDER BY due_at LIMIT ?", now, BATCH).toArray();
     await Promise.all(due.map((row) => this.sendOne(url, secret, row)));
   }
 
@@ -133,11 +129,6 @@ export class Outbox {
       this.sql.exec("DELETE FROM outbox WHERE event_id = ?", row.event_id);
       return;
     }
-    this.sql.exec(
-      "UPDATE outbox SET attempts = ?, due_at = ? WHERE event_id = ?",
-      attempts,
-      Date.now() + backoffMs(attempts),
-      row.event_id,
-    );
+    this.sql.exec("UPDATE outbox SET attempts = ?, due_at = ? WHERE event_id = ?", attempts, Date.now() + backoffMs(attempts), row.event_id);
   }
 }

@@ -6,9 +6,7 @@
 const encoder = new TextEncoder();
 
 async function hmacHex(secret: string, text: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(text));
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -18,13 +16,7 @@ export async function signatureHeader(secret: string, timestamp: number, body: s
 }
 
 /** What a receiver runs (exported for tests and for the README's example). */
-export async function verifySignature(
-  secret: string,
-  header: string,
-  body: string,
-  nowSeconds: number,
-  toleranceSeconds = 300,
-): Promise<boolean> {
+export async function verifySignature(secret: string, header: string, body: string, nowSeconds: number, toleranceSeconds = 300): Promise<boolean> {
   const parts = new Map(header.split(",").map((kv) => kv.split("=", 2) as [string, string]));
   const t = Number(parts.get("t"));
   const v1 = parts.get("v1");

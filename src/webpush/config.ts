@@ -30,7 +30,12 @@ function text(vars: Vars, name: string): string | undefined {
 export function base64UrlBytes(value: string): Uint8Array | undefined {
   const unpadded = value.replace(/=+$/, "");
   if (!/^[A-Za-z0-9_-]*$/.test(unpadded) || unpadded.length % 4 === 1) return undefined;
-  const binary = atob(unpadded.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(unpadded.length / 4) * 4, "="));
+  const binary = atob(
+    unpadded
+      .replace(/-/g, "+")
+      .replace(/_/g, "/")
+      .padEnd(Math.ceil(unpadded.length / 4) * 4, "="),
+  );
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
@@ -61,7 +66,9 @@ export function parseWebPushConfig(vars: Vars): WebPushConfigResult {
     ["VAPID_PUBLIC_KEY", publicKey],
     ["VAPID_PRIVATE_KEY", privateKey],
     ["VAPID_SUBJECT", subject],
-  ].filter(([, v]) => v === undefined).map(([name]) => name);
+  ]
+    .filter(([, v]) => v === undefined)
+    .map(([name]) => name);
   if (publicKey === undefined || privateKey === undefined || subject === undefined) {
     return { ok: false, problem: `${missing.join(" and ")} not set (Web Push needs VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT)` };
   }

@@ -142,20 +142,22 @@ export class WebPushOutbox {
     let queued = 0;
     for (const device of devices) {
       this.makeRoom(device);
-      queued += this.sql.exec(
-        `INSERT INTO webpush_outbox (device, message_id, seq, event, body, truncated, expires_at, urgency, topic, due_at)
+      queued += this.sql
+        .exec(
+          `INSERT INTO webpush_outbox (device, message_id, seq, event, body, truncated, expires_at, urgency, topic, due_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING device`,
-        device,
-        n.id,
-        n.seq,
-        n.event ?? null,
-        text,
-        truncated ? 1 : 0,
-        n.expiresAt,
-        n.urgency ?? null,
-        n.topic ?? null,
-        now,
-      ).toArray().length;
+          device,
+          n.id,
+          n.seq,
+          n.event ?? null,
+          text,
+          truncated ? 1 : 0,
+          n.expiresAt,
+          n.urgency ?? null,
+          n.topic ?? null,
+          now,
+        )
+        .toArray().length;
     }
     if (queued > 0) count("switchboard_webpush_total", { outcome: "queued" }, queued);
     return queued;
@@ -191,9 +193,7 @@ export class WebPushOutbox {
   /** Send every due notification once (in parallel, at most BATCH); reschedule or drop by outcome. */
   async deliver(deps: SendDeps, now: number): Promise<void> {
     if (!this.#exists) return;
-    const due = this.sql
-      .exec<Row>("SELECT * FROM webpush_outbox WHERE due_at <= ? ORDER BY due_at LIMIT ?", now, BATCH)
-      .toArray();
+    const due = this.sql.exec<Row>("SELECT * FROM webpush_outbox WHERE due_at <= ? ORDER BY due_at LIMIT ?", now, BATCH).toArray();
     await Promise.all(due.map((row) => this.sendOne(deps, row)));
   }
 

@@ -102,13 +102,7 @@ export async function encryptFor(sub: WebPushSubscription, plaintext: string): P
 }
 
 /** The request for one encrypted notification to one subscription. */
-export async function webPushRequest(
-  config: WebPushConfig,
-  sub: WebPushSubscription,
-  body: Uint8Array,
-  options: PushOptions,
-  nowMs: number,
-): Promise<Request> {
+export async function webPushRequest(config: WebPushConfig, sub: WebPushSubscription, body: Uint8Array, options: PushOptions, nowMs: number): Promise<Request> {
   const headers = new Headers({
     TTL: String(Math.max(0, Math.floor(options.ttl))),
     "Content-Encoding": "aes128gcm",

@@ -69,7 +69,13 @@ const schema = (allowHttp: boolean) =>
         "keys must be an object with p256dh and auth",
       ),
       expirationTime: v.optional(
-        v.nullable(v.pipe(v.number("expirationTime must be a number or null"), v.integer("expirationTime must be an integer (ms)"), v.minValue(0, "expirationTime must be at least 0"))),
+        v.nullable(
+          v.pipe(
+            v.number("expirationTime must be a number or null"),
+            v.integer("expirationTime must be an integer (ms)"),
+            v.minValue(0, "expirationTime must be at least 0"),
+          ),
+        ),
       ),
     },
     "body must be a PushSubscription JSON object",

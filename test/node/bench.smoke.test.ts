@@ -33,7 +33,16 @@ describe("bench --smoke", () => {
     const result = JSON.parse(readFileSync(out, "utf8")) as {
       smoke: boolean;
       summary: Row[];
-      losses: { pushes: number; deliveries: number; expected: number; lost: number; duplicates: number; corrupt: number; errors: number; deliveredMismatch: number };
+      losses: {
+        pushes: number;
+        deliveries: number;
+        expected: number;
+        lost: number;
+        duplicates: number;
+        corrupt: number;
+        errors: number;
+        deliveredMismatch: number;
+      };
       problems: string[];
       sizes: { idleSessions: number; rounds: number };
       raw: {

@@ -42,7 +42,19 @@ describe("bench modes at a tiny size", { timeout: 180_000 }, () => {
   });
 
   it("--profile: a variant built from src/ with its edit applied, measured beside the control", async () => {
-    const { code, output } = await run("bench/run.ts", ["--profile", "--only", "baseline,stub-presence", "--rounds", "1", "--users", "10", "--window", "300", "--out", profileOut]);
+    const { code, output } = await run("bench/run.ts", [
+      "--profile",
+      "--only",
+      "baseline,stub-presence",
+      "--rounds",
+      "1",
+      "--users",
+      "10",
+      "--window",
+      "300",
+      "--out",
+      profileOut,
+    ]);
     expect(code, output.slice(-3000)).toBe(0);
     const result = JSON.parse(readFileSync(profileOut, "utf8")) as { rows: Array<{ name: string; liveUs: number }> };
     expect(result.rows.map((r) => r.name).sort()).toEqual(["baseline", "control", "stub-presence"]);

@@ -26,9 +26,6 @@ describe("the hub's dialect boundary", () => {
   });
 
   it("the import scan finds a dialect import when there is one", () => {
-    expect(importsOf(`import { x } from "../pusher/state";\nconst y = await import("../native/dialect");`)).toEqual([
-      "../pusher/state",
-      "../native/dialect",
-    ]);
+    expect(importsOf(`import { x } from "../pusher/state";\nconst y = await import("../native/dialect");`)).toEqual(["../pusher/state", "../native/dialect"]);
   });
 });

@@ -111,7 +111,9 @@ describe("docs/http-api.md: the webhook verify() snippet", () => {
       fc.string(),
       fc.string({ unit: fc.constantFrom("t", "v", "1", "=", ",", " ", "a", "f", "0", "9", "x") }),
       // The genuine header with characters cut, swapped or inserted.
-      fc.tuple(fc.nat(good.length), fc.nat(good.length), fc.string({ maxLength: 3 })).map(([a, b, s]) => good.slice(0, Math.min(a, b)) + s + good.slice(Math.max(a, b))),
+      fc
+        .tuple(fc.nat(good.length), fc.nat(good.length), fc.string({ maxLength: 3 }))
+        .map(([a, b, s]) => good.slice(0, Math.min(a, b)) + s + good.slice(Math.max(a, b))),
     );
     fc.assert(
       fc.property(headers, (header) => {
@@ -174,7 +176,10 @@ describe("doc examples against standalone workerd (DEV_MODE=1)", () => {
 
   beforeAll(async () => {
     const [port] = await freePorts(1, 9380, 9399);
-    svc = await Service.start({ port: port as number, knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY, DEV_MODE: "1", ...DOC_VAPID } });
+    svc = await Service.start({
+      port: port as number,
+      knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY, DEV_MODE: "1", ...DOC_VAPID },
+    });
     // The world the examples show: alice on her laptop and on the phone the kick example closes,
     // with a few stored messages already (the stored-messages example reads from seq 6).
     const { token } = (await (await fetch(`${svc.base}/dev/token?user=alice`)).json()) as { token: string };
@@ -188,7 +193,11 @@ describe("doc examples against standalone workerd (DEV_MODE=1)", () => {
       sockets.push(ws);
     }
     for (let i = 0; i < 8; i++) {
-      const res = await fetch(`${svc.base}/v1/users/alice/messages`, { method: "POST", headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" }, body: JSON.stringify({ data: i }) });
+      const res = await fetch(`${svc.base}/v1/users/alice/messages`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ data: i }),
+      });
       expect(res.status).toBe(200);
     }
   }, 120_000);
@@ -204,7 +213,10 @@ describe("doc examples against standalone workerd (DEV_MODE=1)", () => {
       writeFileSync(join(temp, "package.json"), JSON.stringify({ type: "module" }));
     }
     const file = join(temp, `${name}.mjs`);
-    const js = transformSync(ts.replaceAll("https://switchboard.example.com", (svc as Service).base).replaceAll("https://sb.example.com", (svc as Service).base), { loader: "ts", format: "esm" }).code;
+    const js = transformSync(
+      ts.replaceAll("https://switchboard.example.com", (svc as Service).base).replaceAll("https://sb.example.com", (svc as Service).base),
+      { loader: "ts", format: "esm" },
+    ).code;
     writeFileSync(file, js);
     const node = existsSync("/usr/bin/node") ? "/usr/bin/node" : process.execPath;
     const { stdout } = await run(node, [file], { cwd: temp, env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });
@@ -212,7 +224,11 @@ describe("doc examples against standalone workerd (DEV_MODE=1)", () => {
   }
 
   const head = async (user: string): Promise<number> =>
-    ((await (await fetch(`${(svc as Service).base}/v1/users/${user}/messages?limit=1`, { headers: { Authorization: `Bearer ${API_KEY}` } })).json()) as { head: number }).head;
+    (
+      (await (await fetch(`${(svc as Service).base}/v1/users/${user}/messages?limit=1`, { headers: { Authorization: `Bearer ${API_KEY}` } })).json()) as {
+        head: number;
+      }
+    ).head;
 
   it("server-sdk.md: the first example pushes, as its comment shows", async () => {
     const [snippet] = blocks(SERVER_SDK, "# Server SDK", "ts");

@@ -110,7 +110,9 @@ describe.each(["standalone workerd", "wrangler dev"])("on %s", (name) => {
     });
     const closes: number[] = [];
     client.on("close", (e) => closes.push(e.code));
-    const opened = await new Promise<{ sessionId: string; at: number }>((resolve) => client.once("open", (e) => resolve({ sessionId: e.sessionId, at: Date.now() })));
+    const opened = await new Promise<{ sessionId: string; at: number }>((resolve) =>
+      client.once("open", (e) => resolve({ sessionId: e.sessionId, at: Date.now() })),
+    );
     const atOpen = sent.length;
     const intervals = 6;
     // The window is whatever the machine gives: the check compares the frames sent in it with the intervals it held.

@@ -47,15 +47,25 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: path, HOME: process.env.HOME, TERM: "dumb", NO_COLOR: "1", ...extra };
 }
 
-export async function startNpm(
-  script: "dev" | "serve",
-  o: { env?: Record<string, string>; portRange: [number, number]; timeoutMs?: number },
-): Promise<NpmRun> {
+export async function startNpm(script: "dev" | "serve", o: { env?: Record<string, string>; portRange: [number, number]; timeoutMs?: number }): Promise<NpmRun> {
   const [port, inspector] = await freePorts(2, o.portRange[0], o.portRange[1]);
   const temp = mkdtempSync(join(tmpdir(), `sb-npm-${script}-`));
   const args =
     script === "dev"
-      ? ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--persist-to", join(temp, "state"), "--show-interactive-dev-session=false"]
+      ? [
+          "run",
+          "dev",
+          "--",
+          "--port",
+          String(port),
+          "--ip",
+          "127.0.0.1",
+          "--inspector-port",
+          String(inspector),
+          "--persist-to",
+          join(temp, "state"),
+          "--show-interactive-dev-session=false",
+        ]
       : ["run", "serve"];
   const env = userEnv({
     ...(script === "serve" ? { SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`, SWITCHBOARD_DATA: join(temp, "data"), SWITCHBOARD_DIST: join(temp, "dist") } : {}),

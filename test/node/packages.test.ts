@@ -139,7 +139,9 @@ describe("npm pack of @switchboard/client and @switchboard/server", () => {
   });
 
   it("every doc installs the way the README does, none from the registry (not published yet)", () => {
-    const lines = installBlock().split("\n").map((l) => l.replace(/\s+#.*$/, ""));
+    const lines = installBlock()
+      .split("\n")
+      .map((l) => l.replace(/\s+#.*$/, ""));
     for (const [doc, pkg] of [
       ["docs/sdk.md", "client"],
       ["docs/server-sdk.md", "server"],
@@ -159,7 +161,8 @@ describe("npm pack of @switchboard/client and @switchboard/server", () => {
   it("inside the repository the workspaces import as built, which npm ci's prepare script does", async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
     expect(pkg.scripts.prepare).toBe("npm run build:packages");
-    const code = 'const [c, s] = await Promise.all([import("@switchboard/client"), import("@switchboard/server")]); console.log(typeof c.connect, typeof s.Switchboard);';
+    const code =
+      'const [c, s] = await Promise.all([import("@switchboard/client"), import("@switchboard/server")]); console.log(typeof c.connect, typeof s.Switchboard);';
     const { stdout } = await run(systemNode(), ["--input-type=module", "-e", code], { cwd: ROOT, timeout: 60_000 });
     expect(stdout.trim()).toBe("function function");
   });
@@ -227,7 +230,16 @@ describe("npm pack of @switchboard/client and @switchboard/server", () => {
     it(`types resolve with --moduleResolution ${resolution}`, async () => {
       writeFileSync(join(scratch, "usage.ts"), USAGE_TS);
       const config = {
-        compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, target: "es2022", lib: ["es2022", "dom", "dom.asynciterable"], types: [], module: mod, moduleResolution: resolution },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          target: "es2022",
+          lib: ["es2022", "dom", "dom.asynciterable"],
+          types: [],
+          module: mod,
+          moduleResolution: resolution,
+        },
         files: ["usage.ts"],
       };
       writeFileSync(join(scratch, `tsconfig.${resolution}.json`), JSON.stringify(config));

@@ -161,9 +161,13 @@ describe("pusher-js: refusals", () => {
   });
 
   it("a signed request with the wrong secret is refused (401)", async () => {
-    const err = await server(service, "wrong-secret").trigger(`private-user-${uniqueUser()}`, "e", {}).catch((e: { status?: number }) => e);
+    const err = await server(service, "wrong-secret")
+      .trigger(`private-user-${uniqueUser()}`, "e", {})
+      .catch((e: { status?: number }) => e);
     expect(err.status).toBe(401);
-    const bad = await server(service).trigger("news", "e", {}).catch((e: { status?: number; body?: string }) => e);
+    const bad = await server(service)
+      .trigger("news", "e", {})
+      .catch((e: { status?: number; body?: string }) => e);
     expect((bad as { status?: number }).status).toBe(400);
     expect((bad as { body?: string }).body).toContain('"field":"channels[0]"');
   });

@@ -20,7 +20,10 @@ afterAll(async () => {
 
 describe("pusher-js against a full server", () => {
   it("retries a 503 refused upgrade on its own and connects when a slot frees", async () => {
-    service = await Service.start({ port: 9245, knobs: { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET, MAX_CONNECTIONS: "1" } });
+    service = await Service.start({
+      port: 9245,
+      knobs: { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET, MAX_CONNECTIONS: "1" },
+    });
     const svc = service;
     const holder = await openSession(`${svc.wsBase}/v1/connect?token=${clientToken(JWT_SECRET, "slot-holder")}`);
     if (!isOpen(holder)) throw new Error(`the one slot was refused: ${JSON.stringify(holder)}`);

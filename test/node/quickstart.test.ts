@@ -86,7 +86,9 @@ describe("README Quick start", () => {
       await eventually(`README block ${i + 1}`, () => done() || shell.exitCode !== null, BLOCK_TIMEOUT_MS).catch(() => undefined);
       if (!done()) {
         if (shell.exitCode !== null) throw new Error(`the shell exited:\n${out}`);
-        throw new Error(`README block ${i + 1} did not print ${missing().map(String).join(", ")} within ${BLOCK_TIMEOUT_MS / 1000} s; shell printed:\n${out}\n--- npm run dev:\n${dev.output().slice(-2000)}`);
+        throw new Error(
+          `README block ${i + 1} did not print ${missing().map(String).join(", ")} within ${BLOCK_TIMEOUT_MS / 1000} s; shell printed:\n${out}\n--- npm run dev:\n${dev.output().slice(-2000)}`,
+        );
       }
     }
 

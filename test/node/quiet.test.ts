@@ -48,7 +48,10 @@ describe("wrangler is quiet offline", () => {
     const home = mkdtempSync(join(tmpdir(), "sb-quiet-home-"));
     const grant = () => {
       mkdirSync(join(home, ".config/.wrangler"), { recursive: true });
-      writeFileSync(join(home, ".config/.wrangler/metrics.json"), JSON.stringify({ deviceId: "other", permission: { enabled: true, date: new Date().toISOString() } }));
+      writeFileSync(
+        join(home, ".config/.wrangler/metrics.json"),
+        JSON.stringify({ deviceId: "other", permission: { enabled: true, date: new Date().toISOString() } }),
+      );
     };
     try {
       grant();

@@ -67,7 +67,12 @@ describe("refused by the runtime before the Worker runs (plain text, not JSON)",
     ["HTTP/2.0 in the request line", `GET /healthz HTTP/2.0\r\n${H}\r\n`, 400, /^invalid HTTP version parsed/],
     ["no Host header", `GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n`, 400, /Bad Request/],
     ["a 64 KiB URL", `GET /${"a".repeat(65_536)} HTTP/1.1\r\n${H}\r\n`, 414, /URI too long/],
-    ["a 1 MiB request head", `GET /healthz HTTP/1.1\r\n${H}${Array.from({ length: 1024 }, (_, i) => `X-${i}: ${"a".repeat(1000)}\r\n`).join("")}\r\n`, 431, /message head is too large/],
+    [
+      "a 1 MiB request head",
+      `GET /healthz HTTP/1.1\r\n${H}${Array.from({ length: 1024 }, (_, i) => `X-${i}: ${"a".repeat(1000)}\r\n`).join("")}\r\n`,
+      431,
+      /message head is too large/,
+    ],
   ];
   it.each(cases)("%s", async (_what, raw, status, body) => {
     const answer = await send(raw);

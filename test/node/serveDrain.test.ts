@@ -24,7 +24,6 @@ const SECRETS = {
 let run: NpmRun | undefined;
 afterAll(() => run?.cleanup());
 
-
 describe("npm run serve on SIGTERM, and on Ctrl+C", () => {
   for (const how of ["SIGTERM to serve", "SIGINT to the process group (Ctrl+C)"] as const) {
     it(`closes every client 1001 going away, then exits 0: ${how}`, () => stopWith(how));
@@ -54,7 +53,11 @@ async function stopWith(how: "SIGTERM to serve" | "SIGINT to the process group (
     if (how === "SIGTERM to serve") {
       // `kill -TERM` of serve itself (the node process, workerd's parent), as systemd or an operator does.
       const workerdPid = Number(await eventually("workerd's pid", () => /workerd pid (\d+)/.exec(r.output())?.[1]));
-      const servePid = Number(readFileSync(`/proc/${workerdPid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+      const servePid = Number(
+        readFileSync(`/proc/${workerdPid}/stat`, "utf8")
+          .replace(/^.*\) /s, "")
+          .split(" ")[1],
+      );
       process.kill(servePid, "SIGTERM");
     } else {
       // A terminal's Ctrl+C signals the whole foreground group (npm, its shell, serve; workerd has its own).

@@ -46,12 +46,17 @@ async function receiver(): Promise<{ port: number; received: Received[] }> {
   return { port: port as number, received };
 }
 
-
 describe("egress on standalone workerd", () => {
   it("SWITCHBOARD_EGRESS=private: a webhook receiver on 127.0.0.1 gets user.online, signed", async () => {
     const hook = await receiver();
     const run: NpmRun = await startNpm("serve", {
-      env: { ...SECRETS, SWITCHBOARD_EGRESS: "private", WEBHOOK_URL: `http://127.0.0.1:${hook.port}/hook`, WEBHOOK_SECRET: "serve-egress-webhook-secret", WEBHOOK_OFFLINE_GRACE: "0" },
+      env: {
+        ...SECRETS,
+        SWITCHBOARD_EGRESS: "private",
+        WEBHOOK_URL: `http://127.0.0.1:${hook.port}/hook`,
+        WEBHOOK_SECRET: "serve-egress-webhook-secret",
+        WEBHOOK_OFFLINE_GRACE: "0",
+      },
       portRange: [9380, 9389],
     });
     cleanups.push(() => run.cleanup());
@@ -82,7 +87,16 @@ describe("egress on standalone workerd", () => {
     );
     const [port] = await freePorts(1, 9380, 9389);
     const address = `127.0.0.1:${port}`;
-    const config = writeConfig({ script, address, dataDir: undefined, classes: [], namespaces: {}, compatibilityDate: COMPATIBILITY_DATE, configDir: dir, egress: "private" });
+    const config = writeConfig({
+      script,
+      address,
+      dataDir: undefined,
+      classes: [],
+      namespaces: {},
+      compatibilityDate: COMPATIBILITY_DATE,
+      configDir: dir,
+      egress: "private",
+    });
     // The probe has no /healthz of its own; any answer means it is up.
     const child = await startWorkerd(config, address, { PATH: process.env.PATH }, "pipe");
     track(child);

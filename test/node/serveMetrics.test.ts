@@ -46,10 +46,11 @@ async function scrape(token: string = SECRETS.METRICS_TOKEN): Promise<ParsedFami
 
 function value(families: ParsedFamily[], name: string, labels: Record<string, string> = {}): number | undefined {
   const family = families.find((f) => f.name === name);
-  const sample = family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v) && Object.keys(m.labels ?? {}).length === Object.keys(labels).length);
+  const sample = family?.metrics.find(
+    (m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v) && Object.keys(m.labels ?? {}).length === Object.keys(labels).length,
+  );
   return sample?.value === undefined ? undefined : Number(sample.value);
 }
-
 
 const ws = () => run.base.replace("http", "ws");
 async function open(url: string): Promise<Session> {

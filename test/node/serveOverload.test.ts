@@ -28,7 +28,6 @@ afterAll(() => {
 const connectAs = (user: string): Promise<OpenResult> =>
   openSession(`${run.base.replace("http", "ws")}/v1/connect?token=${clientToken(SECRETS.JWT_SECRET, user)}`);
 
-
 describe("npm run serve under more connections than its open-file limit allows", () => {
   it("says the cap it derived at start", async () => {
     await eventually("the start-up lines", async () => (run.output().includes("supervised") ? true : undefined));

@@ -37,10 +37,21 @@ describe("npm run serve refuses weak or development secrets, and anything the Wo
     ["an API key under 16 characters", { JWT_SECRET: GOOD_SECRET, API_KEY: "k" }, /API_KEY is 1 characters; use at least 16/],
     [
       "the development VAPID key, even with DEV_MODE=1",
-      { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY, DEV_MODE: "1", VAPID_PUBLIC_KEY: DEV_VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: DEV_VAPID_PRIVATE_KEY, VAPID_SUBJECT: DEV_VAPID_SUBJECT },
+      {
+        JWT_SECRET: GOOD_SECRET,
+        API_KEY: GOOD_KEY,
+        DEV_MODE: "1",
+        VAPID_PUBLIC_KEY: DEV_VAPID_PUBLIC_KEY,
+        VAPID_PRIVATE_KEY: DEV_VAPID_PRIVATE_KEY,
+        VAPID_SUBJECT: DEV_VAPID_SUBJECT,
+      },
       /VAPID_PRIVATE_KEY is the development value/,
     ],
-    ["a half-set VAPID config", { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY, VAPID_SUBJECT: "mailto:ops@example.com" }, /VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY not set/],
+    [
+      "a half-set VAPID config",
+      { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY, VAPID_SUBJECT: "mailto:ops@example.com" },
+      /VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY not set/,
+    ],
     ["a malformed knob", { JWT_SECRET: GOOD_SECRET, API_KEY: GOOD_KEY, MAX_SESSIONS_PER_USER: "lots" }, /MAX_SESSIONS_PER_USER must be an integer/],
     // The Worker would answer every request 500 misconfigured on these: serve must not listen.
     ["a partial Pusher config (only PUSHER_KEY)", { ...GOOD, PUSHER_KEY: "abc" }, /PUSHER_APP_ID is not set \(required with PUSHER_KEY/],
@@ -55,10 +66,22 @@ describe("npm run serve refuses weak or development secrets, and anything the Wo
     ["a malformed SWITCHBOARD_NOFILE", { ...GOOD, SWITCHBOARD_NOFILE: "many" }, /SWITCHBOARD_NOFILE must be an integer/],
     ["a malformed SWITCHBOARD_DRAIN_MS", { ...GOOD, SWITCHBOARD_DRAIN_MS: "-1" }, /SWITCHBOARD_DRAIN_MS must be an integer/],
     ["an open-file limit with no room for sessions", { ...GOOD, SWITCHBOARD_NOFILE: "900" }, /leaves no room for sessions .*SWITCHBOARD_NOFILE/],
-    ["a MAX_CONNECTIONS the open-file limit cannot hold", { ...GOOD, SWITCHBOARD_NOFILE: "2000", MAX_CONNECTIONS: "500" }, /MAX_CONNECTIONS=500 is more than .* raise SWITCHBOARD_NOFILE to at least 3500/],
+    [
+      "a MAX_CONNECTIONS the open-file limit cannot hold",
+      { ...GOOD, SWITCHBOARD_NOFILE: "2000", MAX_CONNECTIONS: "500" },
+      /MAX_CONNECTIONS=500 is more than .* raise SWITCHBOARD_NOFILE to at least 3500/,
+    ],
     // The runtime refuses loopback and private addresses under the default egress (tools/lib/egress.ts).
-    ["a loopback WEBHOOK_URL under SWITCHBOARD_EGRESS=public", { ...GOOD, ...HOOK, WEBHOOK_URL: "http://127.0.0.1:9/hook" }, /WEBHOOK_URL's address 127\.0\.0\.1 is not public.*SWITCHBOARD_EGRESS=private/],
-    ["a localhost WEBHOOK_URL by default", { ...GOOD, ...HOOK, WEBHOOK_URL: "http://localhost:9/hook" }, /host localhost is loopback.*SWITCHBOARD_EGRESS=private/],
+    [
+      "a loopback WEBHOOK_URL under SWITCHBOARD_EGRESS=public",
+      { ...GOOD, ...HOOK, WEBHOOK_URL: "http://127.0.0.1:9/hook" },
+      /WEBHOOK_URL's address 127\.0\.0\.1 is not public.*SWITCHBOARD_EGRESS=private/,
+    ],
+    [
+      "a localhost WEBHOOK_URL by default",
+      { ...GOOD, ...HOOK, WEBHOOK_URL: "http://localhost:9/hook" },
+      /host localhost is loopback.*SWITCHBOARD_EGRESS=private/,
+    ],
     ["a private-network WEBHOOK_URL by default", { ...GOOD, ...HOOK, WEBHOOK_URL: "http://[fd00::1]/hook" }, /address fd00::1 is not public/],
   ];
   for (const [what, env, message] of cases) {

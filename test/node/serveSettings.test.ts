@@ -23,11 +23,20 @@ describe("serve's session cap", () => {
   });
 
   it("derives the cap from SWITCHBOARD_NOFILE, and refuses one above the hard limit unless privileged", () => {
-    expect(serveSettings({ SWITCHBOARD_NOFILE: "3000" }, user, false)).toMatchObject({ ok: true, settings: { maxConnections: 400, capSource: "SWITCHBOARD_NOFILE" } });
-    expect(serveSettings({ SWITCHBOARD_NOFILE: "600000" }, user, false)).toMatchObject({ ok: false, problem: expect.stringContaining("above the hard open-file limit 524288") });
+    expect(serveSettings({ SWITCHBOARD_NOFILE: "3000" }, user, false)).toMatchObject({
+      ok: true,
+      settings: { maxConnections: 400, capSource: "SWITCHBOARD_NOFILE" },
+    });
+    expect(serveSettings({ SWITCHBOARD_NOFILE: "600000" }, user, false)).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining("above the hard open-file limit 524288"),
+    });
     expect(serveSettings({ SWITCHBOARD_NOFILE: "600000" }, user, true)).toMatchObject({ ok: true, settings: { nofile: 600_000 } });
     // Not even root gets past fs.nr_open: the shell's ulimit would fail and workerd run with less.
-    expect(serveSettings({ SWITCHBOARD_NOFILE: "2000000" }, user, true, 1_048_576)).toMatchObject({ ok: false, problem: expect.stringContaining("fs.nr_open = 1048576") });
+    expect(serveSettings({ SWITCHBOARD_NOFILE: "2000000" }, user, true, 1_048_576)).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining("fs.nr_open = 1048576"),
+    });
   });
 
   it("keeps the soft limit when it already is the hard one", () => {
@@ -39,13 +48,19 @@ describe("serve's session cap", () => {
 
   it("takes MAX_CONNECTIONS within the limit, 0 as no cap, and refuses more than the limit holds", () => {
     const limits = { soft: 3000, hard: 3000 };
-    expect(serveSettings({ MAX_CONNECTIONS: "100" }, limits, false)).toMatchObject({ ok: true, settings: { maxConnections: 100, capSource: "MAX_CONNECTIONS" } });
+    expect(serveSettings({ MAX_CONNECTIONS: "100" }, limits, false)).toMatchObject({
+      ok: true,
+      settings: { maxConnections: 100, capSource: "MAX_CONNECTIONS" },
+    });
     expect(serveSettings({ MAX_CONNECTIONS: "0" }, limits, false)).toMatchObject({ ok: true, settings: { maxConnections: 0, capSource: "none" } });
     expect(serveSettings({ MAX_CONNECTIONS: "401" }, limits, false)).toMatchObject({ ok: false, problem: expect.stringContaining("at least 3005") });
   });
 
   it("reads SWITCHBOARD_EGRESS and SWITCHBOARD_DRAIN_MS with their defaults", () => {
     expect(serveSettings({}, user, false)).toMatchObject({ ok: true, settings: { egress: "public", drainMs: 10_000 } });
-    expect(serveSettings({ SWITCHBOARD_EGRESS: "private", SWITCHBOARD_DRAIN_MS: "2500" }, user, false)).toMatchObject({ ok: true, settings: { egress: "private", drainMs: 2500 } });
+    expect(serveSettings({ SWITCHBOARD_EGRESS: "private", SWITCHBOARD_DRAIN_MS: "2500" }, user, false)).toMatchObject({
+      ok: true,
+      settings: { egress: "private", drainMs: 2500 },
+    });
   });
 });

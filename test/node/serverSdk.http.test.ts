@@ -97,7 +97,11 @@ describe("@switchboard/server over HTTP", () => {
   it("rides out workerd going away mid-call (network errors), and the push lands once", async () => {
     const user = uniqueUser("outage");
     let refused = 0;
-    const counting = (request: Request) => fetch(request).catch((err: unknown) => (refused++, Promise.reject(err)));
+    const counting = (request: Request) =>
+      fetch(request).catch((err: unknown) => {
+        refused++;
+        throw err;
+      });
     const patient = new Switchboard({ url: svc.base, apiKey: API_KEY, retries: 12, backoff: { baseMs: 200, maxMs: 1000 }, fetch: counting });
     await svc.kill("SIGKILL");
     const pushing = patient.push(user, { during: "outage" }, { id: "outage-1" });
@@ -118,7 +122,13 @@ describe("@switchboard/server over HTTP", () => {
     const phone = await listen(user, "phone");
     const laptop = await listen(user, "laptop");
     const loose = sb as unknown as { kick(userId: string, target?: unknown): Promise<unknown> };
-    for (const [target, field] of [[{ devcie: "phone" }, "devcie"], ["phone", "target"], [undefined, "target"], [{}, "target"], [{ all: false }, "all"]] as const) {
+    for (const [target, field] of [
+      [{ devcie: "phone" }, "devcie"],
+      ["phone", "target"],
+      [undefined, "target"],
+      [{}, "target"],
+      [{ all: false }, "all"],
+    ] as const) {
       const err = await loose.kick(user, target).catch((e: unknown) => e);
       expect(err, JSON.stringify(target)).toBeInstanceOf(SwitchboardError);
       expect(err, JSON.stringify(target)).toMatchObject({ status: 0, code: INVALID_ARGUMENT, field });
@@ -136,7 +146,11 @@ describe("@switchboard/server over HTTP", () => {
   it("answers careless HTTP like the in-runtime tests say: 405 with Allow, a repeated key, bytes that are not UTF-8", async () => {
     const auth = { Authorization: `Bearer ${API_KEY}` };
     const user = uniqueUser("raw");
-    const put = await fetch(`${svc.base}/v1/users/${user}/messages`, { method: "PUT", headers: { ...auth, "Content-Type": "application/json" }, body: '{"data":1}' });
+    const put = await fetch(`${svc.base}/v1/users/${user}/messages`, {
+      method: "PUT",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: '{"data":1}',
+    });
     expect(put.status).toBe(405);
     expect(put.headers.get("Allow")).toBe("GET, HEAD, POST");
     expect(await put.json()).toMatchObject({ error: { code: "method_not_allowed" } });
@@ -147,7 +161,11 @@ describe("@switchboard/server over HTTP", () => {
     expect(twice.status).toBe(400);
     expect(await twice.json()).toMatchObject({ error: { field: "device" } });
     const bytes = new Uint8Array([...new TextEncoder().encode('{"data":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
-    const latin = await fetch(`${svc.base}/v1/users/${user}/messages`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: bytes });
+    const latin = await fetch(`${svc.base}/v1/users/${user}/messages`, {
+      method: "POST",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: bytes,
+    });
     expect(latin.status).toBe(400);
     expect(await latin.json()).toMatchObject({ error: { code: "bad_json", field: "body" } });
     expect((await sb.messages(user)).messages).toEqual([]);

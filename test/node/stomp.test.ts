@@ -45,7 +45,6 @@ afterAll(async () => {
 let counter = 0;
 const uniqueUser = () => `st-${Date.now().toString(36)}-${++counter}`;
 
-
 interface Stomp {
   client: Client;
   connected?: IFrame;
@@ -229,7 +228,14 @@ describe.skipIf(!hasJava)("docs/examples/PushToUser.java", () => {
     await eventually("CONNECTED", () => s.connected);
     s.client.subscribe("/user/queue/notify", (m) => s.messages.push(m), { receipt: "r" });
     await new Promise<void>((resolve) => s.client.watchForReceipt("r", () => resolve()));
-    const { stdout } = await promisify(execFile)("java", [join(ROOT, "docs/examples/PushToUser.java"), rt.base, rt.apiKey, user, "notify", '{"text":"from java"}']);
+    const { stdout } = await promisify(execFile)("java", [
+      join(ROOT, "docs/examples/PushToUser.java"),
+      rt.base,
+      rt.apiKey,
+      user,
+      "notify",
+      '{"text":"from java"}',
+    ]);
     expect(stdout).toMatch(/^200 /);
     await eventually("message", () => s.messages.length >= 1);
     expect(JSON.parse(s.messages[0]?.body ?? "")).toEqual({ text: "from java" });
@@ -244,7 +250,10 @@ describe("STOMP heart-beats on standalone workerd (HEARTBEAT_INTERVAL=3, STALE_A
   });
 
   it("an idle stompjs client beats at the advertised period, the runtime echoes each beat, and the session outlives STALE_AFTER", async () => {
-    quick = await Service.start({ port: await pickPort(9293), knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0", HEARTBEAT_INTERVAL: "3", STALE_AFTER: "10" } });
+    quick = await Service.start({
+      port: await pickPort(9293),
+      knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0", HEARTBEAT_INTERVAL: "3", STALE_AFTER: "10" },
+    });
     const rt: Runtime = { base: quick.base, apiKey: KEY, secret: JWT };
     const user = uniqueUser();
     let pings = 0;

@@ -24,7 +24,11 @@ afterEach(() => {
 
 async function token(): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("stop-tree").setExpirationTime(now + 600).sign(new TextEncoder().encode(SECRETS.JWT_SECRET));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("stop-tree")
+    .setExpirationTime(now + 600)
+    .sign(new TextEncoder().encode(SECRETS.JWT_SECRET));
 }
 
 /** A client holding a hibernatable socket (sends `ping` after open: see the runtime note in DEVELOPERS.md). */
@@ -65,7 +69,13 @@ describe("SIGTERM stops the whole tree", () => {
     const child = spawn(join(ROOT, "node_modules/.bin/node"), ["tools/serve.ts"], {
       cwd: ROOT,
       // As `npm run` would set it: the pinned Node first (wrangler, which builds the bundle, needs it).
-      env: userEnv({ ...SECRETS, PATH: `${join(ROOT, "node_modules/.bin")}:${userEnv().PATH ?? ""}`, SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`, SWITCHBOARD_DATA: join(temp, "data"), SWITCHBOARD_DIST: join(temp, "dist") }),
+      env: userEnv({
+        ...SECRETS,
+        PATH: `${join(ROOT, "node_modules/.bin")}:${userEnv().PATH ?? ""}`,
+        SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`,
+        SWITCHBOARD_DATA: join(temp, "data"),
+        SWITCHBOARD_DIST: join(temp, "dist"),
+      }),
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });

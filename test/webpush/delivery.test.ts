@@ -31,7 +31,12 @@ describe("a push with webpush", () => {
   it("sends each offline subscribed device one encrypted notification: the message, TTL, Urgency, Topic, VAPID", async () => {
     const { fake, user, phone } = await withPhone("wp-send", [201]);
 
-    const answer = await push(user, { data: { order: 42, shipped: true }, event: "order.shipped", ttl: 600, webpush: { urgency: "very-low", topic: "order-42" } });
+    const answer = await push(user, {
+      data: { order: 42, shipped: true },
+      event: "order.shipped",
+      ttl: 600,
+      webpush: { urgency: "very-low", topic: "order-42" },
+    });
     expect(answer.webpush).toBe(1);
     await sendDue(user);
 
@@ -246,7 +251,10 @@ describe("queue bound", () => {
     expect(queued.some((r) => r.message_id === "first")).toBe(false);
     await sendRetries(user);
     expect(await outbox(user)).toEqual([]);
-    const sent = fake.to(phone).filter((d) => d.status === 201).map((d) => json(d.text).id);
+    const sent = fake
+      .to(phone)
+      .filter((d) => d.status === 201)
+      .map((d) => json(d.text).id);
     expect(new Set(sent)).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `m${i + 1}`)));
   });
 });

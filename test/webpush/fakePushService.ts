@@ -65,7 +65,10 @@ export class FakePushService {
 
   add(sub: Subscriber, answers: Array<number | Answer> = [201]): void {
     this.subscribers.set(sub.subscription.endpoint, sub);
-    this.scripts.set(sub.subscription.endpoint, answers.map((a) => (typeof a === "number" ? { status: a } : a)));
+    this.scripts.set(
+      sub.subscription.endpoint,
+      answers.map((a) => (typeof a === "number" ? { status: a } : a)),
+    );
   }
 
   to(sub: Subscriber): Delivery[] {

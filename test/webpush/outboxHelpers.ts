@@ -20,7 +20,10 @@ export function outbox(userId: string): Promise<OutboxRow[]> {
 export function subscribedDevices(userId: string): Promise<string[]> {
   return runInDurableObject(hubOf(userId), (_i, state) =>
     table(state, "webpush_subscriptions")
-      ? state.storage.sql.exec<{ device: string }>("SELECT device FROM webpush_subscriptions ORDER BY device").toArray().map((r) => r.device)
+      ? state.storage.sql
+          .exec<{ device: string }>("SELECT device FROM webpush_subscriptions ORDER BY device")
+          .toArray()
+          .map((r) => r.device)
       : [],
   );
 }
@@ -29,7 +32,6 @@ export async function register(userId: string, device: string, sub: Subscriber):
   const res = await api(`/users/${userId}/devices/${device}/webpush`, { method: "PUT", json: sub.subscription });
   if (res.status !== 200) throw new Error(`registration answered ${res.status}: ${await res.text()}`);
 }
-
 
 /**
  * Run the user's alarm until every row that is due now has been attempted

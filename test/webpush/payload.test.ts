@@ -20,7 +20,10 @@ describe("notificationText", () => {
     expect(new TextEncoder().encode(withAccents(1982).text).byteLength).toBe(3992);
     expect(withAccents(1983)).toMatchObject({ truncated: true }); // 3,994 bytes, though only 2,011 characters
     const over = JSON.stringify("é".repeat(2000)); // 2,000 characters, 4,000 bytes
-    expect(notificationText({ id: "a", seq: 1, event: "e", dataJson: over }, false)).toEqual({ text: `{"id":"a","seq":1,"event":"e","truncated":true}`, truncated: true });
+    expect(notificationText({ id: "a", seq: 1, event: "e", dataJson: over }, false)).toEqual({
+      text: `{"id":"a","seq":1,"event":"e","truncated":true}`,
+      truncated: true,
+    });
     expect(notificationText({ id: "a", seq: 1, dataJson: "1" }, true).text).toBe(`{"id":"a","seq":1,"truncated":true}`);
   });
 });

@@ -38,7 +38,9 @@ type Values<O extends Record<string, OptionSpec>> = {
 };
 
 export function usage(spec: CliSpec): string {
-  const flags: Array<readonly [string, string]> = Object.entries(spec.options).map(([name, o]) => [`--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}`, o.help] as const);
+  const flags: Array<readonly [string, string]> = Object.entries(spec.options).map(
+    ([name, o]) => [`--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}`, o.help] as const,
+  );
   flags.push(["-h, --help", "print this and exit"]);
   if (spec.rest !== undefined) flags.push(["-- ARGS…", spec.rest]);
   const width = Math.max(...flags.map(([f]) => f.length));
@@ -76,7 +78,8 @@ export function parseCommandLine<O extends Record<string, OptionSpec>>(
   } catch (err) {
     // node:util reports every parse problem as a TypeError with an ERR_PARSE_ARGS_* code.
     const code = (err as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) usageError(spec, (err as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_"))
+      usageError(spec, (err as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
     throw err;
   }
   if (parsed.values.help === true) {

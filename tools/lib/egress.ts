@@ -78,7 +78,8 @@ export async function webhookEgress(
 ): Promise<EgressCheck> {
   if (rawUrl === undefined || rawUrl.trim() === "" || egress === "private") return {};
   const host = new URL(rawUrl.trim()).hostname.replace(/^\[(.*)\]$/, "$1");
-  if (host === "localhost" || host.endsWith(".localhost")) return { refuse: `WEBHOOK_URL's host ${host} is loopback, which SWITCHBOARD_EGRESS=public refuses; ${ADVICE}` };
+  if (host === "localhost" || host.endsWith(".localhost"))
+    return { refuse: `WEBHOOK_URL's host ${host} is loopback, which SWITCHBOARD_EGRESS=public refuses; ${ADVICE}` };
   if (isIP(host) !== 0) {
     return isPublicAddress(host) ? {} : { refuse: `WEBHOOK_URL's address ${host} is not public, which SWITCHBOARD_EGRESS=public refuses; ${ADVICE}` };
   }
@@ -89,7 +90,9 @@ export async function webhookEgress(
     return { warn: `WEBHOOK_URL's host ${host} does not resolve now (${err instanceof Error ? err.message : String(err)}); webhooks fail until it does` };
   }
   if (addresses.length > 0 && !addresses.some(isPublicAddress)) {
-    return { refuse: `WEBHOOK_URL's host ${host} resolves only to addresses that are not public (${addresses.join(", ")}), which SWITCHBOARD_EGRESS=public refuses; ${ADVICE}` };
+    return {
+      refuse: `WEBHOOK_URL's host ${host} resolves only to addresses that are not public (${addresses.join(", ")}), which SWITCHBOARD_EGRESS=public refuses; ${ADVICE}`,
+    };
   }
   return {};
 }

@@ -16,7 +16,8 @@ export function configRefusal(env: NodeJS.ProcessEnv): string | undefined {
   const vars = Object.fromEntries(KNOBS.map((name) => [name, env[name]]));
   if (env.JWT_SECRET?.trim() === DEV_JWT_SECRET) return "JWT_SECRET is the development value from .dev.vars; set a real secret";
   if (env.API_KEY?.trim() === DEV_API_KEY) return "API_KEY is the development value from .dev.vars; set a real key";
-  if (env.VAPID_PRIVATE_KEY?.trim() === DEV_VAPID_PRIVATE_KEY) return "VAPID_PRIVATE_KEY is the development value from .dev.vars; generate your own (npx web-push generate-vapid-keys)";
+  if (env.VAPID_PRIVATE_KEY?.trim() === DEV_VAPID_PRIVATE_KEY)
+    return "VAPID_PRIVATE_KEY is the development value from .dev.vars; generate your own (npx web-push generate-vapid-keys)";
   const result = parseConfig(vars);
   return result.ok ? undefined : result.problem;
 }
@@ -106,14 +107,18 @@ export function serveSettings(
   // The shell's `ulimit -n N` (workerd.ts withOpenFileLimit) fails above the hard limit unless
   // privileged; it then falls back to the hard limit, so say so now rather than cap on a number workerd never gets.
   if (asked !== undefined && limits !== undefined && asked > limits.hard && !privileged) {
-    return { ok: false, problem: `SWITCHBOARD_NOFILE=${asked} is above the hard open-file limit ${limits.hard} (raise it with ulimit -Hn or LimitNOFILE=, or run as root)` };
+    return {
+      ok: false,
+      problem: `SWITCHBOARD_NOFILE=${asked} is above the hard open-file limit ${limits.hard} (raise it with ulimit -Hn or LimitNOFILE=, or run as root)`,
+    };
   }
   if (asked !== undefined && asked > nrOpen) {
     return { ok: false, problem: `SWITCHBOARD_NOFILE=${asked} is above the kernel's per-process maximum (fs.nr_open = ${nrOpen})` };
   }
   // Unasked, workerd gets the hard limit (the shell's soft one is often 1024: a cap of 4), clamped to
   // what the kernel allows one process (fs.nr_open), as servers that raise their own limit do.
-  const raised = asked === undefined && limits !== undefined && Number.isFinite(limits.hard) && limits.hard > limits.soft ? Math.min(limits.hard, nrOpen) : undefined;
+  const raised =
+    asked === undefined && limits !== undefined && Number.isFinite(limits.hard) && limits.hard > limits.soft ? Math.min(limits.hard, nrOpen) : undefined;
   const nofileToAsk = asked ?? raised;
   const nofile = nofileToAsk ?? limits?.soft;
 
@@ -138,10 +143,14 @@ export function serveSettings(
     capSource = explicit === 0 ? "none" : "MAX_CONNECTIONS";
   } else {
     if (nofile !== undefined && Number.isFinite(nofile) && budget === 0) {
-      return { ok: false, problem: `workerd's open-file limit ${nofile} leaves no room for sessions (at least ${FD_RESERVE + FDS_PER_SESSION}; set SWITCHBOARD_NOFILE)` };
+      return {
+        ok: false,
+        problem: `workerd's open-file limit ${nofile} leaves no room for sessions (at least ${FD_RESERVE + FDS_PER_SESSION}; set SWITCHBOARD_NOFILE)`,
+      };
     }
     maxConnections = budget;
-    capSource = budget === 0 ? "none" : asked !== undefined ? "SWITCHBOARD_NOFILE" : raised !== undefined ? "the hard open-file limit" : "the shell's open-file limit";
+    capSource =
+      budget === 0 ? "none" : asked !== undefined ? "SWITCHBOARD_NOFILE" : raised !== undefined ? "the hard open-file limit" : "the shell's open-file limit";
   }
   return { ok: true, settings: { egress, nofile, nofileAsked: nofileToAsk, maxConnections, capSource, drainMs: drain ?? DEFAULT_DRAIN_MS } };
 }

@@ -138,7 +138,7 @@ export function writeConfig(o: WorkerdOptions): string {
     ...Object.entries(o.namespaces).map(([cls, name]) => `(name = ${q(name)}, durableObjectNamespace = ${q(cls)})`),
   ];
   const namespaces = o.classes.map((cls) => `(className = ${q(cls)}, uniqueKey = ${q(`switchboard-${cls}`)}, enableSql = true)`);
-  const storage = o.dataDir === undefined ? "(inMemory = void)" : "(localDisk = \"do-storage\")";
+  const storage = o.dataDir === undefined ? "(inMemory = void)" : '(localDisk = "do-storage")';
   const services = [`(name = "main", worker = .mainWorker)`];
   if (o.egress !== undefined) {
     // Explicit definitions replace workerd's implicit "internet" (which trusts the browser CAs too).

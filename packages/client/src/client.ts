@@ -88,7 +88,11 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     this.#device = options.device;
     this.#auth = options.auth ?? (isNodeLike() ? "header" : "protocol");
     this.#createWebSocket = options.createWebSocket ?? defaultWebSocketFactory;
-    this.#heartbeat = new Heartbeat(options.heartbeat, () => this.#send(PING), () => this.#abandon("heartbeat timeout"));
+    this.#heartbeat = new Heartbeat(
+      options.heartbeat,
+      () => this.#send(PING),
+      () => this.#abandon("heartbeat timeout"),
+    );
     const getToken = options.getToken;
     this.#refresher = new TokenRefresher({
       getToken: async () => (getToken === undefined ? Promise.reject(new Error("no getToken")) : getToken({ reason: "refresh" })),

@@ -175,10 +175,7 @@ export const MAX_CLIENT_FRAME_BYTES = 4096;
  * The connect URL from the service's URL (or the connect URL itself),
  * resolved against the page's location in browsers; http(s) becomes ws(s).
  */
-export function connectUrl(
-  base: string | URL,
-  params: { device: string | undefined; since: number | undefined; token: string | undefined },
-): string {
+export function connectUrl(base: string | URL, params: { device: string | undefined; since: number | undefined; token: string | undefined }): string {
   const location = (globalThis as { location?: { href?: unknown } }).location;
   const url = new URL(String(base), typeof location?.href === "string" ? location.href : undefined);
   if (url.protocol === "http:") url.protocol = "ws:";

@@ -140,7 +140,9 @@ export class TokenRefresher {
     }
     const frame = encodeAuth(token);
     if (new TextEncoder().encode(frame).byteLength > MAX_CLIENT_FRAME_BYTES) {
-      this.#link.error(new SwitchboardError("token", `token too long to refresh in-band (frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes); reconnecting at exp`));
+      this.#link.error(
+        new SwitchboardError("token", `token too long to refresh in-band (frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes); reconnecting at exp`),
+      );
       return;
     }
     if (this.#link.send(frame)) this.#pending = token;

@@ -44,7 +44,8 @@ const func: Check = (value, field) => {
 const ms =
   (min: number): Check =>
   (value, field) => {
-    if (typeof value !== "number" || !Number.isFinite(value) || value < min) throw invalidArgument(field, `${field} must be a finite number of ms, at least ${min}`);
+    if (typeof value !== "number" || !Number.isFinite(value) || value < min)
+      throw invalidArgument(field, `${field} must be a finite number of ms, at least ${min}`);
   };
 
 const positiveMs: Check = (value, field) => {
@@ -65,7 +66,8 @@ const withMethods =
   (...methods: string[]): Check =>
   (value, field) => {
     if (typeof value !== "object" || value === null) throw wrong(field, `an object with ${methods.join(" and ")}`, value);
-    for (const m of methods) if (typeof (value as Record<string, unknown>)[m] !== "function") throw invalidArgument(`${field}.${m}`, `${field}.${m} must be a function`);
+    for (const m of methods)
+      if (typeof (value as Record<string, unknown>)[m] !== "function") throw invalidArgument(`${field}.${m}`, `${field}.${m} must be a function`);
   };
 
 /**
@@ -159,7 +161,8 @@ export const CLIENT_EVENTS = Object.keys(EVENTS) as (keyof SwitchboardEvents)[];
 
 /** A listener for one of `known`: `on("mesage", f)` would otherwise wait forever. */
 export function checkListener(known: readonly PropertyKey[], type: unknown, listener: unknown): void {
-  if (!known.includes(type as PropertyKey)) throw invalidArgument("type", `unknown event ${String(type).slice(0, 32)} (known: ${known.map(String).join(", ")})`);
+  if (!known.includes(type as PropertyKey))
+    throw invalidArgument("type", `unknown event ${String(type).slice(0, 32)} (known: ${known.map(String).join(", ")})`);
   func(listener, "listener");
 }
 

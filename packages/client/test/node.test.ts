@@ -48,7 +48,16 @@ beforeAll(async () => {
     const entry: Seen = { authorization: req.headers.authorization, protocols: req.headers["sec-websocket-protocol"], url: req.url ?? "", frames: [] };
     seen.push(entry);
     const url = new URL(req.url ?? "/", "http://x");
-    socket.send(JSON.stringify({ type: "welcome", sessionId: `s${seen.length}`, userId: "alice", device: url.searchParams.get("device") ?? "d", head: 2, recovered: true }));
+    socket.send(
+      JSON.stringify({
+        type: "welcome",
+        sessionId: `s${seen.length}`,
+        userId: "alice",
+        device: url.searchParams.get("device") ?? "d",
+        head: 2,
+        recovered: true,
+      }),
+    );
     socket.send(JSON.stringify({ type: "message", id: "a", seq: 1, sentAt: 1, data: { n: 1 } }));
     socket.send(JSON.stringify({ type: "message", id: "b", seq: 2, sentAt: 2, data: { n: 2 } }));
     socket.on("message", (data: WS.RawData) => {

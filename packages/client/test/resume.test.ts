@@ -74,7 +74,9 @@ describe("resume", () => {
 
   it("surfaces the message fields as delivered", async () => {
     const h = await start();
-    FakeSocket.last().accept().message(7, { order: 42, items: [1, 2] }, "order-42");
+    FakeSocket.last()
+      .accept()
+      .message(7, { order: 42, items: [1, 2] }, "order-42");
     expect(h.of("message")).toEqual([{ id: "order-42", seq: 7, data: { order: 42, items: [1, 2] }, sentAt: 1_700_000_000_000 }]);
   });
 });

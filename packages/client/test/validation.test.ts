@@ -121,8 +121,14 @@ describe("on(), once(), off()", () => {
     const { client } = await start();
     const loose = client as unknown as Record<"on" | "once" | "off", (type: unknown, listener: unknown) => unknown>;
     for (const method of ["on", "once", "off"] as const) {
-      expect(thrown(() => loose[method]("mesage", () => undefined)), method).toMatchObject({ code: INVALID_ARGUMENT, field: "type" });
-      expect(thrown(() => loose[method]("message", "handler")), method).toMatchObject({ code: INVALID_ARGUMENT, field: "listener" });
+      expect(
+        thrown(() => loose[method]("mesage", () => undefined)),
+        method,
+      ).toMatchObject({ code: INVALID_ARGUMENT, field: "type" });
+      expect(
+        thrown(() => loose[method]("message", "handler")),
+        method,
+      ).toMatchObject({ code: INVALID_ARGUMENT, field: "listener" });
     }
     expect(client.listenerCount("message")).toBe(1); // the harness's own
     client.close();

@@ -2,20 +2,7 @@
 import { invalidArgument } from "./errors.ts";
 import { checkName, USER_ID_MAX } from "./names.ts";
 import { Transport, type FetchLike, type RetryOptions } from "./transport.ts";
-import {
-  checkArity,
-  checkData,
-  checkOptions,
-  checkRequired,
-  func,
-  integer,
-  literal,
-  ms,
-  name,
-  nonEmptyString,
-  shortString,
-  type Check,
-} from "./validate.ts";
+import { checkArity, checkData, checkOptions, checkRequired, func, integer, literal, ms, name, nonEmptyString, shortString, type Check } from "./validate.ts";
 import type {
   BatchResult,
   BroadcastOptions,
@@ -103,7 +90,8 @@ const webpush: Check = (value, field) => {
 /** `event` follows the device name rules, minus the Pusher protocol's prefixes (the server's src/http/schemas.ts). */
 const eventName: Check = (value, field) => {
   name(DEVICE_MAX)(value, field);
-  if (/^pusher(_internal)?:/.test(value as string)) throw invalidArgument(field, `${field} must not start with pusher: or pusher_internal: (reserved by the Pusher protocol)`);
+  if (/^pusher(_internal)?:/.test(value as string))
+    throw invalidArgument(field, `${field} must not start with pusher: or pusher_internal: (reserved by the Pusher protocol)`);
 };
 const BROADCAST_OPTIONS = { id: name(MESSAGE_ID_MAX), ttl: integer(0, MAX_TTL), event: eventName, webpush } satisfies Record<keyof BroadcastOptions, Check>;
 const PUSH_OPTIONS = {
@@ -117,8 +105,7 @@ type KickKeys = "device" | "session" | "all";
 const KICK_TARGET = { device: name(DEVICE_MAX), session: shortString(SESSION_MAX), all: literal(true) } satisfies Record<KickKeys, Check>;
 const KICK_HELP = "kick needs a target: { device }, { session } or { all: true } (or kickAll(userId))";
 
-const userPath = (userId: string, suffix: string) =>
-  `/v1/users/${encodeURIComponent(checkName(userId, "userId", USER_ID_MAX))}/${suffix}`;
+const userPath = (userId: string, suffix: string) => `/v1/users/${encodeURIComponent(checkName(userId, "userId", USER_ID_MAX))}/${suffix}`;
 
 /** The push's id: the caller's, or one made now, so every attempt carries the same one. */
 function withId<T extends { id?: string | undefined }>(options: T | undefined): T & { id: string } {
@@ -130,7 +117,8 @@ function kickQuery(target: unknown): { device?: string; session?: string } {
   if (typeof target !== "object" || target === null || Array.isArray(target)) throw invalidArgument("target", KICK_HELP);
   checkOptions(target, "", KICK_TARGET);
   const given = (Object.keys(KICK_TARGET) as KickKeys[]).filter((key) => (target as Record<string, unknown>)[key] !== undefined);
-  if (given.length !== 1) throw invalidArgument(given[1] ?? "target", given.length === 0 ? KICK_HELP : `give one of device, session and all, not ${given.join(" and ")}`);
+  if (given.length !== 1)
+    throw invalidArgument(given[1] ?? "target", given.length === 0 ? KICK_HELP : `give one of device, session and all, not ${given.join(" and ")}`);
   const { device, session } = target as { device?: string; session?: string };
   return device !== undefined ? { device } : session !== undefined ? { session } : {};
 }

@@ -57,7 +57,8 @@ export const integer =
 export const ms =
   (min: number): Check =>
   (value, field) => {
-    if (typeof value !== "number" || !Number.isFinite(value) || value < min) throw invalidArgument(field, `${field} must be a finite number of ms, at least ${min}`);
+    if (typeof value !== "number" || !Number.isFinite(value) || value < min)
+      throw invalidArgument(field, `${field} must be a finite number of ms, at least ${min}`);
   };
 
 export const func: Check = (value, field) => {
@@ -98,7 +99,8 @@ export function checkRequired(value: object, field: string, required: readonly s
 
 /** Calls with more arguments than the function takes: `presence("u", "phone")` is a mistake, not a presence of "u". */
 export function checkArity(args: { length: number }, max: number, call: string): void {
-  if (args.length > max) throw invalidArgument("arguments", `${call} takes ${max === 0 ? "no arguments" : `at most ${max} argument${max === 1 ? "" : "s"}`}, got ${args.length}`);
+  if (args.length > max)
+    throw invalidArgument("arguments", `${call} takes ${max === 0 ? "no arguments" : `at most ${max} argument${max === 1 ? "" : "s"}`}, got ${args.length}`);
 }
 
 /** Push data must survive JSON: undefined, a function or a symbol would vanish, a BigInt or a cycle would throw later. */

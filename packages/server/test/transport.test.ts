@@ -21,7 +21,14 @@ function scripted(answers: Array<Response | Error | "hang">) {
 }
 
 const make = (fetch: FetchLike, extra: { retries?: number; random?: () => number; timeoutMs?: number } = {}) =>
-  new Switchboard({ url: "https://sb.test", apiKey: "k", fetch, retries: extra.retries ?? 3, timeoutMs: extra.timeoutMs ?? 1000, backoff: { baseMs: 100, maxMs: 1000, random: extra.random ?? (() => 0) } });
+  new Switchboard({
+    url: "https://sb.test",
+    apiKey: "k",
+    fetch,
+    retries: extra.retries ?? 3,
+    timeoutMs: extra.timeoutMs ?? 1000,
+    backoff: { baseMs: 100, maxMs: 1000, random: extra.random ?? (() => 0) },
+  });
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -78,13 +85,17 @@ describe("retries", () => {
   it("never retries a 4xx, nor a 500; gives up after `retries` with the last error", async () => {
     for (const status of [400, 401, 404, 413, 429, 500]) {
       const s = scripted([refuse(status)]);
-      const err = await make(s.fetch).stats().catch((e: unknown) => e);
+      const err = await make(s.fetch)
+        .stats()
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SwitchboardError);
       expect(err).toMatchObject({ status, attempts: 1 });
       expect(s.requests).toHaveLength(1);
     }
     const s = scripted([refuse(503), refuse(503), refuse(503)]);
-    const result = make(s.fetch, { retries: 2 }).stats().catch((e: unknown) => e);
+    const result = make(s.fetch, { retries: 2 })
+      .stats()
+      .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(await result).toMatchObject({ status: 503, code: "unavailable", attempts: 3 });
   });

@@ -8,7 +8,13 @@ import type { ChaosReport, PushRecord } from "./report.ts";
 
 export type UserLog = { head: number; messages: Array<{ id: string; seq: number }> };
 
-export function check(report: ChaosReport, users: readonly string[], pushes: readonly PushRecord[], logs: ReadonlyMap<string, UserLog>, devices: readonly Device[]): void {
+export function check(
+  report: ChaosReport,
+  users: readonly string[],
+  pushes: readonly PushRecord[],
+  logs: ReadonlyMap<string, UserLog>,
+  devices: readonly Device[],
+): void {
   const byUser = new Map<string, PushRecord[]>();
   for (const p of pushes) {
     const list = byUser.get(p.user) ?? [];

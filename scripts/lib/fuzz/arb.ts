@@ -15,17 +15,47 @@ export const pick = <T>(items: readonly T[]): fc.Arbitrary<T> => fc.constantFrom
 export const chance = (p: number): fc.Arbitrary<boolean> => fc.integer({ min: 0, max: 999 }).map((x) => x >= 1000 - Math.round(p * 1000));
 
 /** `arb` with probability ≈ p, else undefined (shrinks toward undefined). */
-export const maybe = <T>(p: number, arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
-  fc.tuple(chance(p), arb).map(([on, v]) => (on ? v : undefined));
+export const maybe = <T>(p: number, arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.tuple(chance(p), arb).map(([on, v]) => (on ? v : undefined));
 
 export const int = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min, max });
 
 /** JSON values of every type, for "wrong type" fields. */
 export const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   pick<unknown>([
-    null, true, false, 0, -1, 1.5, -0, 1e21, 2 ** 53, Number.MAX_SAFE_INTEGER,
-    "", " ", "x", "a/b", "../../etc/passwd", "a b", "é", "\u0000", "\ud800", "\udfff", "a\u202eb", "\ufeffx", "😀",
-    LONG(65), LONG(128), LONG(129), [], [1], {}, { a: 1 }, "123", "1e3", "NaN", "Infinity",
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    -0,
+    1e21,
+    2 ** 53,
+    Number.MAX_SAFE_INTEGER,
+    "",
+    " ",
+    "x",
+    "a/b",
+    "../../etc/passwd",
+    "a b",
+    "é",
+    "\u0000",
+    "\ud800",
+    "\udfff",
+    "a\u202eb",
+    "\ufeffx",
+    "😀",
+    LONG(65),
+    LONG(128),
+    LONG(129),
+    [],
+    [1],
+    {},
+    { a: 1 },
+    "123",
+    "1e3",
+    "NaN",
+    "Infinity",
   ]),
   int(130, 5000).map((n) => LONG(n)),
 );
@@ -42,8 +72,7 @@ const weirdUnit: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Random unicode, including lone surrogates, controls, BOM, bidi and astral code points. */
-export const weirdString = (maxLength = 40): fc.Arbitrary<string> =>
-  fc.array(weirdUnit, { maxLength }).map((units) => units.join(""));
+export const weirdString = (maxLength = 40): fc.Arbitrary<string> => fc.array(weirdUnit, { maxLength }).map((units) => units.join(""));
 
 /** Any JSON value, a few levels deep, with weird strings and keys. */
 export const jsonValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
@@ -55,7 +84,11 @@ export const jsonValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((t
     weirdString(20),
     int(0, 50).map((n) => "x".repeat(n)),
     fc.array(tie("value"), { maxLength: 4 }),
-    fc.dictionary(weirdString(6).map((k) => k || "k"), tie("value"), { maxKeys: 4 }),
+    fc.dictionary(
+      weirdString(6).map((k) => k || "k"),
+      tie("value"),
+      { maxKeys: 4 },
+    ),
   ),
 })).value;
 

@@ -39,8 +39,22 @@ function variants(ctx: FuzzContext): Variant[] {
     { name: "huge", headers: [["Authorization", `Bearer ${LONG(16_000)}`]], mayPass: false },
     { name: "x-api-key", headers: [["X-API-Key", key]], mayPass: false },
     { name: "query-key", headers: [], mayPass: false },
-    { name: "dup-header-bad-first", headers: [["Authorization", "Bearer nope"], ["Authorization", `Bearer ${key}`]], mayPass: false },
-    { name: "dup-header-good-first", headers: [["Authorization", `Bearer ${key}`], ["Authorization", "Bearer nope"]], mayPass: false },
+    {
+      name: "dup-header-bad-first",
+      headers: [
+        ["Authorization", "Bearer nope"],
+        ["Authorization", `Bearer ${key}`],
+      ],
+      mayPass: false,
+    },
+    {
+      name: "dup-header-good-first",
+      headers: [
+        ["Authorization", `Bearer ${key}`],
+        ["Authorization", "Bearer nope"],
+      ],
+      mayPass: false,
+    },
   ];
 }
 
@@ -129,12 +143,35 @@ export function batchArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
 export function headerArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
   const odd: fc.Arbitrary<[string, Array<[string, string | Buffer]>]> = fc.oneof(
     pick([1000, 8000, 30_000, 70_000]).map((size): [string, Array<[string, string]>] => [`big-header:${size}`, [["X-Big", LONG(size)]]]),
-    pick([50, 200, 1000]).map((count): [string, Array<[string, string]>] => [`many-headers:${count}`, Array.from({ length: count }, (_, j): [string, string] => [`X-H${j}`, "v"])]),
+    pick([50, 200, 1000]).map((count): [string, Array<[string, string]>] => [
+      `many-headers:${count}`,
+      Array.from({ length: count }, (_, j): [string, string] => [`X-H${j}`, "v"]),
+    ]),
     fc.constant<[string, Array<[string, Buffer]>]>(["non-ascii-header", [["X-Odd", Buffer.from([0x80, 0xff, 0xc3, 0x28])]]]),
     fc.constant<[string, Array<[string, string]>]>(["bad-content-length", [["Content-Length", "abc"]]]),
-    fc.constant<[string, Array<[string, string]>]>(["expect-continue", [["Expect", "100-continue"], ["Content-Type", "application/json"]]]),
-    fc.constant<[string, Array<[string, string]>]>(["host-override", [["Host", "evil.example"], ["X-Forwarded-Host", "evil.example"], ["X-Forwarded-For", "1.2.3.4"]]]),
-    fc.constant<[string, Array<[string, string]>]>(["ws-version-8", [["Sec-WebSocket-Version", "8"], ["Upgrade", "websocket"], ["Connection", "Upgrade"]]]),
+    fc.constant<[string, Array<[string, string]>]>([
+      "expect-continue",
+      [
+        ["Expect", "100-continue"],
+        ["Content-Type", "application/json"],
+      ],
+    ]),
+    fc.constant<[string, Array<[string, string]>]>([
+      "host-override",
+      [
+        ["Host", "evil.example"],
+        ["X-Forwarded-Host", "evil.example"],
+        ["X-Forwarded-For", "1.2.3.4"],
+      ],
+    ]),
+    fc.constant<[string, Array<[string, string]>]>([
+      "ws-version-8",
+      [
+        ["Sec-WebSocket-Version", "8"],
+        ["Upgrade", "websocket"],
+        ["Connection", "Upgrade"],
+      ],
+    ]),
   );
   return fc.tuple(odd, pick(["/v1/stats", "presence", "/healthz"]), pick(ctx.users)).map(([[name, extra], where, user]): HttpCase => ({
     category: "headers",
@@ -149,5 +186,3 @@ export function headerArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
 export const randomTokenArb: fc.Arbitrary<string> = fc
   .array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 4 })
   .map((parts) => parts.map((p) => Buffer.from(p).toString("base64url")).join("."));
-
-

@@ -38,8 +38,16 @@ function origins(ctx: FuzzContext): Array<{ value: string | Buffer | undefined; 
 }
 
 const ODD_PROTOCOLS: Array<string[] | "append-x"> = [
-  [], [""], ["SWITCHBOARD.V1"], ["switchboard.v2"], ["switchboard.v1", "switchboard.v1"], ["chat", "superchat"],
-  Array.from({ length: 200 }, (_, j) => `p${j}`), "append-x", [" switchboard.v1 "], ["switchboard.v1", "bearer."],
+  [],
+  [""],
+  ["SWITCHBOARD.V1"],
+  ["switchboard.v2"],
+  ["switchboard.v1", "switchboard.v1"],
+  ["chat", "superchat"],
+  Array.from({ length: 200 }, (_, j) => `p${j}`),
+  "append-x",
+  [" switchboard.v1 "],
+  ["switchboard.v1", "bearer."],
 ];
 
 function choicesArb(ctx: FuzzContext) {
@@ -152,7 +160,8 @@ export function connectArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
       check: (res) => {
         if (res.status !== 101) return undefined;
         const answered = res.headers["sec-websocket-protocol"];
-        if (offered.length > 0 && answered !== "switchboard.v1") return `101 answered subprotocol ${String(answered)} to ${JSON.stringify(offered.slice(0, 3))}`;
+        if (offered.length > 0 && answered !== "switchboard.v1")
+          return `101 answered subprotocol ${String(answered)} to ${JSON.stringify(offered.slice(0, 3))}`;
         if (offered.length === 0 && answered !== undefined) return `101 answered subprotocol ${answered} though none was offered`;
         if (answered !== undefined && answered.includes("bearer")) return "101 echoed the bearer token subprotocol";
         return undefined;

@@ -37,12 +37,7 @@ const bump = <K>(m: Map<K, number>, k: K) => m.set(k, (m.get(k) ?? 0) + 1);
  * Run `cases` over one lane (a session that is reopened after each expected
  * close). `open` opens a fresh session of the lane's user.
  */
-export async function runFrameLane(
-  cases: FrameCase[],
-  open: () => Promise<Session | string>,
-  stats: FrameFuzzStats,
-  laneId: number,
-): Promise<void> {
+export async function runFrameLane(cases: FrameCase[], open: () => Promise<Session | string>, stats: FrameFuzzStats, laneId: number): Promise<void> {
   let session: Session | string = await open();
   let sentinel = 0;
   let i = 0;
@@ -100,12 +95,18 @@ export async function runFrameLane(
       continue;
     }
     if (!ok || s.closed !== undefined) {
-      fail(batch.map((c) => c.name).join(","), s.closed ? `socket closed unexpectedly ${s.closed.code} ${s.closed.reason}` : "no answer to the batch within 10 s");
+      fail(
+        batch.map((c) => c.name).join(","),
+        s.closed ? `socket closed unexpectedly ${s.closed.code} ${s.closed.reason}` : "no answer to the batch within 10 s",
+      );
       stats.reconnects++;
       session = await open();
       continue;
     }
-    const got = s.errors().slice(errorsBefore).filter((e) => !marker(e));
+    const got = s
+      .errors()
+      .slice(errorsBefore)
+      .filter((e) => !marker(e));
     if (lenientCase !== undefined) {
       // Invalid UTF-8 in a text frame: RFC 6455 says close 1007; workerd decodes it leniently (U+FFFD), so
       // one documented error answer is also fine.
@@ -137,18 +138,15 @@ export async function runFrameLane(
 /** RFC 6455 §7.4.1 codes that must never appear in a close frame. */
 const RESERVED_CLOSE = new Set([1004, 1005, 1006, 1015]);
 
-export async function runRawFrameCase(
-  port: number,
-  token: string,
-  c: RawFrameCase,
-): Promise<{ violation?: string; close?: number | "tcp" | "none" }> {
+export async function runRawFrameCase(port: number, token: string, c: RawFrameCase): Promise<{ violation?: string; close?: number | "tcp" | "none" }> {
   const bytes = c.mustClose ? c.bytes : [...c.bytes, encodeFrame({ opcode: 8, payload: closePayload(1000, "done") })];
   const res = await rawWsExchange(port, "/v1/connect?device=raw", [["Authorization", `Bearer ${token}`]], bytes, 2500);
   if (res.status !== 101) return { violation: `handshake answered ${res.status}` };
   const close = res.closeCode ?? (res.ended && !res.timedOut ? "tcp" : "none");
   if (c.mustClose && close === "none") {
     return {
-      violation: c.sentClose !== undefined ? `server never answered the client's close ${c.sentClose}` : "server kept the connection open after a protocol error",
+      violation:
+        c.sentClose !== undefined ? `server never answered the client's close ${c.sentClose}` : "server kept the connection open after a protocol error",
       close,
     };
   }

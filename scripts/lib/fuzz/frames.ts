@@ -51,9 +51,13 @@ export function frameExpect(wire: Buffer, binary: boolean, head: number, maxByte
 const junkText: fc.Arbitrary<string> = fc.oneof(
   pick(["", " ", "{", "}", "[", "nul", "pong", "PING", "ping ", " ping", "ping\n", "Ping", "pingping", "{'type':'ack'}", "{type:ack}"]),
   pick<unknown>([null, 1, "ack", [], [1, 2], true, -0, 1e308, {}, { type: null }, { type: 1 }, { type: ["ack"] }]).map((v) => JSON.stringify(v)),
-  pick(["ack ", "Ack", "ACK", "acks", "", "message", "welcome", "error", "__proto__", "constructor", "x".repeat(100), "auth", "Auth", "refreshed"]).map((type) => JSON.stringify({ type, seq: 1 })),
+  pick(["ack ", "Ack", "ACK", "acks", "", "message", "welcome", "error", "__proto__", "constructor", "x".repeat(100), "auth", "Auth", "refreshed"]).map(
+    (type) => JSON.stringify({ type, seq: 1 }),
+  ),
   pick<unknown>([undefined, null, 1, "", [], {}, true]).map((token) => JSON.stringify({ type: "auth", token })),
-  pick<unknown>([-1, 0.5, "1", null, true, [], {}, 1e20, 2 ** 53, Number.MAX_SAFE_INTEGER, -0, 0, 1, 3, 5, 6, 1000]).map((seq) => JSON.stringify({ type: "ack", seq })),
+  pick<unknown>([-1, 0.5, "1", null, true, [], {}, 1e20, 2 ** 53, Number.MAX_SAFE_INTEGER, -0, 0, 1, 3, 5, 6, 1000]).map((seq) =>
+    JSON.stringify({ type: "ack", seq }),
+  ),
   fc.constant('{"type":"ack"}'),
   pick(["1e0", "5.0", "0x1", "01", "NaN", "Infinity", "-0", "5e-1", "9007199254740993"]).map((s) => `{"type":"ack","seq":${s}}`),
   fc.array(int(0, 0xffff), { minLength: 1, maxLength: 60 }).map((units) => String.fromCharCode(...units)),
@@ -83,8 +87,12 @@ const shapes: fc.Arbitrary<Shape> = fc.oneof(
   ]).map((data): Shape => ({ name: "invalid-utf8", data, binary: false })),
   // A lone surrogate in a JS string: the client library encodes it as U+FFFD.
   pick(['{"type":"\ud800"}', "\udfff", '{"type":"ack","seq":"\ud83d"}']).map((data): Shape => ({ name: "lone-surrogate", data, binary: false })),
-  fc.tuple(int(0, 5), int(2, 5)).map(([seq, fragments]): Shape => ({ name: "fragmented-ack", data: JSON.stringify({ type: "ack", seq }), binary: false, fragments })),
-  fc.tuple(pick([3000, 4097, 9000]), int(2, 6)).map(([n, fragments]): Shape => ({ name: `fragmented-text:${n}`, data: "b".repeat(n), binary: false, fragments })),
+  fc
+    .tuple(int(0, 5), int(2, 5))
+    .map(([seq, fragments]): Shape => ({ name: "fragmented-ack", data: JSON.stringify({ type: "ack", seq }), binary: false, fragments })),
+  fc
+    .tuple(pick([3000, 4097, 9000]), int(2, 6))
+    .map(([n, fragments]): Shape => ({ name: `fragmented-text:${n}`, data: "b".repeat(n), binary: false, fragments })),
   fc.constant<Shape>({ name: "ping", data: "ping", binary: false }),
 );
 
@@ -102,7 +110,9 @@ export interface RawFrameCase {
   sentClose?: number;
 }
 
-const CLOSE_CODES = [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1014, 1015, 1016, 999, 0, 2999, 3000, 4000, 4001, 4029, 4999, 5000, 65_535];
+const CLOSE_CODES = [
+  1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1014, 1015, 1016, 999, 0, 2999, 3000, 4000, 4001, 4029, 4999, 5000, 65_535,
+];
 const frame = encodeFrame;
 
 export const rawFrameArb: fc.Arbitrary<RawFrameCase> = fc.oneof(
@@ -110,13 +120,26 @@ export const rawFrameArb: fc.Arbitrary<RawFrameCase> = fc.oneof(
     weight: 3,
     arbitrary: fc
       .tuple(pick(CLOSE_CODES), pick([Buffer.alloc(0), Buffer.from("bye"), Buffer.from([0xff, 0xfe]), Buffer.from("r".repeat(123)), Buffer.from("é")]))
-      .map(([code, reason]): RawFrameCase => ({ name: `close:${code}:${reason.length}`, bytes: [frame({ opcode: 8, payload: closePayload(code, reason) })], mustClose: true, sentClose: code })),
+      .map(([code, reason]): RawFrameCase => ({
+        name: `close:${code}:${reason.length}`,
+        bytes: [frame({ opcode: 8, payload: closePayload(code, reason) })],
+        mustClose: true,
+        sentClose: code,
+      })),
   },
   fc.constant<RawFrameCase>({ name: "close:1-byte", bytes: [frame({ opcode: 8, payload: Buffer.from([3]) })], mustClose: true }),
   // RFC 6455 §5.1 says a server MUST close on an unmasked client frame; workerd tolerates it (runtime behaviour).
   fc.constant<RawFrameCase>({ name: "unmasked-text", bytes: [frame({ opcode: 1, payload: Buffer.from("ping"), masked: false })], mustClose: false }),
-  int(1, 7).map((rsv): RawFrameCase => ({ name: "rsv-bits", bytes: [frame({ opcode: 1, rsv, payload: Buffer.from('{"type":"ack","seq":0}') })], mustClose: true })),
-  pick([3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]).map((opcode): RawFrameCase => ({ name: `opcode:${opcode}`, bytes: [frame({ opcode, payload: Buffer.from("x") })], mustClose: true })),
+  int(1, 7).map((rsv): RawFrameCase => ({
+    name: "rsv-bits",
+    bytes: [frame({ opcode: 1, rsv, payload: Buffer.from('{"type":"ack","seq":0}') })],
+    mustClose: true,
+  })),
+  pick([3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]).map((opcode): RawFrameCase => ({
+    name: `opcode:${opcode}`,
+    bytes: [frame({ opcode, payload: Buffer.from("x") })],
+    mustClose: true,
+  })),
   // RFC 6455 §5.5 caps control frames at 125 bytes; workerd tolerates 126 (runtime behaviour, harmless).
   fc.constant<RawFrameCase>({ name: "ping-126", bytes: [frame({ opcode: 9, payload: Buffer.alloc(126, 1) })], mustClose: false }),
   fc.constant<RawFrameCase>({ name: "fragmented-ping", bytes: [frame({ opcode: 9, fin: false, payload: Buffer.from("a") })], mustClose: true }),

@@ -71,7 +71,12 @@ export async function deepRoundTrip(port: number, apiKey: string): Promise<Check
   const notes: string[] = [];
   let pass = true;
   let readBack = 0;
-  for (const [kind, depth] of [["arr", 5000], ["obj", 5000], ["arr", 32_000], ["obj", 10_000]] as const) {
+  for (const [kind, depth] of [
+    ["arr", 5000],
+    ["obj", 5000],
+    ["arr", 32_000],
+    ["obj", 10_000],
+  ] as const) {
     const user = `fz-deep-${kind}-${depth}`;
     const inner = kind === "obj" ? `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}` : `${"[".repeat(depth)}${"]".repeat(depth)}`;
     const push = await rawRequest(port, {

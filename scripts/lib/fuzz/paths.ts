@@ -9,10 +9,58 @@ import { auth, type FuzzContext, type HttpCase } from "./cases.ts";
 import { chance, LONG, maybe, pick } from "./arb.ts";
 
 const SEGMENTS = [
-  "alice", "", ".", "..", "%2e", "%2e%2e", "%2E%2E", ".%2e", "%2e.", "a%2Fb", "a%2fb", "a%252Fb", "..%2F..%2Fstats", "%2F", "a/b", "a\\b",
-  "a%5Cb", "%00", "a%00b", "a%0Ab", "a%0D%0AX-Injected:%201", "a%20b", "a+b", "%C3%A9", "%ED%A0%80", "%C0%AF", "%FF", "%", "%Z1", "%2",
-  "a;b", "a%3Bb", "a%3Fb", "a%23b", "%40", "%3A", "%2D", "alice%2Ebob", "ALICE", "alice..", "@", ":", "-", "_", "~", "a~b", "a*b", "a$b",
-  "a!b", "%E2%80%AE", "%EF%BB%BFalice", "%F0%9F%98%80",
+  "alice",
+  "",
+  ".",
+  "..",
+  "%2e",
+  "%2e%2e",
+  "%2E%2E",
+  ".%2e",
+  "%2e.",
+  "a%2Fb",
+  "a%2fb",
+  "a%252Fb",
+  "..%2F..%2Fstats",
+  "%2F",
+  "a/b",
+  "a\\b",
+  "a%5Cb",
+  "%00",
+  "a%00b",
+  "a%0Ab",
+  "a%0D%0AX-Injected:%201",
+  "a%20b",
+  "a+b",
+  "%C3%A9",
+  "%ED%A0%80",
+  "%C0%AF",
+  "%FF",
+  "%",
+  "%Z1",
+  "%2",
+  "a;b",
+  "a%3Bb",
+  "a%3Fb",
+  "a%23b",
+  "%40",
+  "%3A",
+  "%2D",
+  "alice%2Ebob",
+  "ALICE",
+  "alice..",
+  "@",
+  ":",
+  "-",
+  "_",
+  "~",
+  "a~b",
+  "a*b",
+  "a$b",
+  "a!b",
+  "%E2%80%AE",
+  "%EF%BB%BFalice",
+  "%F0%9F%98%80",
   "%EF%BC%A1", // full-width A
   "%C2%A0",
 ];
@@ -47,7 +95,11 @@ function userPathArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
     const validAfterDecode = decoded !== undefined && isUserId(decoded);
     // Dot segments and backslashes may be normalised by the URL parser into another route.
     const mayReroute =
-      /(^|\/)(\.|%2e){1,2}$/i.test(segText) || /^(\.|%2e){1,2}(%2f|\/|\\|%5c)/i.test(segText) || segText.includes("\\") || segText === "" || segText.includes("/");
+      /(^|\/)(\.|%2e){1,2}$/i.test(segText) ||
+      /^(\.|%2e){1,2}(%2f|\/|\\|%5c)/i.test(segText) ||
+      segText.includes("\\") ||
+      segText === "" ||
+      segText.includes("/");
     const req: RawRequest = { method, target, headers: [auth(ctx)] };
     if (method === "POST") {
       req.headers?.push(["Content-Type", "application/json"]);
@@ -76,9 +128,31 @@ function userPathArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
 
 /** Paths outside the routes. */
 const OTHERS = [
-  "/", "/v1", "/v1/", "/v1/users", "/v1/users/", "/v1/users/a", "/v1/users/a/", "/v1/users/a/b", "/v1/users/a/messages/1", "/v2/stats",
-  "/V1/stats", "/v1/stats/", "//v1/stats", "/v1//stats", "/v1/stats?x=%ZZ", "/v1/stats#frag", "/dev/token?user=a", "/dev/push?user=a",
-  "/dev/presence?user=a", "/healthz/..", "/%2e%2e/v1/stats", "/v1/%2e%2e/v1/stats", "*", "http://evil.example/v1/stats", "/v1/connect/../stats",
+  "/",
+  "/v1",
+  "/v1/",
+  "/v1/users",
+  "/v1/users/",
+  "/v1/users/a",
+  "/v1/users/a/",
+  "/v1/users/a/b",
+  "/v1/users/a/messages/1",
+  "/v2/stats",
+  "/V1/stats",
+  "/v1/stats/",
+  "//v1/stats",
+  "/v1//stats",
+  "/v1/stats?x=%ZZ",
+  "/v1/stats#frag",
+  "/dev/token?user=a",
+  "/dev/push?user=a",
+  "/dev/presence?user=a",
+  "/healthz/..",
+  "/%2e%2e/v1/stats",
+  "/v1/%2e%2e/v1/stats",
+  "*",
+  "http://evil.example/v1/stats",
+  "/v1/connect/../stats",
 ];
 
 function otherPathArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
@@ -88,7 +162,8 @@ function otherPathArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
     req: { method: "GET", target, headers: noAuth ? [] : [auth(ctx)] },
     expect: { statuses: [200, 400, 401, 404, 426] },
     runtimeMayRefuse: target === "*" || target.startsWith("http:"),
-    check: (res) => (res.status === 200 && noAuth && target.includes("/v1") && !target.includes("connect") ? `${target} without API key answered 200` : undefined),
+    check: (res) =>
+      res.status === 200 && noAuth && target.includes("/v1") && !target.includes("connect") ? `${target} without API key answered 200` : undefined,
   }));
 }
 
@@ -97,8 +172,36 @@ export function pathArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
 }
 
 export const SEQ_VALUES = [
-  "0", "1", "5", "1000", "1001", "-1", "1.5", "1e3", "0x10", "", " 1", "1 ", "+1", "%2B1", "01", "0001", "9007199254740991",
-  "9007199254740992", "99999999999999999999", "١", "１", "NaN", "null", "true", "[1]", "%00", "1%00", "1&since=2", "%ZZ", LONG(300, "9"),
+  "0",
+  "1",
+  "5",
+  "1000",
+  "1001",
+  "-1",
+  "1.5",
+  "1e3",
+  "0x10",
+  "",
+  " 1",
+  "1 ",
+  "+1",
+  "%2B1",
+  "01",
+  "0001",
+  "9007199254740991",
+  "9007199254740992",
+  "99999999999999999999",
+  "١",
+  "１",
+  "NaN",
+  "null",
+  "true",
+  "[1]",
+  "%00",
+  "1%00",
+  "1&since=2",
+  "%ZZ",
+  LONG(300, "9"),
 ];
 
 function messagesQueryArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
@@ -160,5 +263,3 @@ function sessionsQueryArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
 export function queryArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
   return fc.oneof({ arbitrary: messagesQueryArb(ctx), weight: 3 }, { arbitrary: sessionsQueryArb(ctx), weight: 2 });
 }
-
-

@@ -88,7 +88,14 @@ export async function checkLane<T>(lane: Lane<T>, o: CheckOptions): Promise<Lane
     };
   } else if (details.failed) {
     // The property itself threw (a harness bug, not a service answer): report it as such.
-    result.failure = { violation: `harness error: ${String(details.errorInstance)}`, counterexample: "", path: details.counterexamplePath ?? "", shrinks: 0, at: details.numRuns, replay: "" };
+    result.failure = {
+      violation: `harness error: ${String(details.errorInstance)}`,
+      counterexample: "",
+      path: details.counterexamplePath ?? "",
+      shrinks: 0,
+      at: details.numRuns,
+      replay: "",
+    };
   }
   return result;
 }

@@ -8,10 +8,35 @@ import { auth, jsonPost, pushAnswerCheck, pushPath, type FuzzContext, type HttpC
 import { int, jsonValue, LONG, maybe, oddValue, pick, weirdString } from "./arb.ts";
 
 const BAD_JSON = [
-  "", " ", "{", "}", "{]", '{"data":}', '{"data":1,}', "{'data':1}", '{"data":NaN}', '{"data":Infinity}',
-  '{"data":undefined}', '{"data":0x10}', '{"data":01}', '{"data":.5}', '{"data":"\\x41"}', '{"data":"\\u12"}',
-  '{"data":"a\nb"}', '{"data":"\t"}', "{data:1}", '{"data":1}{"data":2}', '{"data":1} x', "nul", "tru",
-  '"unterminated', "[1,2", '/* c */ {"data":1}', '{"data":1 // c\n}', "\u0000", '{"data":"\u0000"}',
+  "",
+  " ",
+  "{",
+  "}",
+  "{]",
+  '{"data":}',
+  '{"data":1,}',
+  "{'data':1}",
+  '{"data":NaN}',
+  '{"data":Infinity}',
+  '{"data":undefined}',
+  '{"data":0x10}',
+  '{"data":01}',
+  '{"data":.5}',
+  '{"data":"\\x41"}',
+  '{"data":"\\u12"}',
+  '{"data":"a\nb"}',
+  '{"data":"\t"}',
+  "{data:1}",
+  '{"data":1}{"data":2}',
+  '{"data":1} x',
+  "nul",
+  "tru",
+  '"unterminated',
+  "[1,2",
+  '/* c */ {"data":1}',
+  '{"data":1 // c\n}',
+  "\u0000",
+  '{"data":"\u0000"}',
 ];
 
 const bytes = (...parts: Array<string | number[] | Buffer>): Buffer =>
@@ -24,7 +49,13 @@ function bodies(): fc.Arbitrary<[string, string | Buffer]> {
     // malformed JSON, listed and mutated
     named("bad-json", pick(BAD_JSON)),
     fc
-      .record({ data: jsonValue, id: int(0, 1e9), at: fc.nat(), how: int(0, 3), ch: pick(["{", "}", "[", "]", ",", ":", '"', "\\", "\u0000", "\ud800", "1", " "]) })
+      .record({
+        data: jsonValue,
+        id: int(0, 1e9),
+        at: fc.nat(),
+        how: int(0, 3),
+        ch: pick(["{", "}", "[", "]", ",", ":", '"', "\\", "\u0000", "\ud800", "1", " "]),
+      })
       .map(({ data, id, at, how, ch }): [string, string] => {
         const good = JSON.stringify({ data, id: `m-${id}` });
         const i = at % good.length;
@@ -38,7 +69,19 @@ function bodies(): fc.Arbitrary<[string, string | Buffer]> {
     // missing data, unknown fields, non-objects
     fc
       .oneof(
-        pick<unknown>([{}, { id: "x" }, { Data: 1 }, { data: 1, exceptDevices: "a" }, { data: 1, userIds: ["a"] }, { data: 1, __proto__x: 1 }, { data: 1, constructor: 1 }, [{ data: 1 }], "data", 42, null]),
+        pick<unknown>([
+          {},
+          { id: "x" },
+          { Data: 1 },
+          { data: 1, exceptDevices: "a" },
+          { data: 1, userIds: ["a"] },
+          { data: 1, __proto__x: 1 },
+          { data: 1, constructor: 1 },
+          [{ data: 1 }],
+          "data",
+          42,
+          null,
+        ]),
         weirdString(5).map((extra) => ({ data: 1, ttl: 1, extra })),
       )
       .map((v): [string, string] => ["shape", JSON.stringify(v)]),
@@ -50,7 +93,10 @@ function bodies(): fc.Arbitrary<[string, string | Buffer]> {
     fc
       .record({
         data: jsonValue,
-        id: maybe(0.5, int(0, 1e12).map((n) => `fz-${n}`)),
+        id: maybe(
+          0.5,
+          int(0, 1e12).map((n) => `fz-${n}`),
+        ),
         ttl: maybe(0.5, pick([0, 1, 60, 86_400, 604_800, 604_801, -1, 0.5])),
         device: maybe(0.3, pick(["d1", "phone", LONG(64), LONG(65), "a b"])),
         exceptDevice: maybe(0.2, pick(["d1", "x:y@z", "é"])),
@@ -64,27 +110,47 @@ function bodies(): fc.Arbitrary<[string, string | Buffer]> {
     ]),
     pick([128, 129, 1000, 60_000]).map((n): [string, string] => ["huge-id", JSON.stringify({ data: 1, id: LONG(n) })]),
     // deep nesting
-    fc.tuple(pick([10, 100, 1000, 5000, 20_000, 32_000]), fc.boolean()).map(([depth, obj]): [string, string] => [
-      `deep:${obj ? "obj" : "arr"}:${depth}`,
-      `{"data":${obj ? `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}` : `${"[".repeat(depth)}${"]".repeat(depth)}`}}`,
-    ]),
+    fc
+      .tuple(pick([10, 100, 1000, 5000, 20_000, 32_000]), fc.boolean())
+      .map(([depth, obj]): [string, string] => [
+        `deep:${obj ? "obj" : "arr"}:${depth}`,
+        `{"data":${obj ? `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}` : `${"[".repeat(depth)}${"]".repeat(depth)}`}}`,
+      ]),
     pick([1000, 30_000]).map((depth): [string, string] => [`deep-unclosed:${depth}`, `{"data":${"[".repeat(depth)}`]),
     // unicode edge cases: escaped lone surrogates, raw invalid UTF-8, BOM, overlong, NUL
-    named("lone-surrogate-data", pick(["\\ud800", "\\udfff", "\\ud83d", "\\ude00\\ud83d", "a\\ud800b"]).map((s) => `{"data":"${s}"}`)),
-    named("lone-surrogate-id", pick(["\\ud800", "x\\udfff", "\\u0000", "\\u202e", "\\ufeff"]).map((s) => `{"data":1,"id":"${s}"}`)),
-    named("lone-surrogate-key", pick(["\\ud800", "\\u0000", "da\\u0074a2", "\\ufeffdata"]).map((s) => `{"data":1,"${s}":1}`)),
+    named(
+      "lone-surrogate-data",
+      pick(["\\ud800", "\\udfff", "\\ud83d", "\\ude00\\ud83d", "a\\ud800b"]).map((s) => `{"data":"${s}"}`),
+    ),
+    named(
+      "lone-surrogate-id",
+      pick(["\\ud800", "x\\udfff", "\\u0000", "\\u202e", "\\ufeff"]).map((s) => `{"data":1,"id":"${s}"}`),
+    ),
+    named(
+      "lone-surrogate-key",
+      pick(["\\ud800", "\\u0000", "da\\u0074a2", "\\ufeffdata"]).map((s) => `{"data":1,"${s}":1}`),
+    ),
     named(
       "raw-bytes",
       pick([[0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xff, 0xfe], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0x80]]).map((b) => bytes('{"data":"', b, '"}')),
     ),
-    named("raw-bytes-outside", pick([0xff, 0xc0, 0xed, 0x00]).map((b) => bytes('{"data":1', [b], "}"))),
+    named(
+      "raw-bytes-outside",
+      pick([0xff, 0xc0, 0xed, 0x00]).map((b) => bytes('{"data":1', [b], "}")),
+    ),
     named("bom", fc.constant(bytes([0xef, 0xbb, 0xbf], '{"data":1}'))),
     named("utf16-body", fc.constant(Buffer.from('{"data":1}', "utf16le"))),
-    named("weird-data", weirdString(200).map((s) => JSON.stringify({ data: s }))),
+    named(
+      "weird-data",
+      weirdString(200).map((s) => JSON.stringify({ data: s })),
+    ),
     named(
       "big-numbers",
       fc
-        .tuple(pick(["1e309", "-1e309", "123456789012345678901234567890", "1e-400", "-0"]), pick(["1e2", "100.0", "1e309", "-0", "5e-324", "604800.0000000001"]))
+        .tuple(
+          pick(["1e309", "-1e309", "123456789012345678901234567890", "1e-400", "-0"]),
+          pick(["1e2", "100.0", "1e309", "-0", "5e-324", "604800.0000000001"]),
+        )
         .map(([d, t]) => `{"data":${d},"ttl":${t}}`),
     ),
   );
@@ -105,10 +171,27 @@ export function pushBodyArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
 }
 
 const CONTENT_TYPES: Array<string | undefined> = [
-  "application/json", undefined, "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-  "application/jsonp", "application/json-patch+json", "application/ld+json", "APPLICATION/JSON", "application/json; charset=utf-8",
-  "application/json;charset=utf-16", " application/json ", "application/json, text/plain", "application /json",
-  "application/json\u00a0", "text/json", "*/*", "application/*", ";application/json", LONG(5000, "a"),
+  "application/json",
+  undefined,
+  "",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "application/jsonp",
+  "application/json-patch+json",
+  "application/ld+json",
+  "APPLICATION/JSON",
+  "application/json; charset=utf-8",
+  "application/json;charset=utf-16",
+  " application/json ",
+  "application/json, text/plain",
+  "application /json",
+  "application/json\u00a0",
+  "text/json",
+  "*/*",
+  "application/*",
+  ";application/json",
+  LONG(5000, "a"),
 ];
 
 /** Content types (and, one in nine, a chunked body with no Content-Length: the size limit must still hold). */
@@ -163,4 +246,3 @@ export function methodArb(ctx: FuzzContext): fc.Arbitrary<HttpCase> {
       };
     });
 }
-

@@ -25,7 +25,8 @@ export function failures(report: FuzzReport): string[] {
   }
   for (const l of report.lanes) {
     const f = l.failure;
-    if (f !== undefined) out.push(`[${l.name}] ${f.violation}\n    input (shrunk ${f.shrinks}×, first failed at run ${f.at}): ${f.counterexample}\n    replay: ${f.replay}`);
+    if (f !== undefined)
+      out.push(`[${l.name}] ${f.violation}\n    input (shrunk ${f.shrinks}×, first failed at run ${f.at}): ${f.counterexample}\n    replay: ${f.replay}`);
   }
   for (const j of report.jwt) if (!j.pass) out.push(`[jwt] ${j.name}: expected ${j.expect}, got ${j.got}`);
   for (const l of report.limits) if (!l.pass) out.push(`[limits] ${l.name}: ${l.detail}`);
@@ -44,7 +45,9 @@ export function printReport(report: FuzzReport, log: (line: string) => void): vo
       .sort((x, y) => y[1] - x[1])
       .map(([k, v]) => `${k}×${v}`)
       .join(" ");
-    log(`  ${l.name.padEnd(14)} ${String(l.runs).padStart(6)} ${String(l.inputs).padStart(7)} ${(l.failure === undefined ? "no" : "YES").padStart(6)} ${String(l.runtimeRefusals).padStart(8)}  ${outcomes}`);
+    log(
+      `  ${l.name.padEnd(14)} ${String(l.runs).padStart(6)} ${String(l.inputs).padStart(7)} ${(l.failure === undefined ? "no" : "YES").padStart(6)} ${String(l.runtimeRefusals).padStart(8)}  ${outcomes}`,
+    );
   }
   if (report.jwt.length > 0) log(`  JWT table: ${report.jwt.filter((j) => j.pass).length}/${report.jwt.length} rows as expected`);
   if (report.limits.length > 0) log(`  limits: ${report.limits.filter((l) => l.pass).length}/${report.limits.length} rows as expected`);
@@ -55,7 +58,10 @@ export function printReport(report: FuzzReport, log: (line: string) => void): vo
     log(`  workerd ${w.label}: unexpected exits ${w.unexpectedExits}, peak RSS ${(w.maxRss / 2 ** 20).toFixed(0)} MiB, flagged log lines ${w.flagged.length}`);
     const kinds = new Map<string, number>();
     for (const line of w.flagged) {
-      const key = line.replace(/^.*?(error|warning|info):\s*/i, "").replace(/[0-9a-f]{8,}|\d+/g, "#").slice(0, 160);
+      const key = line
+        .replace(/^.*?(error|warning|info):\s*/i, "")
+        .replace(/[0-9a-f]{8,}|\d+/g, "#")
+        .slice(0, 160);
       kinds.set(key, (kinds.get(key) ?? 0) + 1);
     }
     for (const [kind, count] of kinds) log(`      ${count}× ${kind}`);

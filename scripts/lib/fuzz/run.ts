@@ -77,7 +77,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const oracle: OracleLimits = o.injectOracle === true ? { bodyBytes: 1024, frameBytes: 1024 } : { bodyBytes: 65_536, frameBytes: MAX_FRAME_BYTES };
   const replayArgs = o.injectOracle === true ? ["--inject-oracle"] : [];
 
-  o.log(`fuzz: seed ${o.seed}, scale ${o.scale}${full ? "" : `, only ${o.only?.join(",")}`}${o.path === undefined ? "" : `, path ${o.path}`}; starting workerd`);
+  o.log(
+    `fuzz: seed ${o.seed}, scale ${o.scale}${full ? "" : `, only ${o.only?.join(",")}`}${o.path === undefined ? "" : `, path ${o.path}`}; starting workerd`,
+  );
   const a = await Service.start({
     port: o.ports[0],
     knobs: {
@@ -92,12 +94,18 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     },
   });
   const light = o.limits === "light";
-  const b = full ? await Service.start({ port: o.ports[1], knobs: { JWT_PUBLIC_KEYS: keys.jwks, API_KEY, ...(light ? { MAX_SESSIONS_PER_USER: "5" } : {}) } }) : undefined;
+  const b = full
+    ? await Service.start({ port: o.ports[1], knobs: { JWT_PUBLIC_KEYS: keys.jwks, API_KEY, ...(light ? { MAX_SESSIONS_PER_USER: "5" } : {}) } })
+    : undefined;
   const apiA = new Api(a.base, API_KEY);
   const apiB = b === undefined ? undefined : new Api(b.base, API_KEY);
   const rss = new Map<string, number>();
   const rssTimer = setInterval(() => {
-    for (const [label, svc] of [["A", a], ["B", b]] as const) if (svc !== undefined) rss.set(label, Math.max(rss.get(label) ?? 0, svc.rss() ?? 0));
+    for (const [label, svc] of [
+      ["A", a],
+      ["B", b],
+    ] as const)
+      if (svc !== undefined) rss.set(label, Math.max(rss.get(label) ?? 0, svc.rss() ?? 0));
   }, 500);
   const canaryToken = await hs256(claimsFor("fz-canary", 3600, AUDIENCE, ISSUER), SECRET);
   let canary: Session | string = "";
@@ -115,7 +123,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const frameToken = await hs256(claimsFor(frameUser, 3600, AUDIENCE, ISSUER), SECRET);
     let opened = 0;
     let stompUsers = 0;
-    const job = <T,>(lane: Lane<T>) => ({ name: lane.name, check: () => checkLane(lane, { seed: o.seed, path: o.path, replayArgs }) });
+    const job = <T>(lane: Lane<T>) => ({ name: lane.name, check: () => checkLane(lane, { seed: o.seed, path: o.path, replayArgs }) });
     const lanes = [
       ...httpLanes(ctx, n).map(job),
       job(frameLane(() => openFor(a.wsBase, frameToken, `lane${opened++}`), HEAD, n(2400), oracle.frameBytes)),
@@ -129,7 +137,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       chosen.map(async (lane) => {
         const t0 = Date.now();
         const result = await lane.check();
-        o.log(`  ${lane.name}: ${result.inputs} inputs in ${result.runs} runs, ${((Date.now() - t0) / 1000).toFixed(1)} s${result.failure === undefined ? "" : " — FAILED"}`);
+        o.log(
+          `  ${lane.name}: ${result.inputs} inputs in ${result.runs} runs, ${((Date.now() - t0) / 1000).toFixed(1)} s${result.failure === undefined ? "" : " — FAILED"}`,
+        );
         return result;
       }),
     );
@@ -139,7 +149,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
     // After the connect barrage every raw 101 socket was dropped: nobody may still be online.
     if (full && a.running) {
-      report.health.push({ name: "A: after the connect barrage (all sockets dropped) no fuzz user has a session left", ...(await nobodyLeftOnline(apiA, users)) });
+      report.health.push({
+        name: "A: after the connect barrage (all sockets dropped) no fuzz user has a session left",
+        ...(await nobodyLeftOnline(apiA, users)),
+      });
     }
     if (!full || b === undefined || apiB === undefined) return report;
 
@@ -187,10 +200,20 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       ["B", b, apiB, await rs256(claimsFor("fz-canary", 3600), keys.rsa.privateKey)],
     ] as Array<[string, Service, Api, string]>) {
       const health = await rawRequest(svc.port, { method: "GET", target: "/healthz" });
-      report.health.push({ name: `${label}: workerd still running, /healthz 200`, pass: svc.running && health.status === 200, detail: `running=${svc.running} healthz=${health.status}` });
-      report.health.push({ name: `${label}: a clean push reaches a clean session (stored and live)`, ...(await deliversCleanly(api, svc.wsBase, token, "fz-canary")) });
+      report.health.push({
+        name: `${label}: workerd still running, /healthz 200`,
+        pass: svc.running && health.status === 200,
+        detail: `running=${svc.running} healthz=${health.status}`,
+      });
+      report.health.push({
+        name: `${label}: a clean push reaches a clean session (stored and live)`,
+        ...(await deliversCleanly(api, svc.wsBase, token, "fz-canary")),
+      });
     }
-    report.health.push({ name: "A: deeply nested stored data is answered back intact by GET messages (never a 5xx)", ...(await deepRoundTrip(a.port, API_KEY)) });
+    report.health.push({
+      name: "A: deeply nested stored data is answered back intact by GET messages (never a 5xx)",
+      ...(await deepRoundTrip(a.port, API_KEY)),
+    });
     if (typeof canary === "string") report.health.push({ name: "A: canary session opened", pass: false, detail: canary });
     else {
       const c = canary;
@@ -208,7 +231,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     if (beat !== undefined) clearInterval(beat);
     if (typeof canary !== "string") canary.close();
     clearInterval(rssTimer);
-    for (const [label, svc] of [["A", a], ["B", b]] as const) {
+    for (const [label, svc] of [
+      ["A", a],
+      ["B", b],
+    ] as const) {
       if (svc === undefined) continue;
       report.workerd.push({ label, unexpectedExits: svc.unexpectedExits().length, flagged: svc.flagged.slice(0, 50), maxRss: rss.get(label) ?? 0 });
       await svc.stop();

@@ -45,10 +45,26 @@ function item(name: string, text: string | Buffer, close?: number, binary = fals
 let subIds = 0;
 const valid: fc.Arbitrary<StompItem> = fc.oneof(
   fc.tuple(queueName, headerValue, pick(["auto", "client", "client-individual"])).map(([q, extra, ack]) =>
-    item("subscribe", frame("SUBSCRIBE", [["id", `f${subIds++}`], ["destination", `/user/queue/${q}`], ["ack", ack], ["x-note", escape(extra)]])),
+    item(
+      "subscribe",
+      frame("SUBSCRIBE", [
+        ["id", `f${subIds++}`],
+        ["destination", `/user/queue/${q}`],
+        ["ack", ack],
+        ["x-note", escape(extra)],
+      ]),
+    ),
   ),
   headerValue.map((id) => item("ack", frame("ACK", [["id", escape(id)]]))),
-  headerValue.map((id) => item("nack", frame("NACK", [["id", escape(id)], ["receipt", escape(id)]]))),
+  headerValue.map((id) =>
+    item(
+      "nack",
+      frame("NACK", [
+        ["id", escape(id)],
+        ["receipt", escape(id)],
+      ]),
+    ),
+  ),
   headerValue.map((id) => item("unsubscribe", frame("UNSUBSCRIBE", [["id", escape(id)]]))),
   pick(["\n", "\r\n", "\n\n\n", "\r\n\n"]).map((eol) => item("eol", eol)),
 );
@@ -57,7 +73,14 @@ const refused: fc.Arbitrary<StompItem> = fc.oneof(
   headerValue.map((body) => item("send", frame("SEND", [["destination", "/queue/x"]], body), 1002)),
   pick(["BEGIN", "COMMIT", "ABORT"]).map((c) => item("transaction", frame(c, [["transaction", "t"]]), 1002)),
   pick(["/topic/x", "/user/other/queue/x", "/queue/x", "/user/queue/", "/user/queue/a/b", "/user/queue/a b"]).map((d) =>
-    item("destination", frame("SUBSCRIBE", [["id", `r${subIds++}`], ["destination", d]]), 1002),
+    item(
+      "destination",
+      frame("SUBSCRIBE", [
+        ["id", `r${subIds++}`],
+        ["destination", d],
+      ]),
+      1002,
+    ),
   ),
   pick(["\\t", "\\x", "\\0", "a\\"]).map((e) => item("escape", frame("ACK", [["id", e]]), 1002)),
   pick(["HELLO", "connect", "MESSAGE", "ERROR", "SUBSCRIBE "]).map((c) => item("command", frame(c, []), 1002)),
@@ -89,10 +112,16 @@ const reshaped: fc.Arbitrary<StompItem> = fc.tuple(valid, fc.array(fc.nat(), { m
   return { ...v, name: `${v.name}${messages.length > 1 ? `/split${messages.length}` : ""}${binary ? "/bin" : ""}`, messages, binary };
 });
 
-export const stompArb: fc.Arbitrary<StompItem> = fc.oneof({ arbitrary: valid, weight: 4 }, { arbitrary: reshaped, weight: 3 }, { arbitrary: refused, weight: 2 });
+export const stompArb: fc.Arbitrary<StompItem> = fc.oneof(
+  { arbitrary: valid, weight: 4 },
+  { arbitrary: reshaped, weight: 3 },
+  { arbitrary: refused, weight: 2 },
+);
 
 function describe(batch: StompItem[]): string {
-  return batch.map((i) => `${i.name}${i.close === undefined ? "" : `→${i.close}`}:${JSON.stringify(Buffer.concat(i.messages).toString("utf8").slice(0, 60))}`).join(" | ");
+  return batch
+    .map((i) => `${i.name}${i.close === undefined ? "" : `→${i.close}`}:${JSON.stringify(Buffer.concat(i.messages).toString("utf8").slice(0, 60))}`)
+    .join(" | ");
 }
 
 const STACK = /\n\s+at |Error:|\.ts:\d+/;
@@ -129,7 +158,12 @@ async function runBatch(wsBase: string, token: string, batch: StompItem[]): Prom
       ws.once("open", () => resolve());
       ws.once("error", reject);
     });
-    ws.send(frame("CONNECT", [["accept-version", "1.2"], ["heart-beat", "0,0"]]));
+    ws.send(
+      frame("CONNECT", [
+        ["accept-version", "1.2"],
+        ["heart-beat", "0,0"],
+      ]),
+    );
     if (!(await until(() => got.some((g) => g.startsWith("CONNECTED\n")) || closed !== undefined))) return { violation: "no CONNECTED", outcomes: [] };
     if (closed !== undefined) return { violation: `closed ${closed} before CONNECTED`, outcomes: [] };
     // Items after the first refused one are not sent: the socket is closing.
@@ -141,17 +175,25 @@ async function runBatch(wsBase: string, token: string, batch: StompItem[]): Prom
     if (fatal >= 0) {
       const want = sent[fatal]?.close;
       if (!(await until(() => closed !== undefined))) return { violation: `expected close ${want}, socket still open`, outcomes: [] };
-      if (closed !== want) return { violation: `expected close ${want}, got ${closed} (${errors()[0]?.slice(0, 120) ?? "no ERROR"})`, outcomes: [`close:${closed}`] };
+      if (closed !== want)
+        return { violation: `expected close ${want}, got ${closed} (${errors()[0]?.slice(0, 120) ?? "no ERROR"})`, outcomes: [`close:${closed}`] };
       if (errors().length === 0) return { violation: `close ${closed} without an ERROR frame`, outcomes: [`close:${closed}`] };
       const trace = stackTrace();
       if (trace !== undefined) return { violation: `stack trace in ERROR: ${trace.slice(0, 200)}`, outcomes: [] };
       return { outcomes: [`close:${closed}`] };
     }
-    ws.send(frame("SUBSCRIBE", [["id", "sentinel"], ["destination", "/user/queue/sentinel"], ["receipt", "sentinel"]]));
+    ws.send(
+      frame("SUBSCRIBE", [
+        ["id", "sentinel"],
+        ["destination", "/user/queue/sentinel"],
+        ["receipt", "sentinel"],
+      ]),
+    );
     if (!(await until(() => got.some((g) => g.startsWith("RECEIPT\nreceipt-id:sentinel\n")) || closed !== undefined))) {
       return { violation: "the sentinel SUBSCRIBE got no RECEIPT: the parser is out of step", outcomes: [] };
     }
-    if (closed !== undefined) return { violation: `closed ${closed} on valid frames (${errors()[0]?.slice(0, 160) ?? "no ERROR"})`, outcomes: [`close:${closed}`] };
+    if (closed !== undefined)
+      return { violation: `closed ${closed} on valid frames (${errors()[0]?.slice(0, 160) ?? "no ERROR"})`, outcomes: [`close:${closed}`] };
     return { outcomes: ["open"] };
   } finally {
     ws.terminate();
