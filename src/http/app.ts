@@ -31,13 +31,13 @@ const unauthorized = () => jsonError(401, "unauthorized", "missing or bad API ke
  * calls on every request: ~25-35 µs of CPU per push, measured (docs/benchmark.md),
  * for a comparison timingSafeEqual does directly.
  */
-function apiKeyAuth(...keys: string[]): MiddlewareHandler<AppEnv> {
+function apiKeyAuth(keys: string[], refuse: (c: Context<AppEnv>) => Response = unauthorized): MiddlewareHandler<AppEnv> {
   const encoder = new TextEncoder();
   const expected = keys.map((k) => encoder.encode(k));
   return async (c, next) => {
     const given = encoder.encode(/^Bearer +(\S+) *$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "");
     // timingSafeEqual needs equal lengths; only the keys' lengths can leak.
-    if (!expected.some((key) => given.byteLength === key.byteLength && crypto.subtle.timingSafeEqual(given, key))) return unauthorized();
+    if (!expected.some((key) => given.byteLength === key.byteLength && crypto.subtle.timingSafeEqual(given, key))) return refuse(c);
     await next();
   };
 }
@@ -48,8 +48,8 @@ function middlewaresFor(config: Config) {
   let m = perConfig.get(config);
   if (m === undefined) {
     m = {
-      auth: apiKeyAuth(config.apiKey),
-      metricsAuth: config.metricsToken === undefined ? apiKeyAuth(config.apiKey) : apiKeyAuth(config.apiKey, config.metricsToken),
+      auth: apiKeyAuth([config.apiKey], wrongMethodOrUnauthorized),
+      metricsAuth: apiKeyAuth(config.metricsToken === undefined ? [config.apiKey] : [config.apiKey, config.metricsToken]),
       limit: guardBodyRead(
         bodyLimit({
           maxSize: config.maxMessageBytes,
@@ -60,6 +60,18 @@ function middlewaresFor(config: Config) {
     perConfig.set(config, m);
   }
   return m;
+}
+
+/**
+ * The /v1 refusal without a valid key. A wrong method on a path served without the API key
+ * (the connects, Web Push's key and client-token routes) is a 405, not "missing or bad API
+ * key", which would send a browser or a client looking for a key it must never hold. Asked
+ * only when the key is missing or wrong, so an authorised push never pays for the lookup (with
+ * a key, such a request falls through to notFound's 405).
+ */
+function wrongMethodOrUnauthorized(c: Context<AppEnv>): Response {
+  const allowed = allowedMethods(servedWithoutApiKey, c.req.path);
+  return allowed.length > 0 ? methodNotAllowed(c.req.method, allowed) : unauthorized();
 }
 
 export const app = new Hono<AppEnv>();
@@ -90,15 +102,7 @@ app.route("/dev", dev);
 
 // Web Push's key route (anyone) and its client-token routes, before the API key is asked for.
 app.route("/v1", webpush.publicRoutes);
-// A wrong method on a path served without the API key (the connects, Web Push's key and
-// client-token routes) is a 405 here: past this point it would be "missing or bad API key",
-// which sends a browser or a client looking for a key it must never hold.
 const servedWithoutApiKey = app.routes.slice();
-app.use("/v1/*", async (c, next) => {
-  const allowed = allowedMethods(servedWithoutApiKey, c.req.path);
-  if (allowed.length > 0 && !allowed.includes(c.req.method)) return methodNotAllowed(c.req.method, allowed);
-  await next();
-});
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).auth(c, next));
 app.use("/v1/*", (c, next) => middlewaresFor(c.var.config).limit(c, next));
 app.route("/v1", api);
