@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import { app } from "../src/http/app";
 import { channelAuth, userAuth } from "../src/pusher/auth";
 import { PUSHER_PING } from "../src/pusher/protocol";
-import { api, connect, hubOf, push, uniqueUser } from "./helpers";
+import { onFakeClock } from "./clock";
+import { api, connect, eventually, hubOf, push, uniqueUser } from "./helpers";
 import { KEY, PusherClient, pusherConnect, pusherPath, SECRET, upgradeRaw } from "./pusherHelpers";
 
 const presence = async (user: string) =>
@@ -234,6 +235,61 @@ describe("pusher: read proofs", () => {
     await c.until(() => c.all("switchboard:message").length === 8, "three more");
     expect(c.all("pusher:ping")).toHaveLength(1); // the pong reset the count: 180 KB since
     c.close();
+  });
+});
+
+describe("pusher: a socket that only receives", () => {
+  // HEARTBEAT_INTERVAL 90 s, STALE_AFTER 180 s (the defaults). pusher-js pings only after 90 s
+  // without receiving, so a socket sent something every minute never pings on its own.
+  it("is asked for a pusher:pong once silent for the cadence, and stays open past STALE_AFTER", async () => {
+    const user = uniqueUser();
+    await onFakeClock(async (at) => {
+      const c = await pusherConnect(user);
+      await c.signinAndSubscribe(user);
+      // The pong must reach the object before the clock moves on (on a real network it is long there).
+      const pong = async () => {
+        const sent = Date.now();
+        c.send('{"event":"pusher:pong","data":{}}');
+        await eventually("the pong heard", async () => {
+          const p = (await (await api(`/users/${user}/presence`)).json()) as { sessions: Array<{ lastSeenAt: number }> };
+          return (p.sessions[0]?.lastSeenAt ?? 0) >= sent;
+        });
+      };
+      const pushAt = async (offsetMs: number, n: number) => {
+        at(offsetMs);
+        await push(user, { data: { n }, ttl: 0 });
+        await c.until(() => c.all("switchboard:message").length === n, `message ${n}`);
+      };
+      await pushAt(60_000, 1);
+      expect(c.all("pusher:ping")).toHaveLength(0);
+      await pushAt(100_000, 2); // silent 100 s
+      await c.next("pusher:ping");
+      await pong();
+      await pushAt(150_000, 3); // heard 50 s ago: no second ping
+      await pushAt(250_000, 4); // heard 150 s ago: under STALE_AFTER, asked again
+      await c.next("pusher:ping");
+      expect(c.all("pusher:ping")).toHaveLength(2);
+      expect(c.closed).toBeUndefined();
+      await pong();
+      await pushAt(400_000, 5); // 150 s after that pong: still open
+      expect(c.closed).toBeUndefined();
+      c.close();
+    });
+  });
+
+  it("is closed 4201 when it never answers (STALE_AFTER still applies)", async () => {
+    const user = uniqueUser();
+    await onFakeClock(async (at) => {
+      const c = await pusherConnect(user);
+      await c.signinAndSubscribe(user);
+      at(100_000);
+      await push(user, { data: { n: 1 }, ttl: 0 });
+      await c.next("pusher:ping"); // never answered
+      at(200_000);
+      const answer = await push(user, { data: { n: 2 }, ttl: 0 });
+      expect(answer.delivered).toBe(0);
+      expect((await c.waitClosed()).code).toBe(4201);
+    });
   });
 });
 

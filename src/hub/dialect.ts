@@ -47,6 +47,11 @@ export interface HubServices {
   /** The set of counted sessions changed (a socket became one, or was closed by the dialect): re-count, report, re-plan. */
   sessionsChanged(): void;
   /**
+   * When the client last showed it is there (a frame, a heartbeat the runtime
+   * answered, or its connect): what staleness is judged by (hub/liveness.ts).
+   */
+  lastHeardAt(ws: WebSocket, session: Session): number;
+  /**
    * A session's expiresAt moved (a refreshed token): re-plan the alarm to the
    * earliest deadline now, later too, so the old one wakes nothing.
    */

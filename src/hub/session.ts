@@ -31,8 +31,17 @@ export function newSession<S>(params: Pick<ConnectParams, "userId" | "device">, 
   return { sessionId: crypto.randomUUID(), userId: params.userId, device: params.device, connectedAt: now, expiresAt, lastFrameAt: now, dialect, state };
 }
 
-/** Writing the attachment costs a serialization; a stale-by-30s value is fine for a 90 s staleness rule. */
+/** Writing the attachment costs a serialization; a stale-by-30s value is fine for the default 180 s staleness rule. */
 export const LAST_SEEN_WRITE_MS = 30_000;
+
+/**
+ * How stale lastFrameAt may get: 30 s, or a quarter of STALE_AFTER when that
+ * is shorter. With STALE_AFTER at its minimum (10 s), a client answering
+ * every 5 s would otherwise never move it and be closed as silent.
+ */
+export function lastSeenWriteMs(staleAfterMs: number): number {
+  return Math.min(LAST_SEEN_WRITE_MS, staleAfterMs / 4);
+}
 
 /** The hub's own attachment fields: no dialect may be named after one of them. */
 const CORE_FIELDS = new Set(["sessionId", "userId", "device", "connectedAt", "expiresAt", "lastFrameAt"]);

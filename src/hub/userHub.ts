@@ -20,7 +20,7 @@ import {
   type PushResult,
   type SessionView,
 } from "./rpc";
-import { deviceTag, LAST_SEEN_WRITE_MS, readAttachment, sessionTag, writeAttachment, type Session } from "./session";
+import { deviceTag, lastSeenWriteMs, readAttachment, sessionTag, writeAttachment, type Session } from "./session";
 import { isOpen, tryClose, trySend } from "./sockets";
 import { earliestDeadline, lastSeenAt, sweepSockets, type LiveSession } from "./liveness";
 import { Alarm } from "../util/alarm";
@@ -179,6 +179,7 @@ export class UserHubCore extends DurableObject<Env> {
         this.backlog.admit(ws, frame.length, now);
         return trySend(ws, frame);
       },
+      lastHeardAt: (ws, session) => lastSeenAt(session, this.pongAt(ws)),
       sessionsChanged: () => this.sessionsChanged(this.liveSessions()),
       expiryChanged: () => this.alarmClock.moveTo(now, this.alarmDue(now, this.liveSessions())),
     };
@@ -412,7 +413,7 @@ export class UserHubCore extends DurableObject<Env> {
         this.lastFrameSweepAt = now;
         this.sweep(now);
       }
-      if (now - session.lastFrameAt > LAST_SEEN_WRITE_MS) {
+      if (now - session.lastFrameAt > lastSeenWriteMs(this.config.staleAfterMs)) {
         session.lastFrameAt = now;
         writeAttachment(ws, session);
       }

@@ -5,7 +5,7 @@
  * valid signin or per-user subscription (socket.ts), within the auth deadline.
  */
 import { cadenceOf } from "../hub/cadence";
-import type { Dialect } from "../hub/dialect";
+import type { Dialect, HubServices } from "../hub/dialect";
 import { tryClose, trySend } from "../hub/sockets";
 import { CloseCode, exceedsFrameLimit, MAX_CLIENT_FRAME_BYTES } from "../protocol";
 import { pusherConfigFrom } from "./config";
@@ -15,16 +15,41 @@ import { isCounted, newPusherSession, onPusherFrame, type PusherSession } from "
 import { PUSHER_DIALECT, pusherCloseCode, readPusherState, type PusherState } from "./state";
 
 /**
- * pusher-js sends nothing while it keeps receiving (any frame resets its
- * activity timer, so it never pings), but the hub's slow-consumer guard
- * (src/hub/sendBacklog.ts) needs a frame back as proof that a client reads.
- * pusher-js answers a server's `pusher:ping` with `pusher:pong`: ask once
- * per quarter of MAX_SESSION_BACKLOG sent unanswered, and a reading client
- * is never taken for a stalled one.
+ * pusher-js sends nothing while it keeps receiving: any frame resets its
+ * activity timer, so it never pings. Two things need a frame back from it,
+ * and a server's `pusher:ping`, which pusher-js answers with `pusher:pong`,
+ * gets one:
+ * - staleness: a socket the hub has not heard from for STALE_AFTER is taken
+ *   for a vanished client (closed 4201) however much it was sent, so ping a
+ *   receiving socket once it has been silent for the cadence (STALE_AFTER is
+ *   at least twice that), at most once per cadence;
+ * - the slow-consumer guard (src/hub/sendBacklog.ts) needs proof that a
+ *   client reads: ping once per quarter of MAX_SESSION_BACKLOG sent
+ *   unanswered, so a reading client is never taken for a stalled one.
+ * Both are kept in memory only: an object that hibernated forgets them, and
+ * the worst that costs is one ping more.
  */
 const unanswered = new WeakMap<WebSocket, number>();
+const pingedAt = new WeakMap<WebSocket, number>();
 /** The server's ping: the same bytes pusher-js sends (protocol.ts). */
 const SERVER_PING = PUSHER_PING;
+
+/** Has the client been silent for a whole cadence (since it was last heard, or last pinged)? */
+function silentForCadence(ws: WebSocket, session: PusherSession, hub: HubServices): boolean {
+  const since = Math.max(hub.lastHeardAt(ws, session), pingedAt.get(ws) ?? 0);
+  return hub.now - since >= cadenceOf(hub.config).silenceMs;
+}
+
+/** Did `bytes` more, sent unanswered, cross a quarter of MAX_SESSION_BACKLOG? */
+function crossedBacklogQuarter(ws: WebSocket, bytes: number, hub: HubServices): boolean {
+  const limitBytes = hub.config.maxSessionBacklogBytes;
+  if (limitBytes === 0) return false;
+  const before = unanswered.get(ws) ?? 0;
+  const after = before + bytes;
+  unanswered.set(ws, after);
+  const quarter = limitBytes / 4;
+  return Math.floor(after / quarter) > Math.floor(before / quarter);
+}
 
 export const pusherDialect: Dialect<PusherState> = {
   name: PUSHER_DIALECT,
@@ -50,14 +75,12 @@ export const pusherDialect: Dialect<PusherState> = {
 
   encoder: pusherEncoder,
 
-  afterSend(ws, _session, _message, bytes, hub) {
-    const limitBytes = hub.config.maxSessionBacklogBytes;
-    if (limitBytes === 0) return;
-    const before = unanswered.get(ws) ?? 0;
-    const after = before + bytes;
-    unanswered.set(ws, after);
-    const quarter = limitBytes / 4;
-    if (Math.floor(after / quarter) > Math.floor(before / quarter)) trySend(ws, SERVER_PING);
+  afterSend(ws, session, _message, bytes, hub) {
+    // Both checks run: the backlog count must move on every send.
+    const crossed = crossedBacklogQuarter(ws, bytes, hub);
+    if (!silentForCadence(ws, session, hub) && !crossed) return;
+    pingedAt.set(ws, hub.now);
+    trySend(ws, SERVER_PING);
   },
 
   // pusher-js reads the code as advice (whether to reconnect): the hub's codes become Pusher's.

@@ -16,10 +16,10 @@ export const SECRET = "node-test-secret-0123456789";
 export const API_KEY = "node-test-api-key-0123456789";
 export const JWT_SECRET = "node-test-jwt-secret-0123456789abcdef";
 
-export function startService(port: number): Promise<Service> {
+export function startService(port: number, knobs: Record<string, string> = {}): Promise<Service> {
   return Service.start({
     port,
-    knobs: { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET },
+    knobs: { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET, ...knobs },
   });
 }
 
