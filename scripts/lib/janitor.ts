@@ -5,7 +5,7 @@
  * And the ports they listen on: free ones, claimed across processes.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,30 +92,58 @@ export function portFree(port: number): Promise<boolean> {
 
 const claimed = new Set<number>();
 
+/** The pid in a claim file; undefined when there is none. */
+function claimant(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 function claim(port: number): boolean {
   mkdirSync(CLAIMS, { recursive: true });
   const file = join(CLAIMS, String(port));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: "wx" });
-      claimFiles.add(file);
-      return true;
-    } catch {
-      let owner = Number.NaN;
+  // Written first, then linked into place: a link appears whole or not at all, so a claim is
+  // never seen empty (an exclusive create, then a write, was: and taken over as stale).
+  const mine = join(CLAIMS, `.${process.pid}-${port}`);
+  writeFileSync(mine, String(process.pid));
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        owner = Number(readFileSync(file, "utf8"));
+        linkSync(mine, file);
+        claimFiles.add(file);
+        return true;
       } catch {
-        continue; // released meanwhile: try again
-      }
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) return false;
-      try {
-        unlinkSync(file); // its claimant is gone
-      } catch {
-        // someone else took it over first
+        const owner = claimant(file);
+        if (owner === undefined) continue; // released meanwhile: try again
+        if (alive(owner)) return false;
+        // Its claimant is gone. Move the stale claim aside (a rename is atomic: of several
+        // processes doing this, one moves it), then check that what moved is that stale claim
+        // and not one made meanwhile by another process (put back if so).
+        const aside = join(CLAIMS, `.${process.pid}-${port}-stale`);
+        try {
+          renameSync(file, aside);
+        } catch {
+          continue; // someone else moved it first
+        }
+        const moved = claimant(aside);
+        if (moved !== undefined && alive(moved)) {
+          try {
+            linkSync(aside, file);
+          } catch {
+            // a third process claimed it meanwhile; both it and the one moved aside will listen-check
+          }
+          rmSync(aside, { force: true });
+          return false;
+        }
+        rmSync(aside, { force: true });
       }
     }
+    return false;
+  } finally {
+    rmSync(mine, { force: true });
   }
-  return false;
 }
 
 /**
