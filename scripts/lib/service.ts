@@ -249,6 +249,9 @@ export class Service {
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
+    // A spawn that fails (ENOENT, EACCES) emits "error" and no "exit".
+    let spawnError: Error | undefined;
+    child.once("error", (err) => (spawnError = err));
     this.#exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         const record: ExitRecord = { code, signal, expected: this.#expectExit, at: Date.now(), tail: this.tail.slice(-60) };
@@ -257,7 +260,8 @@ export class Service {
         resolve(code);
       }),
     );
-    const answering = async (): Promise<"up" | "exited" | undefined> => {
+    const answering = async (): Promise<"up" | "exited" | "unspawned" | undefined> => {
+      if (spawnError !== undefined) return "unspawned";
       if (child.exitCode !== null || child.signalCode !== null) return "exited";
       try {
         const res = await fetch(`${this.base}/healthz`, { signal: AbortSignal.timeout(2000) });
@@ -269,6 +273,7 @@ export class Service {
     };
     const state = await eventually(`${this.label} to answer on ${this.base}`, answering, this.#timeoutMs, 100).catch((err: unknown) => err as Error);
     if (state === "up") return;
+    if (state === "unspawned") throw new Error(`${this.label}: could not start ${l.command}: ${spawnError?.message ?? ""}`);
     if (state === "exited") {
       const code = await this.#exited;
       await this.stop(0);
