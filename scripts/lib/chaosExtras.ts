@@ -27,14 +27,12 @@ export async function runMass(o: {
   sessions: number;
   perUser: number;
   idleSeconds: number;
-  port: number;
   log: (l: string) => void;
   /** workerd's open-file limit (lower it to reproduce fd exhaustion with fewer sessions). */
   nofile?: number;
 }): Promise<MassCheck> {
   const svc = await startService({
     kind: "workerd",
-    port: o.port,
     knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: String(REAP_INTERVAL) },
     nofile: o.nofile,
   });
@@ -110,8 +108,8 @@ export interface SlowCheck {
   rssPerPushedByte: number;
 }
 
-export async function runSlow(o: { pushes: number; rate: number; port: number; log: (l: string) => void }): Promise<SlowCheck> {
-  const svc = await startService({ kind: "workerd", port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, MAX_STORED_PER_USER: "5000" } });
+export async function runSlow(o: { pushes: number; rate: number; log: (l: string) => void }): Promise<SlowCheck> {
+  const svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: SECRET, API_KEY, MAX_STORED_PER_USER: "5000" } });
   const api = new Api(svc.base, API_KEY);
   try {
     const result = await slowConsumer(svc, api, {

@@ -38,7 +38,6 @@ export interface ChaosOptions {
   kills: number;
   /** Target stored pushes per second, all users together. */
   pushRate: number;
-  port: number;
   log: (line: string) => void;
   /** Self-test of the checker: the client silently drops this many arriving frames (must be reported as lost). */
   injectLoss?: number;
@@ -51,7 +50,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const r: Rng = rng(o.seed);
   const svc = await startService({
     kind: "workerd",
-    port: o.port,
     knobs: { JWT_SECRET: SECRET, API_KEY, HEARTBEAT_INTERVAL: "3", STALE_AFTER: "10", REAP_INTERVAL: "60", STATS_SHARDS: "4" },
   });
   const api = new Api(svc.base, API_KEY);

@@ -26,7 +26,6 @@ const API_KEY = "chaos-crash-api-key-0123456789";
 export interface CrashCountsOptions {
   users: number;
   devicesPerUser: number;
-  port: number;
   log: (line: string) => void;
   /** REAP_INTERVAL for this workerd, seconds (the config's minimum is 60). */
   reapIntervalSeconds?: number;
@@ -80,7 +79,7 @@ export async function runCrashCounts(o: CrashCountsOptions): Promise<CrashCounts
   const started = Date.now();
   const reap = o.reapIntervalSeconds ?? 60;
   const slack = o.slackSeconds ?? 20;
-  const svc = await startService({ kind: "workerd", port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: String(reap), STATS_SHARDS: "4" } });
+  const svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: String(reap), STATS_SHARDS: "4" } });
   const supervisor = new Supervisor(svc, { log: o.log });
   const api = new Api(svc.base, API_KEY);
   const failures: string[] = [];

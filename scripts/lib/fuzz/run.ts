@@ -37,8 +37,6 @@ export interface FuzzOptions {
   seed: number;
   /** 1 = the full run (≥ 10,000 inputs); the smoke test uses less. */
   scale: number;
-  /** Preferred ports for A and B (the next free ones of the harness's range if taken). */
-  ports: [number, number];
   log: (line: string) => void;
   /** Seconds until the mid-session expiry token expires. */
   expiryInSeconds?: number;
@@ -82,7 +80,6 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   );
   const a = await startService({
     kind: "workerd",
-    port: o.ports[0],
     knobs: {
       JWT_SECRET: SECRET,
       JWT_PUBLIC_KEYS: keys.jwks,
@@ -98,7 +95,6 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const b = full
     ? await startService({
         kind: "workerd",
-        port: o.ports[1],
         knobs: { JWT_PUBLIC_KEYS: keys.jwks, API_KEY, ...(light ? { MAX_SESSIONS_PER_USER: "5" } : {}) },
       })
     : undefined;
