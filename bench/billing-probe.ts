@@ -26,7 +26,9 @@ import { randomBytes } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import WebSocket from "ws";
-import { bundleWithEsbuild, hookCleanup, scratchSource, startServer, tempDir } from "./lib/servers.ts";
+import { hookCleanup, tempDir } from "../scripts/lib/janitor.ts";
+import { startService } from "../scripts/lib/service.ts";
+import { bundleWithEsbuild, scratchSource } from "./lib/bundle.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { table } from "./lib/stats.ts";
 import { ROOT } from "../tools/lib/workerd.ts";
@@ -128,9 +130,9 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
   const script = await bundleWithEsbuild(join(src, "index.ts"), join(tempDir("bench-bundle-metered"), "index.js"));
   const secrets = { apiKey: `probe-${randomBytes(12).toString("hex")}`, jwtSecret: `probe-${randomBytes(24).toString("hex")}` };
   // Default timers (STATS_AUDIT_INTERVAL included: the audit round is triggered by a hook, not waited for).
-  const server = await startServer({
-    name: "metered",
-    kind: "product",
+  const server = await startService({
+    kind: "workerd",
+    label: "metered",
     script,
     knobs: { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, STATS_SHARDS: "1" },
     nofile: 4096,
@@ -139,7 +141,7 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
   const constructed = new Set<string>();
   const phaseOf = new Map<MeterLine, string>();
   let phase = "start";
-  server.child.stdout?.on("data", (chunk: Buffer) => {
+  server.child?.stdout?.on("data", (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n")) {
       const i = line.indexOf("METER ");
       if (i < 0) continue;

@@ -23,7 +23,8 @@ import { performance } from "node:perf_hooks";
 import { LoadGenerator } from "./lib/driver.ts";
 import { targetOf } from "./lib/measure.ts";
 import { pinToCpus } from "./lib/proc.ts";
-import { BASELINE_SCRIPT, buildProduct, hookCleanup, startServer } from "./lib/servers.ts";
+import { hookCleanup } from "../scripts/lib/janitor.ts";
+import { startService } from "../scripts/lib/service.ts";
 import { intOption } from "./lib/options.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 
@@ -64,13 +65,12 @@ export async function connectBench(argv: string[]): Promise<ConnectFigures> {
   const concurrency = intOption(argv, "--concurrency", 64);
   const secrets = { apiKey: `bench-api-${randomBytes(12).toString("hex")}`, jwtSecret: `bench-jwt-${randomBytes(24).toString("hex")}` };
   const knobs = { JWT_SECRET: secrets.jwtSecret, API_KEY: secrets.apiKey, DEV_MODE: "0" };
-  const script = buildProduct();
-  const P = await startServer({ name: "connect-product", kind: "product", script, knobs, nofile: 65_536 });
-  const B = await startServer({ name: "connect-baseline", kind: "baseline", script: BASELINE_SCRIPT, nofile: 65_536 });
-  const F = await startServer({ name: "connect-floor", kind: "baseline", script: BASELINE_SCRIPT, text: { CONNECT_WRITE: "1" }, nofile: 65_536 });
+  const P = await startService({ kind: "workerd", label: "connect-product", knobs, nofile: 65_536 });
+  const B = await startService({ kind: "baseline", label: "connect-baseline", nofile: 65_536 });
+  const F = await startService({ kind: "baseline", label: "connect-floor", text: { CONNECT_WRITE: "1" }, nofile: 65_536 });
   const lg = LoadGenerator.start(65_536);
   const T = { product: targetOf(P, secrets), baseline: targetOf(B, secrets), floor: targetOf(F, secrets) };
-  const pinned = !argv.includes("--no-pin") && availableParallelism() >= 2 && [P, B, F].every((s) => pinToCpus(s.pid, "0")) && pinToCpus(lg.pid, "1");
+  const pinned = !argv.includes("--no-pin") && availableParallelism() >= 2 && [P, B, F].every((s) => pinToCpus(s.pid as number, "0")) && pinToCpus(lg.pid, "1");
   const figures: ConnectFigures = {
     rounds,
     usersPerRound: users,

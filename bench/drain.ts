@@ -5,39 +5,42 @@
  * SWITCHBOARD_DRAIN_MS must cover (docs/operations.md, "Stopping").
  */
 import { randomBytes } from "node:crypto";
-import { freePorts } from "../scripts/lib/janitor.ts";
+import { startService } from "../scripts/lib/service.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { isOpen, openSession, type Session } from "../scripts/lib/wsSession.ts";
 import { mapLimit } from "../src/util/mapLimit.ts";
 import { intOption } from "./lib/options.ts";
-import { startServe } from "./lib/serve.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function drainBench(argv: string[]): Promise<void> {
   const sessions = intOption(argv, "--sessions", 1000);
   const drainMs = intOption(argv, "--drain-ms", 3000);
   const secret = `drain-jwt-${randomBytes(24).toString("hex")}`;
-  const [port] = await freePorts(1, 9100, 9199, 9185);
-  const serve = await startServe(port as number, {
-    JWT_SECRET: secret,
-    API_KEY: `drain-api-${randomBytes(12).toString("hex")}`,
-    SWITCHBOARD_NOFILE: String(sessions * 5 + 1000),
-    SWITCHBOARD_DRAIN_MS: String(drainMs),
+  const serve = await startService({
+    kind: "serve",
+    direct: true,
+    env: {
+      JWT_SECRET: secret,
+      API_KEY: `drain-api-${randomBytes(12).toString("hex")}`,
+      SWITCHBOARD_NOFILE: String(sessions * 5 + 1000),
+      SWITCHBOARD_DRAIN_MS: String(drainMs),
+    },
   });
   const open = await mapLimit(
     Array.from({ length: sessions }, (_, i) => i),
     50,
     async (i) => {
-      const s = await openSession(`ws://127.0.0.1:${port}/v1/connect?token=${clientToken(secret, `drain-${i}`)}`, { light: true });
+      const s = await openSession(`${serve.wsBase}/v1/connect?token=${clientToken(secret, `drain-${i}`)}`, { light: true });
       if (!isOpen(s)) throw new Error(`session ${i}: ${JSON.stringify(s)}`);
+      // The one frame after open the protocol asks for; wait for its answer (an error frame: it is
+      // no frame type of ours), so the service has seen it before the SIGTERM.
+      const heard = s.frames.length + s.other.length;
       s.ws.send(JSON.stringify({ type: "ping" }));
+      if (!(await s.until(() => s.frames.length + s.other.length > heard, 30_000))) throw new Error(`session ${i}: no answer to its first frame`);
       return s;
     },
   );
-  await sleep(2000);
   const t0 = Date.now();
-  serve.child.kill("SIGTERM");
+  process.kill(serve.pid as number, "SIGTERM");
   const code = await serve.exited;
   const exitMs = Date.now() - t0;
   await Promise.all(open.map((s: Session) => s.waitClosed(5000)));

@@ -25,14 +25,14 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { connect, type SwitchboardClient } from "../packages/client/src/index.ts";
-import { freePorts } from "../scripts/lib/janitor.ts";
+import { startService } from "../scripts/lib/service.ts";
+import { eventually, sleep } from "../scripts/lib/time.ts";
 import { clientToken } from "../scripts/lib/tokens.ts";
 import { ROOT } from "../tools/lib/workerd.ts";
 import { FD_RESERVE, FDS_PER_SESSION } from "../tools/lib/serveConfig.ts";
 import { intOption } from "./lib/options.ts";
 import { table } from "./lib/stats.ts";
 import { storedPushes, type StoredPushes } from "./lib/storedPushes.ts";
-import { startServe } from "./lib/serve.ts";
 
 export interface OverloadResult {
   cap: number;
@@ -66,8 +66,6 @@ export interface OverloadResult {
   emfileLines: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 interface Client {
   user: string;
   sdk: SwitchboardClient;
@@ -78,12 +76,10 @@ interface Client {
   openedAt: number;
 }
 
+/** ms until `f` holds (through `eventually`). */
 async function waitFor(what: string, f: () => boolean, ms: number): Promise<number> {
   const t0 = Date.now();
-  while (!f()) {
-    if (Date.now() - t0 > ms) throw new Error(`overload: timed out waiting for ${what}`);
-    await sleep(50);
-  }
+  await eventually(`overload: ${what}`, f, ms, 50);
   return Date.now() - t0;
 }
 
@@ -93,16 +89,16 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
   const nofile = cap * FDS_PER_SESSION + FD_RESERVE;
   const secret = `overload-jwt-${randomBytes(24).toString("hex")}`;
   const apiKey = `overload-api-${randomBytes(12).toString("hex")}`;
-  const [port] = await freePorts(1, 9100, 9199, 9180);
-  const base = `http://127.0.0.1:${port}`;
   const log = (m: string) => process.stderr.write(`overload: ${m}\n`);
-  const serve = await startServe(port as number, { JWT_SECRET: secret, API_KEY: apiKey, SWITCHBOARD_NOFILE: String(nofile) });
+  const serve = await startService({ kind: "serve", direct: true, env: { JWT_SECRET: secret, API_KEY: apiKey, SWITCHBOARD_NOFILE: String(nofile) } });
+  const base = serve.base;
   const out = () => serve.output();
   const all: Client[] = [];
   let stop = false;
   let pushing: StoredPushes | undefined;
   try {
-    const workerdPidStart = serve.workerdPid;
+    await serve.waitForOutput(/supervised/);
+    const workerdPidStart = Number((await serve.waitForOutput(/workerd pid (\d+)/))[1]);
     // A restart by serve's supervisor prints "workerd back after … (pid N)".
     const pidNow = () => Number([...out().matchAll(/workerd back after \d+ ms \(pid (\d+)\)/g)].at(-1)?.[1] ?? workerdPidStart);
     log(`serve on ${base}, workerd pid ${workerdPidStart}, open-file limit ${nofile}: ${out().match(/session cap .*/)?.[0] ?? "no cap line"}`);
@@ -248,8 +244,7 @@ export async function overload(argv: string[]): Promise<OverloadResult> {
     stop = true;
     for (const c of all) c.sdk.close();
     pushing?.stop().catch(() => undefined);
-    serve.child.kill("SIGTERM");
-    await serve.exited;
+    await serve.stop();
   }
 }
 

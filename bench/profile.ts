@@ -18,7 +18,9 @@ import { dirname, join, resolve } from "node:path";
 import { ROOT } from "../tools/lib/workerd.ts";
 import { LoadGenerator } from "./lib/driver.ts";
 import { machineBusy, type PushSummary, summarize, targetOf } from "./lib/measure.ts";
-import { BASELINE_SCRIPT, buildProduct, bundleWithEsbuild, editFile, hookCleanup, scratchSource, type Server, startServer, tempDir } from "./lib/servers.ts";
+import { hookCleanup, tempDir } from "../scripts/lib/janitor.ts";
+import { BASELINE_SCRIPT, builtWorker, type Service, startService } from "../scripts/lib/service.ts";
+import { bundleWithEsbuild, editFile, scratchSource } from "./lib/bundle.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { AMP, staleEdits, VARIANTS, type Variant } from "./variants.ts";
 
@@ -26,7 +28,7 @@ interface Contestant {
   name: string;
   what: string;
   kind: "product" | "baseline";
-  server: Server;
+  server: Service;
   live: PushSummary[];
   stored: PushSummary[];
   connectMs: number[];
@@ -64,7 +66,7 @@ export async function profile(argv: string[]): Promise<void> {
       continue;
     }
     if (v.wrangler === true) {
-      built.push({ v, script: buildProduct() });
+      built.push({ v, script: builtWorker() });
       continue;
     }
     const src = scratchSource(v.name);
@@ -78,7 +80,10 @@ export async function profile(argv: string[]): Promise<void> {
   const contestants: Contestant[] = [];
   try {
     for (const { v, script } of built) {
-      const server = await startServer({ name: v.name, kind: v.kind, script, knobs, text: v.text, nofile: 65_536 });
+      const server =
+        v.kind === "baseline"
+          ? await startService({ kind: "baseline", label: v.name, text: v.text, nofile: 65_536 })
+          : await startService({ kind: "workerd", label: v.name, script, knobs, text: v.text, nofile: 65_536 });
       contestants.push({ name: v.name, what: v.what, kind: v.kind, server, live: [], stored: [], connectMs: [], nextUser: 0 });
     }
     log(`${contestants.length} servers up; connecting ${o.users} users × 2 to each`);

@@ -22,7 +22,8 @@ import { Agent } from "node:http";
 import { performance } from "node:perf_hooks";
 import PusherServer from "pusher";
 import WebSocket from "ws";
-import { Service } from "../scripts/lib/service.ts";
+import { type Service, startService } from "../scripts/lib/service.ts";
+import { eventually } from "../scripts/lib/time.ts";
 import { claimsFor, hs256 } from "../scripts/lib/tokens.ts";
 
 const arg = (name: string, fallback: number): number => {
@@ -107,12 +108,9 @@ class Socket {
   }
 }
 
+/** `eventually` at the resolution a round-trip measurement needs. */
 async function until(f: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await eventually(what, f, ms, 5);
 }
 
 async function pusherSocket(service: Service, user: string, signin: boolean): Promise<Socket> {
@@ -208,8 +206,8 @@ async function pingRounds(service: Service, sockets: Socket[], ping: string, tot
 }
 
 async function main(): Promise<void> {
-  const service = await Service.start({
-    port: 9280,
+  const service = await startService({
+    kind: "workerd",
     knobs: { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET, MAX_FRAMES_PER_SECOND: "20" },
   });
   try {

@@ -30,7 +30,8 @@ import { idlePhase, type IdleContext } from "./lib/idle.ts";
 import { checkConnect, KINDS, type Kind, machineBusy, type PushSummary, STOP_GRACE_MS, summarize, targetOf } from "./lib/measure.ts";
 import type { PushArgs } from "./lib/messages.ts";
 import { benchCommandLine, FULL, parseArgs, SMOKE, type Sizes } from "./lib/options.ts";
-import { BASELINE_SCRIPT, buildProduct, hookCleanup, type Server, startServer } from "./lib/servers.ts";
+import { hookCleanup } from "../scripts/lib/janitor.ts";
+import { builtWorker, type Service, startService } from "../scripts/lib/service.ts";
 import { fmt } from "./lib/stats.ts";
 import { summarizeRun, type RawResults } from "./lib/summary.ts";
 
@@ -102,24 +103,23 @@ async function main(): Promise<void> {
   };
 
   log("building the Worker with wrangler…");
-  const productScript = buildProduct();
-  const startProduct = (name: string) => startServer({ name, kind: "product", script: productScript, knobs, nofile: sizes.nofile, echo: opts.echo });
-  const startBaseline = (name: string) => startServer({ name, kind: "baseline", script: BASELINE_SCRIPT, nofile: sizes.nofile, echo: opts.echo });
+  const productScript = builtWorker();
+  const startProduct = (name: string) => startService({ kind: "workerd", label: name, script: productScript, knobs, nofile: sizes.nofile, echo: opts.echo });
+  const startBaseline = (name: string) => startService({ kind: "baseline", label: name, nofile: sizes.nofile, echo: opts.echo });
 
   const P = await startProduct("product");
   const B = await startBaseline("baseline");
   // The price of durability: the baseline that also INSERTs each push as one SQLite row
   // (STORE=1), against which a stored push is compared too.
-  const BS = await startServer({
-    name: "baseline-store",
+  const BS = await startService({
     kind: "baseline",
-    script: BASELINE_SCRIPT,
+    label: "baseline-store",
     text: { STORE: "1" },
     nofile: sizes.nofile,
     echo: opts.echo,
   });
   const lg = LoadGenerator.start(sizes.nofile);
-  const servers: Server[] = [P, B, BS];
+  const servers: Service[] = [P, B, BS];
   const limits = { product: P.limits(), baseline: B.limits(), loadGenerator: undefined as { soft: number; hard: number } | undefined };
   log(`product pid ${P.pid} on ${P.base}, baseline pid ${B.pid} on ${B.base}; open-file limits ${JSON.stringify(limits.product)}`);
 

@@ -17,7 +17,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { connect, type SwitchboardClient } from "../packages/client/src/index.ts";
-import { Service } from "../scripts/lib/service.ts";
+import { startService } from "../scripts/lib/service.ts";
+import { eventually, sleep } from "../scripts/lib/time.ts";
 import { claimsFor, hs256 } from "../scripts/lib/tokens.ts";
 import { ROOT } from "../tools/lib/workerd.ts";
 import { intOption } from "./lib/options.ts";
@@ -47,8 +48,6 @@ export interface StormResult {
   reordered: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 interface Device {
   user: string;
   client: SwitchboardClient;
@@ -65,7 +64,7 @@ export async function storm(argv: string[]): Promise<StormResult> {
   const apiKey = `storm-api-${randomBytes(12).toString("hex")}`;
   // workerd holds ~2 fds per socket and 3 per awake object (docs/operations.md, fd sizing).
   const nofile = Math.max(4096, sessions * 5 + 1000);
-  const svc = await Service.start({ port: 9250, knobs: { JWT_SECRET: secret, API_KEY: apiKey, DEV_MODE: "0" }, nofile });
+  const svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: secret, API_KEY: apiKey, DEV_MODE: "0" }, nofile });
   const log = (m: string) => process.stderr.write(`storm: ${m}\n`);
   const all: Device[] = [];
   let failedAttempts = 0;
@@ -98,13 +97,12 @@ export async function storm(argv: string[]): Promise<StormResult> {
       // The first connects are paced (the storm is what comes after the drop):
       // a batch of 400 sessions at a time, each waited for.
       if (all.length % 400 === 0 || u === users - 1) {
-        const t = performance.now();
-        while (all.some((d) => !d.open) && performance.now() - t < 30_000 && svc.running) await sleep(20);
+        await eventually("a batch of sessions to open", () => !all.some((d) => !d.open) || !svc.running, 30_000, 20).catch(() => undefined);
       }
     }
     const openCount = () => all.reduce((n, d) => n + (d.open ? 1 : 0), 0);
     const t0Connect = performance.now();
-    while (openCount() < sessions && performance.now() - t0Connect < 120_000 && svc.running) await sleep(50);
+    await eventually("every session open", () => openCount() >= sessions || !svc.running, 120_000, 50).catch(() => undefined);
     if (!svc.running) throw new Error(`workerd exited during the first connects:\n${svc.tail.slice(-15).join("\n")}`);
     if (openCount() < sessions) throw new Error(`only ${openCount()} of ${sessions} sessions connected`);
     log(`all ${sessions} connected in ${((performance.now() - t0Connect) / 1000).toFixed(1)} s`);
@@ -113,7 +111,7 @@ export async function storm(argv: string[]): Promise<StormResult> {
     // Stored pushes, retried with the same id until answered, all through the storm.
     const pushing = storedPushes(svc.base, apiKey, users, (i) => `storm-${i}`);
     const answered = pushing.answered;
-    await sleep(1000);
+    await sleep(1000); // a second of pushes before the kill (a measurement window, not a wait)
 
     log("killing workerd with every session open, and starting it again");
     const tKill = performance.now();
@@ -125,34 +123,43 @@ export async function storm(argv: string[]): Promise<StormResult> {
 
     let back99 = Number.NaN;
     let back100 = Number.NaN;
-    while (performance.now() - tKill < 180_000) {
-      if (!svc.running) throw new Error(`workerd exited during the storm (file descriptors? see docs/operations.md):\n${svc.tail.slice(-15).join("\n")}`);
-      const back = all.filter((d) => d.open && (d.opens.at(-1) ?? 0) > tKill).length;
-      if (Number.isNaN(back99) && back >= Math.ceil(sessions * 0.99)) back99 = performance.now() - tKill;
-      if (back === sessions) {
-        back100 = performance.now() - tKill;
-        break;
-      }
-      await sleep(20);
-    }
+    // Not all back within 180 s: back100Ms stays NaN in the result.
+    await eventually(
+      "every session back",
+      () => {
+        if (!svc.running) throw new Error(`workerd exited during the storm (file descriptors? see docs/operations.md):\n${svc.tail.slice(-15).join("\n")}`);
+        const back = all.filter((d) => d.open && (d.opens.at(-1) ?? 0) > tKill).length;
+        if (Number.isNaN(back99) && back >= Math.ceil(sessions * 0.99)) back99 = performance.now() - tKill;
+        if (back === sessions) back100 = performance.now() - tKill;
+        return back === sessions;
+      },
+      180_000 - (performance.now() - tKill),
+      20,
+    ).catch((err: unknown) => {
+      if (!svc.running) throw err;
+    });
     let statsRight = Number.NaN;
-    while (performance.now() - tKill < 240_000) {
-      try {
-        const res = await fetch(`${svc.base}/v1/stats`, { headers: { Authorization: `Bearer ${apiKey}` } });
-        const s = (await res.json()) as { onlineUsers: number; sessions: number };
-        if (s.sessions === sessions && s.onlineUsers === users) {
-          statsRight = performance.now() - tKill;
-          break;
+    await eventually(
+      "/v1/stats to count every session",
+      async () => {
+        try {
+          const res = await fetch(`${svc.base}/v1/stats`, { headers: { Authorization: `Bearer ${apiKey}` } });
+          const s = (await res.json()) as { onlineUsers: number; sessions: number };
+          if (s.sessions === sessions && s.onlineUsers === users) statsRight = performance.now() - tKill;
+        } catch {
+          // not up yet
         }
-      } catch {
-        // not up yet
-      }
-      await sleep(100);
-    }
-    await sleep(1000);
+        return !Number.isNaN(statsRight);
+      },
+      240_000 - (performance.now() - tKill),
+      100,
+    ).catch(() => undefined);
+    await sleep(1000); // a second more of pushes once everyone is back
     await pushing.stop();
     const pushes = pushing.count();
-    await sleep(2000); // the last deliveries
+    // The last deliveries: every device has every seq answered for its user (else counted lost below).
+    const delivered = (d: Device) => (answered.get(d.user) ?? []).every((seq) => d.seqs.includes(seq));
+    await eventually("the last deliveries", () => all.every(delivered), 30_000, 50).catch(() => undefined);
 
     const buckets = new Map<number, number>();
     for (const d of all)

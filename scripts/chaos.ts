@@ -60,7 +60,7 @@ const crashUsers = num("crash-users", 120);
 const crashLines: string[] = [];
 const crash =
   crashUsers > 0
-    ? runCrashCounts({ users: crashUsers, devicesPerUser: 3, port: 9213, log: (l) => crashLines.push(l) }).catch((err: unknown) =>
+    ? runCrashCounts({ users: crashUsers, devicesPerUser: 3, log: (l) => crashLines.push(l) }).catch((err: unknown) =>
         err instanceof Error ? err : new Error(String(err)),
       )
     : undefined;
@@ -72,7 +72,6 @@ const report = await runChaos({
   seconds: num("seconds", 75),
   kills: Math.max(2, num("kills", 3)),
   pushRate: num("rate", 40),
-  port: 9210,
   log,
   injectLoss: num("inject-loss", 0),
 });
@@ -104,7 +103,6 @@ if (massSessions > 0) {
     sessions: massSessions,
     perUser: num("per-user", 4),
     idleSeconds: num("idle", 0),
-    port: 9211,
     log,
     nofile: nofile > 0 ? nofile : undefined,
   });
@@ -115,7 +113,7 @@ const slowPushes = num("slow", 600);
 if (slowPushes > 0) {
   log("");
   log(`slow consumer: ${slowPushes} pushes of 32 KiB at 60/s to a user with one stalled reader`);
-  const slow = await runSlow({ pushes: slowPushes, rate: 60, port: 9212, log });
+  const slow = await runSlow({ pushes: slowPushes, rate: 60, log });
   log(`slow consumer: ${slow.pass ? "ok" : "FAILED"} — ${slow.detail}`);
   failed ||= !slow.pass;
 }

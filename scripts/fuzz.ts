@@ -50,7 +50,6 @@ if (values.path !== undefined && (only === undefined || only.includes(","))) {
 const report = await runFuzz({
   seed: seedFrom(argv, 20261123),
   scale: Number.isFinite(scale) && scale > 0 ? scale : 1,
-  ports: [9201, 9202],
   log,
   ...(only === undefined ? {} : { only: only.split(",") }),
   ...(values.path === undefined ? {} : { path: values.path }),

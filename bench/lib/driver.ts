@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { ROOT, withOpenFileLimit } from "../../tools/lib/workerd.ts";
 import type { CloseResult, Command, ConnectArgs, ConnectResult, PushArgs, PushResult, Reply } from "./messages.ts";
-import { track } from "./servers.ts";
+import { track } from "../../scripts/lib/janitor.ts";
 
 export class LoadGenerator {
   #seq = 0;

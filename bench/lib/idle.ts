@@ -10,8 +10,9 @@ import { performance } from "node:perf_hooks";
 import type { LoadGenerator } from "./driver.ts";
 import { checkConnect, machineBusy, STOP_GRACE_MS, summarize, targetOf, type Kind, type Secrets } from "./measure.ts";
 import type { Sizes } from "./options.ts";
-import type { Server } from "./servers.ts";
+import type { Service } from "../../scripts/lib/service.ts";
 import { fmt } from "./stats.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 export interface IdleContext {
   lg: LoadGenerator;
@@ -20,9 +21,9 @@ export interface IdleContext {
   problems: string[];
   notes: string[];
   log: (msg: string) => void;
-  start: (kind: Kind, name: string) => Promise<Server>;
+  start: (kind: Kind, name: string) => Promise<Service>;
   /** Every server started, so the run stops them all however it ends. */
-  servers: Server[];
+  servers: Service[];
 }
 
 export type IdleResult = Awaited<ReturnType<typeof idlePhase>>;
@@ -31,7 +32,7 @@ export async function idlePhase(c: IdleContext, kind: Kind) {
   const { lg, sizes, secrets, problems, notes, log, servers } = c;
   const fdsPerSession = 2 + 3 / sizes.idleSessionsPerUser;
   const probe = await c.start(kind, `${kind}-idle-0`);
-  const shards: Server[] = [probe];
+  const shards: Service[] = [probe];
   servers.push(probe);
   const lim = probe.limits();
   const perProcess = Math.floor((Math.min(lim?.soft ?? 1024, sizes.nofile) - 512) / fdsPerSession / sizes.idleSessionsPerUser) * sizes.idleSessionsPerUser;
@@ -47,7 +48,7 @@ export async function idlePhase(c: IdleContext, kind: Kind) {
   }
   const totalUsers = Math.ceil(sizes.idleSessions / sizes.idleSessionsPerUser);
   await new Promise((r) => setTimeout(r, 300));
-  const before = shards.map((S) => ({ rss: S.rss(), fds: S.fds() }));
+  const before = shards.map((S) => ({ rss: S.rss() ?? 0, fds: S.fds() ?? 0 }));
   const t0 = performance.now();
   // Users i, i+k, i+2k… go to process i: connect to all processes at once.
   const parts = await Promise.all(
@@ -68,23 +69,28 @@ export async function idlePhase(c: IdleContext, kind: Kind) {
   parts.forEach((c, i) => checkConnect(`${kind} idle[${i}]`, c, problems));
   const opened = parts.reduce((n, c) => n + c.opened, 0);
   const connectCpuS = parts.reduce((n, c) => n + c.serverCpuS, 0);
-  const awake = shards.map((S) => ({ rss: S.rss(), fds: S.fds() }));
+  const awake = shards.map((S) => ({ rss: S.rss() ?? 0, fds: S.fds() ?? 0 }));
   // Wait until the objects hibernate: workerd evicts idle objects and closes
   // their database files, so the fd count falls to the sockets' own.
   const s0 = performance.now();
   let last = awake.reduce((n, a) => n + a.fds, 0);
   let stableSince = s0;
   const awakeFds = last;
-  while (performance.now() - s0 < sizes.settleMaxMs) {
-    await new Promise((r) => setTimeout(r, 500));
-    const f = shards.reduce((n, S) => n + S.fds(), 0);
-    if (f !== last) {
+  // Not settled within settleMaxMs: the figures below say how far it got.
+  await eventually(
+    "the objects to hibernate",
+    () => {
+      const f = shards.reduce((n, S) => n + (S.fds() ?? 0), 0);
+      if (f === last) return f < awakeFds && performance.now() - stableSince > 2000;
       last = f;
       stableSince = performance.now();
-    } else if (f < awakeFds && performance.now() - stableSince > 2000) break;
-  }
+      return false;
+    },
+    sizes.settleMaxMs,
+    500,
+  ).catch(() => undefined);
   const settleMs = performance.now() - s0;
-  const idle = shards.map((S) => ({ rss: S.rss(), fds: S.fds() }));
+  const idle = shards.map((S) => ({ rss: S.rss() ?? 0, fds: S.fds() ?? 0 }));
   const sum = (xs: Array<{ rss: number; fds: number }>, f: "rss" | "fds") => xs.reduce((n, x) => n + x[f], 0);
   const fdsPerSessionIdle = (sum(idle, "fds") - sum(before, "fds")) / Math.max(1, opened);
   const hibernated = fdsPerSessionIdle <= 2.2;
@@ -94,7 +100,7 @@ export async function idlePhase(c: IdleContext, kind: Kind) {
   const wakeUsers = Math.min(sizes.wakeSample, Math.floor(totalUsers / processes));
   const busy = machineBusy();
   const wake = await lg.push({
-    target: targetOf(shards[0] as Server, secrets),
+    target: targetOf(shards[0] as Service, secrets),
     group: `${kind}:idle:0`,
     toUser: wakeUsers,
     ttl: 0,

@@ -5,6 +5,7 @@ import { Pool } from "undici";
 import { counts, groups, pending, phase, type Pending, type UserEntry } from "./loadState.ts";
 import type { Percentiles, PushArgs, PushResult } from "./messages.ts";
 import { cpuSeconds } from "./proc.ts";
+import { eventually } from "../../scripts/lib/time.ts";
 
 export const pools = new Map<string, Pool>();
 function poolFor(base: string, connections: number): Pool {
@@ -128,7 +129,8 @@ export async function push(a: PushArgs): Promise<PushResult> {
   }
   const answeredAt = performance.now();
   const drainDeadline = answeredAt + (a.drainMs ?? 5000);
-  while (counts.outstanding > 0 && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 2));
+  // Deliveries still outstanding at the deadline are counted as such below.
+  await eventually("the outstanding deliveries", () => counts.outstanding === 0, drainDeadline - performance.now(), 2).catch(() => undefined);
   const end = Math.max(answeredAt, counts.outstanding > 0 ? answeredAt : phase.lastDeliveryAt);
   const serverCpuS = cpuSeconds(target.pid) - cpu0;
   const load = process.cpuUsage(load0);

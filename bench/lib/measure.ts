@@ -1,7 +1,7 @@
 /** Derived figures for one measured push window, shared by bench/run.ts and bench/profile.ts. */
 import type { ConnectResult, PushResult, Target } from "./messages.ts";
 import { machineCpu } from "./proc.ts";
-import type { Server } from "./servers.ts";
+import type { Service } from "../../scripts/lib/service.ts";
 
 export interface PushSummary extends PushResult {
   pushesPerS: number;
@@ -41,8 +41,8 @@ export interface Secrets {
   jwtSecret: string;
 }
 
-export function targetOf(s: Server, secrets: Secrets): Target {
-  return { kind: s.kind, base: s.base, pid: s.pid, apiKey: secrets.apiKey, jwtSecret: secrets.jwtSecret };
+export function targetOf(s: Service, secrets: Secrets): Target {
+  return { kind: s.kind === "baseline" ? "baseline" : "product", base: s.base, pid: s.pid ?? -1, apiKey: secrets.apiKey, jwtSecret: secrets.jwtSecret };
 }
 
 export const KINDS = ["product", "baseline"] as const;

@@ -1,5 +1,5 @@
-/** Linux /proc readers for the server process: CPU time, resident memory, open files. */
-import { readdirSync, readFileSync } from "node:fs";
+/** Linux /proc readers: a process's CPU time, the machine's CPU, pinning (the servers' memory and files: scripts/lib/service.ts). */
+import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 
 let ticksPerSecond: number | undefined;
@@ -23,21 +23,6 @@ export function cpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / clockTicks();
-}
-
-/** Resident set size, bytes. */
-export function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
-}
-
-/** Open file descriptors. */
-export function openFds(pid: number): number {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    return 0;
-  }
 }
 
 /** Whole-machine CPU busy fraction between two samples of /proc/stat (to note contention). */

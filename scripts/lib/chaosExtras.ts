@@ -5,8 +5,8 @@
  */
 import { Api } from "./api.ts";
 import { massDisconnect, type MassResult } from "./massDrop.ts";
-import { sleep } from "./time.ts";
-import { Service } from "./service.ts";
+import { eventually } from "./time.ts";
+import { startService } from "./service.ts";
 import { slowConsumer, type SlowResult } from "./slowConsumer.ts";
 import { Supervisor } from "../../tools/lib/supervisor.ts";
 import { claimsFor, hs256 } from "./tokens.ts";
@@ -27,12 +27,15 @@ export async function runMass(o: {
   sessions: number;
   perUser: number;
   idleSeconds: number;
-  port: number;
   log: (l: string) => void;
   /** workerd's open-file limit (lower it to reproduce fd exhaustion with fewer sessions). */
   nofile?: number;
 }): Promise<MassCheck> {
-  const svc = await Service.start({ port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: String(REAP_INTERVAL) }, nofile: o.nofile });
+  const svc = await startService({
+    kind: "workerd",
+    knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: String(REAP_INTERVAL) },
+    nofile: o.nofile,
+  });
   const supervisor = new Supervisor(svc, { log: o.log });
   const api = new Api(svc.base, API_KEY);
   try {
@@ -75,11 +78,12 @@ export async function runMass(o: {
         if (!p.ok || p.body.sessions.length > 0) presenceWrong.push(`blip-${i}`);
       }
       let stats = await api.stats();
-      while (!(stats.ok && stats.body.sessions === 0 && stats.body.onlineUsers === 0) && Date.now() - crashedAt < (REAP_INTERVAL + 20) * 1000) {
-        await sleep(1000);
-        stats = await api.stats();
-      }
-      const statsOk = stats.ok && stats.body.sessions === 0 && stats.body.onlineUsers === 0;
+      const backToZero = () => stats.ok && stats.body.sessions === 0 && stats.body.onlineUsers === 0;
+      const left = crashedAt + (REAP_INTERVAL + 20) * 1000 - Date.now();
+      await eventually("/v1/stats back to 0", async () => backToZero() || ((stats = await api.stats()), backToZero()), Math.max(0, left), 1000).catch(
+        () => undefined,
+      );
+      const statsOk = backToZero();
       const detail =
         `workerd exited ${restarted}× ${result.survived ? "before" : "after"} the drop (${crashes.join("; ")}) and was restarted by the supervisor ` +
         `(down ${supervisor.restarts.map((r) => `${r.downMs} ms`).join(", ")}); ${result.opened} sessions had opened (${result.openFailures} failed); ` +
@@ -104,8 +108,8 @@ export interface SlowCheck {
   rssPerPushedByte: number;
 }
 
-export async function runSlow(o: { pushes: number; rate: number; port: number; log: (l: string) => void }): Promise<SlowCheck> {
-  const svc = await Service.start({ port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, MAX_STORED_PER_USER: "5000" } });
+export async function runSlow(o: { pushes: number; rate: number; log: (l: string) => void }): Promise<SlowCheck> {
+  const svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: SECRET, API_KEY, MAX_STORED_PER_USER: "5000" } });
   const api = new Api(svc.base, API_KEY);
   try {
     const result = await slowConsumer(svc, api, {

@@ -22,8 +22,8 @@ import { check } from "./chaos/checker.ts";
 import { Device } from "./chaos/device.ts";
 import type { ChaosReport, PushRecord } from "./chaos/report.ts";
 import { rng, type Rng } from "./random.ts";
-import { sleep } from "./time.ts";
-import { Service } from "./service.ts";
+import { eventually, sleep } from "./time.ts";
+import { startService } from "./service.ts";
 import { claimsFor, hs256 } from "./tokens.ts";
 
 export { chaosFailures, printChaos, type ChaosReport, type DeviceReport } from "./chaos/report.ts";
@@ -38,7 +38,6 @@ export interface ChaosOptions {
   kills: number;
   /** Target stored pushes per second, all users together. */
   pushRate: number;
-  port: number;
   log: (line: string) => void;
   /** Self-test of the checker: the client silently drops this many arriving frames (must be reported as lost). */
   injectLoss?: number;
@@ -49,8 +48,8 @@ const API_KEY = "chaos-api-key-0123456789abcdef";
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const r: Rng = rng(o.seed);
-  const svc = await Service.start({
-    port: o.port,
+  const svc = await startService({
+    kind: "workerd",
     knobs: { JWT_SECRET: SECRET, API_KEY, HEARTBEAT_INTERVAL: "3", STALE_AFTER: "10", REAP_INTERVAL: "60", STATS_SHARDS: "4" },
   });
   const api = new Api(svc.base, API_KEY);
@@ -196,10 +195,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const deadline = Date.now() + 30_000;
     for (const d of devices) {
       const head = logs.get(d.user)?.head ?? 0;
-      while (d.lastSeq < head && Date.now() < deadline) {
-        if (d.ws === undefined && !d.connecting) await d.connect(svc.wsBase);
-        await sleep(50);
-      }
+      // Not caught up by the deadline: the checker below names what is missing.
+      await eventually(
+        `${d.user}'s device to reach seq ${head}`,
+        async () => {
+          if (d.lastSeq >= head) return true;
+          if (d.ws === undefined && !d.connecting) await d.connect(svc.wsBase);
+          return undefined;
+        },
+        Math.max(0, deadline - Date.now()),
+        50,
+      ).catch(() => undefined);
     }
     for (const d of devices) d.drop("clean");
 

@@ -15,8 +15,8 @@
  */
 import WebSocket from "ws";
 import { Api, type Stats } from "./api.ts";
-import { sleep } from "./time.ts";
-import { Service } from "./service.ts";
+import { eventually, sleep } from "./time.ts";
+import { startService } from "./service.ts";
 import { Supervisor } from "../../tools/lib/supervisor.ts";
 import { claimsFor, hs256 } from "./tokens.ts";
 
@@ -26,7 +26,6 @@ const API_KEY = "chaos-crash-api-key-0123456789";
 export interface CrashCountsOptions {
   users: number;
   devicesPerUser: number;
-  port: number;
   log: (line: string) => void;
   /** REAP_INTERVAL for this workerd, seconds (the config's minimum is 60). */
   reapIntervalSeconds?: number;
@@ -80,7 +79,7 @@ export async function runCrashCounts(o: CrashCountsOptions): Promise<CrashCounts
   const started = Date.now();
   const reap = o.reapIntervalSeconds ?? 60;
   const slack = o.slackSeconds ?? 20;
-  const svc = await Service.start({ port: o.port, knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: String(reap), STATS_SHARDS: "4" } });
+  const svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: SECRET, API_KEY, REAP_INTERVAL: String(reap), STATS_SHARDS: "4" } });
   const supervisor = new Supervisor(svc, { log: o.log });
   const api = new Api(svc.base, API_KEY);
   const failures: string[] = [];
@@ -92,28 +91,33 @@ export async function runCrashCounts(o: CrashCountsOptions): Promise<CrashCounts
   const tokens = new Map<string, string>();
   for (const u of users) tokens.set(u, await hs256(claimsFor(u, 3600), SECRET));
   const connect = async (user: string, device: number): Promise<WebSocket | undefined> => {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const ws = await open(`${svc.wsBase}/v1/connect?device=d${device}`, tokens.get(user) ?? "");
-      if (ws !== undefined) {
-        sockets.add(ws);
-        ws.once("close", () => sockets.delete(ws));
-        return ws;
-      }
-      await sleep(200);
+    const ws = await eventually(
+      `${user}/d${device} to connect`,
+      () => open(`${svc.wsBase}/v1/connect?device=d${device}`, tokens.get(user) ?? ""),
+      2000,
+      200,
+    ).catch(() => undefined);
+    if (ws === undefined) {
+      failures.push(`${user}/d${device} could not connect`);
+      return undefined;
     }
-    failures.push(`${user}/d${device} could not connect`);
-    return undefined;
+    sockets.add(ws);
+    ws.once("close", () => sockets.delete(ws));
+    return ws;
   };
   const pollStats = async (want: Stats, ms: number): Promise<{ at: number | undefined; last: Stats | string }> => {
-    const deadline = Date.now() + ms;
     let last: Stats | string = "not read";
-    for (;;) {
-      const s = await api.stats();
-      last = s.ok ? s.body : `${s.status} ${s.error}`;
-      if (same(last, want)) return { at: Date.now(), last };
-      if (Date.now() > deadline) return { at: undefined, last };
-      await sleep(500);
-    }
+    const at = await eventually(
+      `/v1/stats to read ${show(want)}`,
+      async () => {
+        const s = await api.stats();
+        last = s.ok ? s.body : `${s.status} ${s.error}`;
+        return same(last, want) ? Date.now() : undefined;
+      },
+      ms,
+      500,
+    ).catch(() => undefined);
+    return { at, last };
   };
 
   const result: CrashCountsResult = {
@@ -147,7 +151,7 @@ export async function runCrashCounts(o: CrashCountsOptions): Promise<CrashCounts
     o.log(`  crash-counts: SIGKILL workerd (pid ${String(svc.pid)}) with every session open (REAP_INTERVAL ${reap} s)`);
     await svc.crash();
     for (const ws of sockets) ws.terminate();
-    while (supervisor.restarts.length === 0 && Date.now() - crashAt < 30_000) await sleep(50);
+    await eventually("the supervisor's restart", () => supervisor.restarts.length > 0, crashAt + 30_000 - Date.now(), 50).catch(() => undefined);
     await supervisor.settled();
     if (supervisor.restarts.length === 0) {
       failures.push("the supervisor did not restart workerd within 30 s");

@@ -7,7 +7,7 @@
  */
 import type { Api } from "./api.ts";
 import { errorShape, rawRequest } from "./rawHttp.ts";
-import { sleep } from "./time.ts";
+import { eventually } from "./time.ts";
 import { isOpen, openSession, type Session } from "./wsSession.ts";
 
 export interface LimitRow {
@@ -74,12 +74,16 @@ export async function runLimits(t: LimitsTarget, log: (s: string) => void): Prom
     if (typeof other !== "string") other.close();
     // A freed slot can be used again.
     sessions.pop()?.close();
-    let again: Session | string = "not tried";
-    for (let i = 0; i < 50; i++) {
-      again = await open(t, user, "again");
-      if (typeof again !== "string") break;
-      await sleep(100);
-    }
+    let again = "not tried" as Session | string;
+    await eventually(
+      "a session in the freed slot",
+      async () => {
+        again = await open(t, user, "again");
+        return typeof again !== "string";
+      },
+      5000,
+      100,
+    ).catch(() => undefined);
     row("after one session closes, a new one is accepted", "MAX_SESSIONS_PER_USER", typeof again !== "string", typeof again === "string" ? again : "101");
     if (typeof again !== "string") again.close();
     for (const s of sessions) s.close();

@@ -6,7 +6,7 @@
  */
 import WebSocket from "ws";
 import type { Api } from "./api.ts";
-import { sleep } from "./time.ts";
+import { eventually, sleep } from "./time.ts";
 import type { Service } from "./service.ts";
 
 export interface MassOptions {
@@ -90,13 +90,17 @@ export async function massDisconnect(svc: Service, api: Api, o: MassOptions): Pr
   );
   const openSeconds = (Date.now() - t0) / 1000;
   o.log(`  mass: ${sockets.length} sessions open over ${users} users in ${openSeconds.toFixed(1)} s (${failures} failed)`);
-  let statsBefore: MassResult["statsBefore"] = "not read";
-  for (let i = 0; i < 40; i++) {
-    const s = await api.stats();
-    statsBefore = s.ok ? s.body : `${s.status} ${s.error}`;
-    if (s.ok && s.body.sessions >= sockets.length) break;
-    await sleep(250);
-  }
+  let statsBefore = "not read" as MassResult["statsBefore"];
+  await eventually(
+    "/v1/stats to count every session",
+    async () => {
+      const s = await api.stats();
+      statsBefore = s.ok ? s.body : `${s.status} ${s.error}`;
+      return s.ok && s.body.sessions >= sockets.length;
+    },
+    10_000,
+    250,
+  ).catch(() => undefined);
   const fdsBefore = svc.fds();
   const rssBefore = svc.rss();
   o.log(`  mass: stats before ${JSON.stringify(statsBefore)}; workerd fds ${String(fdsBefore)}, RSS ${((rssBefore ?? 0) / 2 ** 20).toFixed(0)} MiB`);
@@ -124,18 +128,22 @@ export async function massDisconnect(svc: Service, api: Api, o: MassOptions): Pr
   const fdTimer = setInterval(() => {
     peakFds = Math.max(peakFds, svc.fds() ?? 0);
   }, 50);
-  let statsAfter: MassResult["statsAfter"] = "not read";
-  let survived = true;
-  while (Date.now() - t1 < o.settleSeconds * 1000) {
-    await sleep(500);
-    if (!svc.running) {
-      survived = false;
-      break;
-    }
-    const s = await api.stats();
-    statsAfter = s.ok ? s.body : `${s.status} ${s.error}`;
-    if (s.ok && s.body.sessions === 0 && s.body.onlineUsers === 0) break;
-  }
+  let statsAfter = "not read" as MassResult["statsAfter"];
+  let survived = true as boolean;
+  await eventually(
+    "/v1/stats back to 0, or workerd gone",
+    async () => {
+      if (!svc.running) {
+        survived = false;
+        return true;
+      }
+      const s = await api.stats();
+      statsAfter = s.ok ? s.body : `${s.status} ${s.error}`;
+      return s.ok && s.body.sessions === 0 && s.body.onlineUsers === 0;
+    },
+    o.settleSeconds * 1000,
+    500,
+  ).catch(() => undefined);
   const settleSeconds = (Date.now() - t1) / 1000;
   clearInterval(fdTimer);
   o.log(`  mass: peak workerd fds during the drop: ${peakFds}`);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runScript } from "./npmScript.ts";
+import { runScript } from "../../scripts/lib/service.ts";
 
 const out = join(tmpdir(), `switchboard-bench-smoke-test-${process.pid}-${Date.now()}.json`);
 

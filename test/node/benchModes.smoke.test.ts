@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runScript } from "./npmScript.ts";
+import { runScript } from "../../scripts/lib/service.ts";
 
 const profileOut = join(tmpdir(), `switchboard-profile-smoke-${process.pid}-${Date.now()}.json`);
 const probeOut = join(tmpdir(), `switchboard-probe-smoke-${process.pid}-${Date.now()}.json`);

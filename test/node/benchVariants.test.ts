@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleWithEsbuild, editFile } from "../../bench/lib/servers.ts";
+import { bundleWithEsbuild, editFile } from "../../bench/lib/bundle.ts";
 import { staleEdits, VARIANTS } from "../../bench/variants.ts";
 import { ROOT } from "../../tools/lib/workerd.ts";
 

@@ -17,14 +17,14 @@ describe("chaos (smoke)", () => {
   const crashLines: string[] = [];
   let crash: Promise<CrashCountsResult | Error>;
   beforeAll(() => {
-    crash = runCrashCounts({ users: 24, devicesPerUser: 2, port: 9257, log: (l) => crashLines.push(l) }).catch((err: unknown) =>
+    crash = runCrashCounts({ users: 24, devicesPerUser: 2, log: (l) => crashLines.push(l) }).catch((err: unknown) =>
       err instanceof Error ? err : new Error(String(err)),
     );
   });
 
   it("no answered push is lost across drops and two SIGKILL+restarts", async () => {
     const lines: string[] = [];
-    const report = await runChaos({ seed: 20261123, users: 4, devicesPerUser: 2, seconds: 14, kills: 2, pushRate: 25, port: 9255, log: (l) => lines.push(l) });
+    const report = await runChaos({ seed: 20261123, users: 4, devicesPerUser: 2, seconds: 14, kills: 2, pushRate: 25, log: (l) => lines.push(l) });
     printChaos(report, (l) => lines.push(l));
     if (chaosFailures(report).length > 0) console.log(lines.join("\n"));
     expect(report.restarts).toBe(2);
@@ -38,7 +38,7 @@ describe("chaos (smoke)", () => {
 
   it("a mass disconnect leaves the service running with presence and counts back to zero", async () => {
     const lines: string[] = [];
-    const mass = await runMass({ sessions: 400, perUser: 4, idleSeconds: 0, port: 9256, log: (l) => lines.push(l) });
+    const mass = await runMass({ sessions: 400, perUser: 4, idleSeconds: 0, log: (l) => lines.push(l) });
     if (!mass.pass) console.log(lines.join("\n"));
     expect(mass.result?.opened).toBe(400);
     expect(mass.restarts).toBe(0);

@@ -7,7 +7,8 @@
  */
 import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ROOT, userEnv } from "./npmScript.ts";
+import { userEnv } from "../../scripts/lib/service.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 
 interface Run {
   code: number;

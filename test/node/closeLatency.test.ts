@@ -1,7 +1,7 @@
 /**
  * Closes the server starts complete at once, over real sockets, on both
  * runtimes (standalone workerd as `npm run serve` runs it, and `wrangler dev`),
- * with the `ws` package and Node's built-in WebSocket (Chromium: e2e/run.ts).
+ * with the `ws` package and Node's built-in WebSocket (Chromium: e2e/closeLatency.test.ts).
  *
  * Why this needs real sockets: on a hibernatable WebSocket whose client has
  * sent nothing yet, the runtime's pipe keeps pumping after the client's close
@@ -20,8 +20,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WsWebSocket from "ws";
 import { connect as sdkConnect } from "../../packages/client/src/index.ts";
-import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
-import { Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
 import { ROOT } from "../../tools/lib/workerd.ts";
 
@@ -106,17 +105,17 @@ function api(rt: Runtime, path: string, init: RequestInit = {}): Promise<Respons
 
 const runtimes: Runtime[] = [];
 let svc: Service | undefined;
-let dev: DevServer | undefined;
+let dev: Service | undefined;
 
 beforeAll(async () => {
   const secret = `close-jwt-${randomBytes(24).toString("hex")}`;
   const apiKey = `close-api-${randomBytes(12).toString("hex")}`;
-  svc = await Service.start({ port: 9270, knobs: { JWT_SECRET: secret, API_KEY: apiKey, DEV_MODE: "0" } });
+  svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: secret, API_KEY: apiKey, DEV_MODE: "0" } });
   runtimes.push({ name: "standalone workerd", base: svc.base, apiKey, token: (u, ttl) => hs256(claimsFor(u, ttl), secret) });
-  dev = await startWrangler(ROOT, 90_000);
+  dev = await startService({ kind: "wrangler" });
   const devVars = readFileSync(join(ROOT, ".dev.vars"), "utf8");
   const devKey = /^API_KEY=(.*)$/m.exec(devVars)?.[1]?.trim() ?? "";
-  const devBase = dev.baseUrl;
+  const devBase = dev.base;
   runtimes.push({
     name: "wrangler dev",
     base: devBase,

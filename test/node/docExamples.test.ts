@@ -19,9 +19,8 @@ import { promisify } from "node:util";
 import { transformSync } from "esbuild";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePorts } from "../../scripts/lib/janitor.ts";
-import { Service } from "../../scripts/lib/service.ts";
-import { ROOT } from "./npmScript.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 
 const run = promisify(execFile);
 const HTTP_API = readFileSync(join(ROOT, "docs/http-api.md"), "utf8");
@@ -175,11 +174,7 @@ describe("doc examples against standalone workerd (DEV_MODE=1)", () => {
   const sockets: WebSocket[] = [];
 
   beforeAll(async () => {
-    const [port] = await freePorts(1, 9380, 9399);
-    svc = await Service.start({
-      port: port as number,
-      knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY, DEV_MODE: "1", ...DOC_VAPID },
-    });
+    svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: "doc-examples-jwt-secret-0123456789abcdef", API_KEY, DEV_MODE: "1", ...DOC_VAPID } });
     // The world the examples show: alice on her laptop and on the phone the kick example closes,
     // with a few stored messages already (the stored-messages example reads from seq 6).
     const { token } = (await (await fetch(`${svc.base}/dev/token?user=alice`)).json()) as { token: string };

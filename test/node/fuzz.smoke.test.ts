@@ -23,7 +23,6 @@ describe("fuzz (smoke)", () => {
     const report = await runFuzz({
       seed: SEED,
       scale: 0.06,
-      ports: [9250, 9251],
       log: (line) => lines.push(line),
       expiryInSeconds: 3,
       limits: "light",
@@ -41,7 +40,7 @@ describe("fuzz (smoke)", () => {
   });
 
   it("a wrong oracle is caught by each checker, shrunk to the smallest failing input, and replays from the printed seed and path", async () => {
-    const base = { seed: SEED, scale: 1, ports: [9252, 9253] as [number, number], log: () => {}, injectOracle: true };
+    const base = { seed: SEED, scale: 1, log: () => {}, injectOracle: true };
     const first = await runFuzz({ ...base, only: ["push-body", "ws-frames", "ws-raw"] });
     const lane = (name: string) => first.lanes.find((l) => l.name === name);
     expect(lane("ws-frames")?.failure?.violation).toMatch(/expected close 1009/);

@@ -15,9 +15,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WsWebSocket from "ws";
 import { connect as sdkConnect, type SwitchboardClient } from "../../packages/client/src/index.ts";
-import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
 import { Api } from "../../scripts/lib/api.ts";
-import { Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
 import { ROOT } from "../../tools/lib/workerd.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
@@ -35,17 +34,17 @@ interface Runtime {
 
 const runtimes: Runtime[] = [];
 let svc: Service | undefined;
-let dev: DevServer | undefined;
+let dev: Service | undefined;
 
 beforeAll(async () => {
   const secret = `hb-jwt-${randomBytes(24).toString("hex")}`;
   const apiKey = `hb-api-${randomBytes(12).toString("hex")}`;
-  svc = await Service.start({ port: 9275, knobs: { JWT_SECRET: secret, API_KEY: apiKey, HEARTBEAT_INTERVAL: String(HEARTBEAT_INTERVAL) } });
+  svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: secret, API_KEY: apiKey, HEARTBEAT_INTERVAL: String(HEARTBEAT_INTERVAL) } });
   runtimes.push({ name: "standalone workerd", base: svc.base, api: new Api(svc.base, apiKey), secret });
-  dev = await startWrangler(ROOT, 90_000, { HEARTBEAT_INTERVAL: String(HEARTBEAT_INTERVAL) });
+  dev = await startService({ kind: "wrangler", vars: { HEARTBEAT_INTERVAL: String(HEARTBEAT_INTERVAL) } });
   const devVars = readFileSync(join(ROOT, ".dev.vars"), "utf8");
   const devVar = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(devVars)?.[1]?.trim() ?? "";
-  runtimes.push({ name: "wrangler dev", base: dev.baseUrl, api: new Api(dev.baseUrl, devVar("API_KEY")), secret: devVar("JWT_SECRET") });
+  runtimes.push({ name: "wrangler dev", base: dev.base, api: new Api(dev.base, devVar("API_KEY")), secret: devVar("JWT_SECRET") });
 }, 180_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "./npmScript.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 
 // semver is npm's own range logic; here as a dependency of the toolchain (wrangler, vitest).
 const semver = createRequire(join(ROOT, "package.json"))("semver") as { satisfies(version: string, range: string): boolean };

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { userEnv } from "./npmScript.ts";
+import { userEnv } from "../../scripts/lib/service.ts";
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -95,14 +95,20 @@ const verified = await verifyWebhook("whsec", { "switchboard-signature": "t=" + 
 
 const sent = [];
 let socket;
+let created;
+const socketCreated = new Promise((r) => (created = r));
 const client = connect({
   url: "https://sb.example.com",
   token,
   environment: null,
-  createWebSocket: (url) => (socket = { url, readyState: 0, send: (d) => sent.push(d), close() {}, onopen: null, onmessage: null, onclose: null, onerror: null }),
+  createWebSocket: (url) => {
+    socket = { url, readyState: 0, send: (d) => sent.push(d), close() {}, onopen: null, onmessage: null, onclose: null, onerror: null };
+    created();
+    return socket;
+  },
 });
-// The SDK opens its socket on a later turn: wait for that, not for a guessed time.
-while (socket === undefined) await new Promise((r) => setTimeout(r, 1));
+// The SDK opens its socket on a later turn: wait for that event, not for a guessed time.
+await socketCreated;
 socket.readyState = 1;
 socket.onopen({});
 client.close();

@@ -6,7 +6,7 @@
 import Echo from "laravel-echo";
 import WebSocket from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import {
   client,
   connected,
@@ -14,9 +14,9 @@ import {
   nativePush,
   nativeToken,
   presence,
+  PUSHER_KNOBS,
   server,
   signedIn,
-  startService,
   uniqueUser,
   type PusherClient,
 } from "./pusherHarness.ts";
@@ -27,7 +27,7 @@ const open: PusherClient[] = [];
 const track = (p: PusherClient): PusherClient => (open.push(p), p);
 
 beforeAll(async () => {
-  service = await startService(9240);
+  service = await startService({ kind: "workerd", knobs: PUSHER_KNOBS });
 });
 afterEach(() => {
   for (const p of open.splice(0)) p.disconnect();

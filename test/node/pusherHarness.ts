@@ -7,7 +7,7 @@
 import PusherJsModule, { type Options } from "pusher-js";
 import PusherServer from "pusher";
 import { hs256, claimsFor } from "../../scripts/lib/tokens.ts";
-import { Service } from "../../scripts/lib/service.ts";
+import type { Service } from "../../scripts/lib/service.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 
 export const APP_ID = "node-test-app";
@@ -16,12 +16,8 @@ export const SECRET = "node-test-secret-0123456789";
 export const API_KEY = "node-test-api-key-0123456789";
 export const JWT_SECRET = "node-test-jwt-secret-0123456789abcdef";
 
-export function startService(port: number, knobs: Record<string, string> = {}): Promise<Service> {
-  return Service.start({
-    port,
-    knobs: { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET, ...knobs },
-  });
-}
+/** The knobs of a Switchboard with the Pusher dialect on (startService({ kind: "workerd", knobs: PUSHER_KNOBS })). */
+export const PUSHER_KNOBS = { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET };
 
 export function server(service: Service, secret = SECRET): PusherServer {
   return new PusherServer({ appId: APP_ID, key: KEY, secret, host: "127.0.0.1", port: String(service.port), useTLS: false });

@@ -5,7 +5,7 @@
  * refused upgrade is the storm in docs/operations.md, "Overload".)
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession } from "../../scripts/lib/wsSession.ts";
@@ -20,8 +20,9 @@ afterAll(async () => {
 
 describe("pusher-js against a full server", () => {
   it("retries a 503 refused upgrade on its own and connects when a slot frees", async () => {
-    service = await Service.start({
-      port: 9245,
+    service = await startService({
+      kind: "workerd",
+
       knobs: { JWT_SECRET, API_KEY, PUSHER_APP_ID: APP_ID, PUSHER_KEY: KEY, PUSHER_SECRET: SECRET, MAX_CONNECTIONS: "1" },
     });
     const svc = service;

@@ -6,16 +6,16 @@
  * standalone workerd, with a 5 s cadence and STALE_AFTER 10 s.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import type { Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { eventually } from "../../scripts/lib/time.ts";
-import { client, nativePush, signedIn, startService, uniqueUser } from "./pusherHarness.ts";
+import { client, nativePush, PUSHER_KNOBS, signedIn, uniqueUser } from "./pusherHarness.ts";
 
 const HEARTBEAT_S = 5;
 const STALE_S = 10;
 
 let service: Service;
 beforeAll(async () => {
-  service = await startService(9250, { HEARTBEAT_INTERVAL: String(HEARTBEAT_S), STALE_AFTER: String(STALE_S) });
+  service = await startService({ kind: "workerd", knobs: { ...PUSHER_KNOBS, HEARTBEAT_INTERVAL: String(HEARTBEAT_S), STALE_AFTER: String(STALE_S) } });
 });
 afterAll(async () => {
   await service?.stop();

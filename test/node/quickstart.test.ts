@@ -10,7 +10,8 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { NOISE, ROOT, startNpm, userEnv, type NpmRun } from "./npmScript.ts";
+import { NOISE, startService, userEnv, type Service } from "../../scripts/lib/service.ts";
+import { ROOT } from "../../tools/lib/workerd.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 
 const README_PORT = "8787";
@@ -41,9 +42,9 @@ export function quickStartBlocks(readme: string): Block[] {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-let dev: NpmRun | undefined;
+let dev: Service | undefined;
 let shellPid: number | undefined;
-afterAll(() => {
+afterAll(async () => {
   // The background client of block 2 lives in the shell's process group.
   if (shellPid !== undefined) {
     try {
@@ -52,7 +53,7 @@ afterAll(() => {
       // gone
     }
   }
-  dev?.cleanup();
+  await dev?.stop();
 });
 
 describe("README Quick start", () => {
@@ -65,7 +66,7 @@ describe("README Quick start", () => {
 
   it("runs as written against npm run dev, printing what it shows", { timeout: 300_000 }, async () => {
     const blocks = quickStartBlocks(readFileSync(join(ROOT, "README.md"), "utf8"));
-    dev = await startNpm("dev", { portRange: [9320, 9339] });
+    dev = await startService({ kind: "dev" });
     const port = String(dev.port);
 
     const shell = spawn("bash", ["--norc", "--noprofile"], { cwd: ROOT, env: userEnv(), detached: true, stdio: ["pipe", "pipe", "pipe"] });

@@ -11,8 +11,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { QUIET_WRANGLER_ENV } from "../../tools/lib/workerd.ts";
-import { NOISE, ROOT, userEnv } from "./npmScript.ts";
+import { QUIET_WRANGLER_ENV, ROOT } from "../../tools/lib/workerd.ts";
+import { NOISE, userEnv } from "../../scripts/lib/service.ts";
 
 describe("wrangler is quiet offline", () => {
   it("wrangler.toml turns metrics off", () => {

@@ -8,14 +8,14 @@
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNpm, type NpmRun } from "./npmScript.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 
 const SECRETS = { JWT_SECRET: "runtime-refusal-jwt-secret-0123456789", API_KEY: "runtime-refusal-api-key-0123" };
-let run: NpmRun;
+let run: Service;
 beforeAll(async () => {
-  run = await startNpm("serve", { env: SECRETS, portRange: [9340, 9359] });
+  run = await startService({ kind: "serve", env: SECRETS });
 }, 120_000);
-afterAll(() => run?.cleanup());
+afterAll(async () => await run?.stop());
 
 interface Answer {
   status: number;

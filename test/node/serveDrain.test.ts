@@ -12,7 +12,7 @@ import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
 import { alive } from "../../tools/lib/processTree.ts";
-import { startNpm, type NpmRun } from "./npmScript.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 
 const SECRETS = {
   JWT_SECRET: "serve-drain-jwt-secret-0123456789",
@@ -21,8 +21,8 @@ const SECRETS = {
   PUSHER_KEY: "drain-key",
   PUSHER_SECRET: "serve-drain-pusher-secret-0123",
 };
-let run: NpmRun | undefined;
-afterAll(() => run?.cleanup());
+let run: Service | undefined;
+afterAll(async () => await run?.stop());
 
 describe("npm run serve on SIGTERM, and on Ctrl+C", () => {
   for (const how of ["SIGTERM to serve", "SIGINT to the process group (Ctrl+C)"] as const) {
@@ -32,8 +32,8 @@ describe("npm run serve on SIGTERM, and on Ctrl+C", () => {
 
 async function stopWith(how: "SIGTERM to serve" | "SIGINT to the process group (Ctrl+C)"): Promise<void> {
   {
-    run?.cleanup();
-    run = await startNpm("serve", { env: SECRETS, portRange: [9380, 9389] });
+    await run?.stop();
+    run = await startService({ kind: "serve", env: SECRETS });
     const r = run;
     const ws = r.base.replace("http", "ws");
     const natives: Session[] = [];
@@ -61,7 +61,7 @@ async function stopWith(how: "SIGTERM to serve" | "SIGINT to the process group (
       process.kill(servePid, "SIGTERM");
     } else {
       // A terminal's Ctrl+C signals the whole foreground group (npm, its shell, serve; workerd has its own).
-      process.kill(-r.pid, "SIGINT");
+      process.kill(-(r.pid as number), "SIGINT");
     }
     for (const s of natives) {
       expect(await s.waitClosed(30_000)).toMatchObject({ code: 1001, reason: "server going away" });

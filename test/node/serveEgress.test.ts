@@ -10,18 +10,16 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePorts, tempDir, track } from "../../scripts/lib/janitor.ts";
+import { tempDir } from "../../scripts/lib/janitor.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
-import { startWorkerd, writeConfig } from "../../tools/lib/workerd.ts";
-import { COMPATIBILITY_DATE } from "../../tools/lib/wranglerConfig.ts";
 import { isOpen, openSession } from "../../scripts/lib/wsSession.ts";
-import { startNpm, type NpmRun } from "./npmScript.ts";
+import { pickPort, type Service, startService } from "../../scripts/lib/service.ts";
 
 const SECRETS = { JWT_SECRET: "serve-egress-jwt-secret-0123456789", API_KEY: "serve-egress-api-key-0123" };
-const cleanups: Array<() => void> = [];
-afterAll(() => {
-  for (const c of cleanups) c();
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
 });
 
 interface Received {
@@ -31,7 +29,7 @@ interface Received {
 }
 
 async function receiver(): Promise<{ port: number; received: Received[] }> {
-  const [port] = await freePorts(1, 9390, 9399);
+  const port = await pickPort();
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     let body = "";
@@ -42,14 +40,15 @@ async function receiver(): Promise<{ port: number; received: Received[] }> {
     });
   });
   await new Promise<void>((done) => server.listen(port as number, "127.0.0.1", done));
-  cleanups.push(() => server.close());
+  cleanups.push(() => new Promise<void>((done) => server.close(() => done())));
   return { port: port as number, received };
 }
 
 describe("egress on standalone workerd", () => {
   it("SWITCHBOARD_EGRESS=private: a webhook receiver on 127.0.0.1 gets user.online, signed", async () => {
     const hook = await receiver();
-    const run: NpmRun = await startNpm("serve", {
+    const run: Service = await startService({
+      kind: "serve",
       env: {
         ...SECRETS,
         SWITCHBOARD_EGRESS: "private",
@@ -57,9 +56,8 @@ describe("egress on standalone workerd", () => {
         WEBHOOK_SECRET: "serve-egress-webhook-secret",
         WEBHOOK_OFFLINE_GRACE: "0",
       },
-      portRange: [9380, 9389],
     });
-    cleanups.push(() => run.cleanup());
+    cleanups.push(() => run.stop());
     await eventually("the egress line", () => (run.output().includes("egress private") ? true : undefined));
     const session = await openSession(`${run.base.replace("http", "ws")}/v1/connect?token=${clientToken(SECRETS.JWT_SECRET, "egress-user")}`);
     if (!isOpen(session)) throw new Error(`connect refused: ${JSON.stringify(session)}`);
@@ -85,23 +83,10 @@ describe("egress on standalone workerd", () => {
         return Response.json({ global: await attempt((u) => fetch(u)), publicEgress: await attempt((u) => env.PUBLIC_EGRESS.fetch(u)) });
       } };\n`,
     );
-    const [port] = await freePorts(1, 9380, 9389);
-    const address = `127.0.0.1:${port}`;
-    const config = writeConfig({
-      script,
-      address,
-      dataDir: undefined,
-      classes: [],
-      namespaces: {},
-      compatibilityDate: COMPATIBILITY_DATE,
-      configDir: dir,
-      egress: "private",
-    });
     // The probe has no /healthz of its own; any answer means it is up.
-    const child = await startWorkerd(config, address, { PATH: process.env.PATH }, "pipe");
-    track(child);
-    cleanups.push(() => child.kill("SIGKILL"));
-    const res = await fetch(`http://${address}/?target=${encodeURIComponent(`http://127.0.0.1:${hook.port}/probe`)}`);
+    const probe = await startService({ kind: "workerd", script, objects: {}, storage: "memory", egress: "private" });
+    cleanups.push(() => probe.stop());
+    const res = await fetch(`${probe.base}/?target=${encodeURIComponent(`http://127.0.0.1:${hook.port}/probe`)}`);
     const answer = (await res.json()) as { global: string; publicEgress: string };
     expect(answer.global).toBe("200");
     expect(answer.publicEgress).toMatch(/^refused/);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type Session } from "../../scripts/lib/wsSession.ts";
-import { startNpm, type NpmRun } from "./npmScript.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 
 const SECRETS = {
   JWT_SECRET: "serve-metrics-jwt-secret-0123456789",
@@ -22,14 +22,14 @@ const SECRETS = {
   PUSHER_SECRET: "serve-metrics-pusher-secret-0123",
   EVENT_LOG: "json",
 };
-let run: NpmRun;
+let run: Service;
 const sockets: Session[] = [];
 beforeAll(async () => {
-  run = await startNpm("serve", { env: SECRETS, portRange: [9380, 9389] });
+  run = await startService({ kind: "serve", env: SECRETS });
 }, 120_000);
-afterAll(() => {
+afterAll(async () => {
   for (const s of sockets) s.ws.terminate();
-  run?.cleanup();
+  await run?.stop();
 });
 
 async function scrape(token: string = SECRETS.METRICS_TOKEN): Promise<ParsedFamily[]> {

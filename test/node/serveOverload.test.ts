@@ -10,19 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../scripts/lib/time.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { isOpen, openSession, type OpenResult, type Session } from "../../scripts/lib/wsSession.ts";
-import { startNpm, type NpmRun } from "./npmScript.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 
 const SECRETS = { JWT_SECRET: "serve-overload-jwt-secret-0123456789", API_KEY: "serve-overload-api-key-0123" };
 const CAP = 20;
-let run: NpmRun;
+let run: Service;
 const sessions: Session[] = [];
 
 beforeAll(async () => {
-  run = await startNpm("serve", { env: { ...SECRETS, SWITCHBOARD_NOFILE: "1100" }, portRange: [9380, 9389] });
+  run = await startService({ kind: "serve", env: { ...SECRETS, SWITCHBOARD_NOFILE: "1100" } });
 }, 120_000);
-afterAll(() => {
+afterAll(async () => {
   for (const s of sessions) s.ws.terminate();
-  run?.cleanup();
+  await run?.stop();
 });
 
 const connectAs = (user: string): Promise<OpenResult> =>

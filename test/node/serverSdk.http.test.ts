@@ -9,7 +9,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { INVALID_ARGUMENT, mintClientToken, Switchboard, SwitchboardError } from "../../packages/server/src/index.ts";
-import { Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 
 const API_KEY = "sdk-http-api-key-0123456789";
@@ -18,7 +18,7 @@ let svc: Service;
 let sb: Switchboard;
 
 beforeAll(async () => {
-  svc = await Service.start({ port: 9240, knobs: { API_KEY, JWT_SECRET, STATS_SHARDS: "2", DEV_MODE: "1" } });
+  svc = await startService({ kind: "workerd", knobs: { API_KEY, JWT_SECRET, STATS_SHARDS: "2", DEV_MODE: "1" } });
   sb = new Switchboard({ url: svc.base, apiKey: API_KEY, backoff: { baseMs: 50, maxMs: 500 } });
 });
 

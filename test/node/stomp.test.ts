@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { Client, type IFrame, type IMessage, type StompConfig } from "@stomp/stompjs";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWrangler, type DevServer } from "../../e2e/wrangler.ts";
-import { pickPort, Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { claimsFor, hs256 } from "../../scripts/lib/tokens.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 
@@ -26,15 +25,15 @@ interface Runtime {
 }
 const runtimes = new Map<string, Runtime>();
 let svc: Service | undefined;
-let dev: DevServer | undefined;
+let dev: Service | undefined;
 
 beforeAll(async () => {
-  svc = await Service.start({ port: await pickPort(9286), knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0" } });
+  svc = await startService({ kind: "workerd", knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0" } });
   runtimes.set("standalone workerd", { base: svc.base, apiKey: KEY, secret: JWT });
-  dev = await startWrangler(ROOT, 90_000);
+  dev = await startService({ kind: "wrangler" });
   const vars = readFileSync(join(ROOT, ".dev.vars"), "utf8");
   const get = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(vars)?.[1]?.trim() ?? "";
-  runtimes.set("wrangler dev", { base: dev.baseUrl, apiKey: get("API_KEY"), secret: get("JWT_SECRET") });
+  runtimes.set("wrangler dev", { base: dev.base, apiKey: get("API_KEY"), secret: get("JWT_SECRET") });
 }, 180_000);
 
 afterAll(async () => {
@@ -250,8 +249,9 @@ describe("STOMP heart-beats on standalone workerd (HEARTBEAT_INTERVAL=3, STALE_A
   });
 
   it("an idle stompjs client beats at the advertised period, the runtime echoes each beat, and the session outlives STALE_AFTER", async () => {
-    quick = await Service.start({
-      port: await pickPort(9293),
+    quick = await startService({
+      kind: "workerd",
+
       knobs: { JWT_SECRET: JWT, API_KEY: KEY, DEV_MODE: "0", HEARTBEAT_INTERVAL: "3", STALE_AFTER: "10" },
     });
     const rt: Runtime = { base: quick.base, apiKey: KEY, secret: JWT };

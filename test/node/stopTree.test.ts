@@ -4,22 +4,18 @@
  * a hibernatable WebSocket (workerd then ignores SIGTERM for >10 s): no node,
  * workerd or esbuild is left behind, reparented to PID 1, still serving.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { alive, descendants } from "../../tools/lib/processTree.ts";
-import { freePorts, ROOT, startNpm, userEnv } from "./npmScript.ts";
+import { startService } from "../../scripts/lib/service.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 
 const SECRETS = { JWT_SECRET: "stop-tree-jwt-secret-0123456789abcdef", API_KEY: "stop-tree-api-key-0123456789" };
 /** Generous: 250 ms to notice, 3 s grace, then SIGKILL. */
 const GONE_WITHIN_MS = 15_000;
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
 });
 
 async function token(): Promise<string> {
@@ -53,63 +49,36 @@ async function allGone(pids: number[]): Promise<number[]> {
 
 describe("SIGTERM stops the whole tree", () => {
   it("npm run serve: SIGTERM to npm, with a client connected", async () => {
-    const run = await startNpm("serve", { env: SECRETS, portRange: [9360, 9369] });
-    cleanups.push(run.cleanup);
+    const run = await startService({ kind: "serve", env: SECRETS });
+    cleanups.push(() => run.stop());
     await holdSocket(run.base, await token());
-    const tree = descendants(run.pid);
+    const tree = descendants(run.pid as number);
     expect(tree.length, run.output()).toBeGreaterThanOrEqual(2); // sh/node, workerd
-    process.kill(run.pid, "SIGTERM");
-    expect(await allGone([run.pid, ...tree]), run.output()).toEqual([]);
+    process.kill(run.pid as number, "SIGTERM");
+    expect(await allGone([run.pid as number, ...tree]), run.output()).toEqual([]);
     await expect(fetch(`${run.base}/healthz`)).rejects.toThrow("fetch failed");
   });
 
   it("node tools/serve.ts: SIGTERM to it, with a client connected", async () => {
-    const [port] = await freePorts(1, 9370, 9379);
-    const temp = mkdtempSync(join(tmpdir(), "sb-stop-serve-"));
-    const child = spawn(join(ROOT, "node_modules/.bin/node"), ["tools/serve.ts"], {
-      cwd: ROOT,
-      // As `npm run` would set it: the pinned Node first (wrangler, which builds the bundle, needs it).
-      env: userEnv({
-        ...SECRETS,
-        PATH: `${join(ROOT, "node_modules/.bin")}:${userEnv().PATH ?? ""}`,
-        SWITCHBOARD_ADDRESS: `127.0.0.1:${port}`,
-        SWITCHBOARD_DATA: join(temp, "data"),
-        SWITCHBOARD_DIST: join(temp, "dist"),
-      }),
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-    cleanups.push(() => {
-      try {
-        process.kill(-(child.pid as number), "SIGKILL");
-      } catch {
-        // gone
-      }
-      rmSync(temp, { recursive: true, force: true });
-    });
-    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-    await eventually("serve to start", () => child.exitCode !== null || /listening on/.test(out), 90_000).catch(() => undefined);
-    if (!/listening on/.test(out)) throw new Error(`serve did not start:\n${out}`);
-    const base = `http://127.0.0.1:${port}`;
-    await holdSocket(base, await token());
-    const tree = descendants(child.pid as number);
+    const run = await startService({ kind: "serve", direct: true, env: SECRETS });
+    cleanups.push(() => run.stop());
+    await run.waitForOutput(/listening on/);
+    await holdSocket(run.base, await token());
+    const tree = descendants(run.pid as number);
     expect(tree.length).toBeGreaterThanOrEqual(1);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    expect(await allGone(tree), out).toEqual([]);
+    process.kill(run.pid as number, "SIGTERM");
+    expect(await run.exited).toBe(0);
+    expect(await allGone(tree), run.output()).toEqual([]);
   });
 
   it("npm run dev: SIGTERM to npm, with a client connected", async () => {
-    const run = await startNpm("dev", { portRange: [9300, 9319] });
-    cleanups.push(run.cleanup);
+    const run = await startService({ kind: "dev" });
+    cleanups.push(() => run.stop());
     const minted = (await (await fetch(`${run.base}/dev/token?user=stop-tree`)).json()) as { token: string };
     await holdSocket(run.base, minted.token);
-    const tree = descendants(run.pid);
+    const tree = descendants(run.pid as number);
     expect(tree.length, run.output()).toBeGreaterThanOrEqual(3); // sh, node (dev.ts), wrangler's node(s), workerd
-    process.kill(run.pid, "SIGTERM");
-    expect(await allGone([run.pid, ...tree]), run.output()).toEqual([]);
+    process.kill(run.pid as number, "SIGTERM");
+    expect(await allGone([run.pid as number, ...tree]), run.output()).toEqual([]);
   });
 });

@@ -10,20 +10,20 @@ import { DEV_API_KEY } from "../../src/config.ts";
 import { DEV_VAPID_PUBLIC_KEY, DEV_VAPID_SUBJECT } from "../../src/webpush/config.ts";
 import { FakePushService } from "../../scripts/lib/fakePushService.ts";
 import { isOpen, openSession } from "../../scripts/lib/wsSession.ts";
-import { startNpm, type NpmRun } from "./npmScript.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { enableWebPush, type PushManagerLike } from "../../packages/client/src/webpush.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 
-let dev: NpmRun | undefined;
+let dev: Service | undefined;
 let push: FakePushService | undefined;
 
 beforeAll(async () => {
   push = await FakePushService.start(DEV_VAPID_PUBLIC_KEY);
-  dev = await startNpm("dev", { portRange: [9480, 9499] });
+  dev = await startService({ kind: "dev" });
 });
 
 afterAll(async () => {
-  dev?.cleanup();
+  await dev?.stop();
   await push?.close();
 });
 

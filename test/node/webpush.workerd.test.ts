@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakePushService } from "../../scripts/lib/fakePushService.ts";
-import { Service } from "../../scripts/lib/service.ts";
+import { type Service, startService } from "../../scripts/lib/service.ts";
 import { clientToken } from "../../scripts/lib/tokens.ts";
 import { eventually } from "../../scripts/lib/time.ts";
 
@@ -27,7 +27,7 @@ let push: FakePushService | undefined;
 
 beforeAll(async () => {
   push = await FakePushService.start(VAPID.VAPID_PUBLIC_KEY);
-  service = await Service.start({ port: 9290, knobs: { JWT_SECRET, API_KEY, DEV_MODE: "1", ...VAPID } });
+  service = await startService({ kind: "workerd", knobs: { JWT_SECRET, API_KEY, DEV_MODE: "1", ...VAPID } });
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 import type { Api } from "../api.ts";
 import { rawRequest } from "../rawHttp.ts";
-import { sleep } from "../time.ts";
+import { eventually } from "../time.ts";
 import type { Session } from "../wsSession.ts";
 import { openFor } from "./frameRun.ts";
 
@@ -18,15 +18,19 @@ export interface Check {
 /** After the connect barrage every raw 101 socket was dropped: nobody may still be online. */
 export async function nobodyLeftOnline(api: Api, users: readonly string[]): Promise<Check> {
   let left: string[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
-    left = [];
-    for (const u of users) {
-      const p = await api.presence(u);
-      if (!p.ok || p.body.sessions.length > 0) left.push(`${u}:${p.ok ? p.body.sessions.length : p.status}`);
-    }
-    if (left.length === 0) break;
-    await sleep(250);
-  }
+  await eventually(
+    "every user offline",
+    async () => {
+      left = [];
+      for (const u of users) {
+        const p = await api.presence(u);
+        if (!p.ok || p.body.sessions.length > 0) left.push(`${u}:${p.ok ? p.body.sessions.length : p.status}`);
+      }
+      return left.length === 0;
+    },
+    5000,
+    250,
+  ).catch(() => undefined);
   return { pass: left.length === 0, detail: left.length === 0 ? `${users.length} users offline` : `still online: ${left.slice(0, 8).join(", ")}` };
 }
 

@@ -18,7 +18,7 @@ import { MAX_FRAME_BYTES } from "../contract.ts";
 import { midSessionExpiry, runJwtTable } from "../jwtTable.ts";
 import { runLimits } from "../limits.ts";
 import { rawRequest } from "../rawHttp.ts";
-import { Service } from "../service.ts";
+import { type Service, startService } from "../service.ts";
 import { sleep } from "../time.ts";
 import { claimsFor, hs256, makeKeys, rs256 } from "../tokens.ts";
 import type { Session } from "../wsSession.ts";
@@ -37,8 +37,6 @@ export interface FuzzOptions {
   seed: number;
   /** 1 = the full run (≥ 10,000 inputs); the smoke test uses less. */
   scale: number;
-  /** Preferred ports for A and B (9200-9299). */
-  ports: [number, number];
   log: (line: string) => void;
   /** Seconds until the mid-session expiry token expires. */
   expiryInSeconds?: number;
@@ -80,8 +78,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   o.log(
     `fuzz: seed ${o.seed}, scale ${o.scale}${full ? "" : `, only ${o.only?.join(",")}`}${o.path === undefined ? "" : `, path ${o.path}`}; starting workerd`,
   );
-  const a = await Service.start({
-    port: o.ports[0],
+  const a = await startService({
+    kind: "workerd",
     knobs: {
       JWT_SECRET: SECRET,
       JWT_PUBLIC_KEYS: keys.jwks,
@@ -95,7 +93,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   });
   const light = o.limits === "light";
   const b = full
-    ? await Service.start({ port: o.ports[1], knobs: { JWT_PUBLIC_KEYS: keys.jwks, API_KEY, ...(light ? { MAX_SESSIONS_PER_USER: "5" } : {}) } })
+    ? await startService({
+        kind: "workerd",
+        knobs: { JWT_PUBLIC_KEYS: keys.jwks, API_KEY, ...(light ? { MAX_SESSIONS_PER_USER: "5" } : {}) },
+      })
     : undefined;
   const apiA = new Api(a.base, API_KEY);
   const apiB = b === undefined ? undefined : new Api(b.base, API_KEY);

@@ -4,9 +4,10 @@
  * and fails the connection unless one is answered; it connects, subscribes
  * with client acks, gets a push by event, and acks it. One browser run, once.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
+import { ROOT } from "../tools/lib/workerd.ts";
+import { chromiumForThisFile, devToken, devVar } from "./browser.ts";
 
 interface Seen {
   connected?: { version?: string; userName?: string };
@@ -16,15 +17,22 @@ interface Seen {
   errors: string[];
 }
 
-export async function stompInChromium(root: string, base: string, browser: Browser): Promise<string> {
-  const apiKey = /^API_KEY=(.*)$/m.exec(readFileSync(join(root, ".dev.vars"), "utf8"))?.[1]?.trim() ?? "";
+const base = inject("base");
+const browser = chromiumForThisFile();
+
+describe("@stomp/stompjs 7 in Chromium", () => {
+  it("connects with v12.stomp, subscribes with client acks and gets a push by event", stompInChromium);
+});
+
+async function stompInChromium(): Promise<void> {
+  const apiKey = devVar("API_KEY");
   const user = `e2e-stomp-${Date.now().toString(36)}`;
-  const token = ((await (await fetch(`${base}/dev/token?user=${user}`)).json()) as { token: string }).token;
-  const ctx = await browser.newContext();
+  const token = await devToken(base, user);
+  const ctx = await browser().newContext();
   try {
     const page = await ctx.newPage();
     await page.goto(`${base}/healthz`);
-    await page.addScriptTag({ path: join(root, "node_modules/@stomp/stompjs/bundles/stomp.umd.min.js") });
+    await page.addScriptTag({ path: join(ROOT, "node_modules/@stomp/stompjs/bundles/stomp.umd.min.js") });
     await page.evaluate((t: string) => {
       type Frame = { headers: Record<string, string>; body: string; ack(): void };
       type StompClient = {
@@ -64,17 +72,13 @@ export async function stompInChromium(root: string, base: string, browser: Brows
       headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
       body: JSON.stringify({ data: { from: "e2e" }, event: "e2e" }),
     });
-    if (!res.ok) throw new Error(`push answered ${res.status}: ${await res.text()}`);
-    await page.waitForFunction(() => (window as unknown as { seen: Seen }).seen.messages.length > 0, undefined, { timeout: 15_000 });
+    expect(res.status, "the push's status").toBe(200);
+    await page.waitForFunction(() => (window as unknown as { seen: Seen }).seen.messages.length > 0, undefined, { timeout: 15_000 }).catch(() => undefined);
     const seen = await page.evaluate(() => (window as unknown as { seen: Seen }).seen);
-    const problems: string[] = [];
-    if (seen.protocol !== "v12.stomp") problems.push(`subprotocol ${String(seen.protocol)}`);
-    if (seen.connected?.version !== "1.2" || seen.connected.userName !== user) problems.push(`CONNECTED ${JSON.stringify(seen.connected)}`);
-    const m = seen.messages[0];
-    if (m?.destination !== "/user/queue/e2e" || m.body !== JSON.stringify({ from: "e2e" })) problems.push(`MESSAGE ${JSON.stringify(m)}`);
-    if (seen.errors.length > 0) problems.push(`ERROR frames: ${seen.errors.join("; ")}`);
-    if (problems.length > 0) throw new Error(`stompjs in Chromium: ${problems.join(", ")}`);
-    return "@stomp/stompjs 7 in Chromium connected with v12.stomp, subscribed with client acks and got a push by event";
+    expect(seen.protocol, "the subprotocol").toBe("v12.stomp");
+    expect(seen.connected, "CONNECTED").toEqual({ version: "1.2", userName: user });
+    expect(seen.messages[0], "the MESSAGE").toEqual({ destination: "/user/queue/e2e", body: JSON.stringify({ from: "e2e" }) });
+    expect(seen.errors, "ERROR frames").toEqual([]);
   } finally {
     await ctx.close();
   }

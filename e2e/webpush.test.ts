@@ -8,7 +8,9 @@
  * (test/webpush/, test/node/webpush.*.test.ts): Chromium here has no push
  * service to subscribe with, so pushManager.subscribe is not exercised.
  */
-import type { Browser } from "playwright-core";
+import { describe, expect, inject, it } from "vitest";
+import { eventually } from "../scripts/lib/time.ts";
+import { chromiumForThisFile, loadSdk } from "./browser.ts";
 
 interface Shown {
   title: string;
@@ -16,8 +18,15 @@ interface Shown {
   tag: string;
 }
 
-export async function webPushInChromium(base: string, browser: Browser): Promise<string> {
-  const ctx = await browser.newContext();
+const base = inject("base");
+const browser = chromiumForThisFile();
+
+describe("the demo's service worker in Chromium", () => {
+  it("shows one notification per message id, and none for an id the page showed", webPushInChromium);
+});
+
+async function webPushInChromium(): Promise<void> {
+  const ctx = await browser().newContext();
   await ctx.grantPermissions(["notifications"], { origin: base });
   try {
     const page = await ctx.newPage();
@@ -40,20 +49,13 @@ export async function webPushInChromium(base: string, browser: Browser): Promise
       page.evaluate(async () =>
         (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
       ) as Promise<Shown[]>;
-    const until = async (check: (s: Shown[]) => boolean, what: string) => {
-      for (let i = 0; i < 100; i++) {
-        const s = await shown();
-        if (check(s)) return s;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`webpush e2e: never ${what}; notifications: ${JSON.stringify(await shown())}`);
-    };
 
     // The page shows message m-1 itself and says so; then it goes away (no page of the origin is left
     // open, so the worker does not skip for a visible one). Pushes are handled in order, and the
     // marked-id check is synchronous at the start of each: once m-2 is shown, m-1 was decided.
+    await loadSdk(page);
     await page.evaluate(async () => {
-      const sdk = (await import(`${location.origin}/sdk.js`)) as { markShown(id: string, w: ServiceWorker | null): void };
+      const sdk = (window as unknown as { sdk: unknown }).sdk as { markShown(id: string, w: ServiceWorker | null): void };
       sdk.markShown("m-1", (await navigator.serviceWorker.ready).active);
     });
     await page.goto("about:blank");
@@ -62,13 +64,12 @@ export async function webPushInChromium(base: string, browser: Browser): Promise
     await deliver({ id: "m-2", seq: 2, data: { text: "your order shipped" } });
     await deliver({ id: "m-3", seq: 3, truncated: true });
     await page.goto(`${base}/healthz`);
-    const got = await until((s) => s.length >= 2, "two notifications");
+    await eventually("two notifications", async () => (await shown()).length >= 2, 5000, 50).catch(() => undefined);
+    const got = await shown();
+    expect(got.map((n) => n.tag).sort(), "the notifications' tags: m-2 and m-3 only").toEqual(["m-2", "m-3"]);
     const byTag = Object.fromEntries(got.map((n) => [n.tag, n]));
-    if (got.length !== 2 || byTag["m-1"] !== undefined) throw new Error(`webpush e2e: expected m-2 and m-3 only, got ${JSON.stringify(got)}`);
-    if (byTag["m-2"]?.body !== "your order shipped" || byTag["m-2"].title !== "Switchboard demo")
-      throw new Error(`webpush e2e: m-2 is ${JSON.stringify(byTag["m-2"])}`);
-    if (!(byTag["m-3"]?.body ?? "").includes("open the demo")) throw new Error(`webpush e2e: m-3 is ${JSON.stringify(byTag["m-3"])}`);
-    return "the demo's service worker: one notification per message id, none for an id the page showed";
+    expect(byTag["m-2"]).toMatchObject({ title: "Switchboard demo", body: "your order shipped" });
+    expect(byTag["m-3"]?.body).toContain("open the demo");
   } finally {
     await ctx.close();
   }
