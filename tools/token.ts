@@ -12,7 +12,7 @@
  */
 import { SignJWT } from "jose";
 import { secretProblem } from "../src/config.ts";
-import { isUserId } from "../src/protocol.ts";
+import { isUserId } from "@switchboard/protocol";
 import { type CliSpec, parseCommandLine, usageError } from "./lib/cli.ts";
 
 /** Longest lifetime minted here (30 days): a client token is meant to be renewed, not kept. */

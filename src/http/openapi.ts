@@ -10,7 +10,7 @@
 import { toJsonSchema, type ConversionConfig, type JsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import { MAX_BATCH_USERS, MAX_TTL } from "../config";
-import { DEVICE_MAX, MAX_SEQ, USER_ID_MAX } from "../protocol";
+import { DEVICE_MAX, MAX_SEQ, USER_ID_MAX } from "@switchboard/protocol";
 import { DEFAULT_PAGE, MAX_PAGE } from "./api";
 import * as R from "./responses";
 import { BatchBody, BroadcastBody, PushBody } from "./schemas";

@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { MAX_BATCH_USERS, MAX_TTL } from "../config";
-import { DEVICE_MAX, isName, MESSAGE_ID_MAX } from "../protocol";
+import { DEVICE_MAX, isName, MESSAGE_ID_MAX } from "@switchboard/protocol";
 
 const name = (max: number, what: string) =>
   v.pipe(

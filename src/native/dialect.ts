@@ -8,7 +8,7 @@ import type { Dialect } from "../hub/dialect";
 import { missedMessages, resumePoint } from "../hub/resume";
 import { newSession } from "../hub/session";
 import { tryClose } from "../hub/sockets";
-import { encodeMessage, encodeWelcome, PING, PONG } from "../protocol";
+import { encodeMessage, encodeWelcome, PING, PONG } from "@switchboard/protocol";
 import { onNativeMessage } from "./frames";
 
 export const NATIVE_DIALECT = "native";

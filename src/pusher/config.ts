@@ -3,7 +3,7 @@
  * none set = it is off and every Pusher route answers 404 (as if absent);
  * some set = a configuration error (fail closed, like src/config.ts).
  */
-import { isUserId } from "../protocol.ts";
+import { isUserId } from "@switchboard/protocol";
 
 /** Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode. */
 export const DEV_PUSHER_APP_ID = "switchboard-dev";

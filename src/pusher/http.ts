@@ -8,7 +8,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "../http/env";
 import { jsonError } from "../http/errors";
 import { serializeData } from "../http/body";
-import { isUserId } from "../protocol";
+import { isUserId } from "@switchboard/protocol";
 import { mapLimit } from "../util/mapLimit";
 import { verifyRequest } from "./auth";
 import { userChannel } from "./channels";

@@ -22,7 +22,7 @@ import type { AppEnv } from "../http/env";
 import { jsonError } from "../http/errors";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { echoableCode, tryClose, trySend } from "../hub/sockets";
-import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "../protocol";
+import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "@switchboard/protocol";
 import { parseFrames, toBytes, type ClientFrame } from "./frame";
 import { errorFrame, STOMP_CONNECT_DEADLINE_MS, StompClose } from "./messages";
 import { STOMP_DIALECT } from "./state";

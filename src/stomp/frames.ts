@@ -8,7 +8,7 @@ import type { HubServices } from "../hub/dialect";
 import { missedMessages, resumePoint } from "../hub/resume";
 import { writeAttachment } from "../hub/session";
 import { tryClose, trySend } from "../hub/sockets";
-import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "../protocol";
+import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "@switchboard/protocol";
 import { encodeFrame, parseFrames, STOMP_VERSIONS, toBytes, type ClientFrame, type StompVersion } from "./frame";
 import { HEARTBEAT, messageFrame, refuse, SERVER_NAME, StompClose, type StompSession } from "./messages";
 import { ACK_MODES, destinationFor, isUserQueue, MAX_SUB_ID, MAX_SUBSCRIPTIONS } from "./state";

@@ -2,7 +2,7 @@
  * A STOMP socket's own state, kept in its attachment under the key "stomp"
  * (so it survives hibernation), and read back defensively.
  */
-import { isDevice } from "../protocol";
+import { isDevice } from "@switchboard/protocol";
 import { STOMP_VERSIONS, type StompVersion } from "./frame";
 
 export const STOMP_DIALECT = "stomp";

@@ -12,14 +12,14 @@ import {
   BEARER_PROTOCOL_PREFIX,
   CLIENT_GIVE_UP_CODE,
   CloseCode,
-  connectUrl,
   decodeServerFrame,
   PING,
   PONG,
   SUBPROTOCOL,
   type MessageFrame,
   type WelcomeFrame,
-} from "./protocol.ts";
+} from "@switchboard/protocol";
+import { connectUrl } from "./connectUrl.ts";
 import { closeDetails, defaultEnvironment, defaultWebSocketFactory, detach, isNodeLike, OPEN } from "./socket.ts";
 import type { WebSocketFactory, WebSocketLike } from "./socket.ts";
 import {

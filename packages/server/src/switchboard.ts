@@ -16,7 +16,7 @@ import type {
   StatsResult,
   StoredMessage,
   WebPushOptions,
-} from "./wire.ts";
+} from "@switchboard/protocol";
 
 export interface SwitchboardOptions {
   /** The deployment, e.g. `https://sb.example.com`. */
