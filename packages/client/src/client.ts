@@ -15,6 +15,7 @@ import {
   decodeServerFrame,
   PING,
   PONG,
+  reconnectAdvice,
   SUBPROTOCOL,
   type MessageFrame,
   type WelcomeFrame,
@@ -363,12 +364,13 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     if (this.#state === "closed") return;
     if (lived >= this.#backoff.resetAfterMs) this.#attempt = 0;
 
-    if (code === CloseCode.Kicked) {
+    const advice = reconnectAdvice(code);
+    if (advice === "never") {
       this.#finish();
       this.emit("close", { code, reason, wasClean, willReconnect: false });
       return;
     }
-    if (code === CloseCode.PolicyViolation || code === CloseCode.TokenRefused) {
+    if (advice === "with-fresh-token") {
       if (this.#getToken === undefined) {
         this.#finish();
         this.emit("close", { code, reason, wasClean, willReconnect: false });
