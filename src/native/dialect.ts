@@ -1,5 +1,5 @@
 /**
- * The native dialect (`/v1/connect`, protocol.ts): the Worker authenticated
+ * The native dialect (`/v1/connect`, @switchboard/protocol): the Worker authenticated
  * the upgrade, so a socket is a session from its first byte; it is greeted
  * with `welcome` and the messages its device missed, and may send acks.
  */
