@@ -163,30 +163,31 @@ export const HttpErrorCode = {
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 /**
- * Each code's status, and whether asking again can succeed: only the 503s (the
- * user's object briefly unavailable, the deployment over its socket capacity),
- * which come with Retry-After. A 4xx is the caller's to fix; a 500 is a bug
- * that does not go away by asking again.
+ * Each code's statuses, and whether asking again can succeed: only the 503s
+ * (the user's object briefly unavailable, the deployment over its socket
+ * capacity), which come with Retry-After. A 4xx is the caller's to fix; a 500
+ * is a bug that does not go away by asking again.
  */
-export const HTTP_ERRORS: { readonly [C in HttpErrorCode]: { status: number; retry: boolean } } = {
-  [HttpErrorCode.BadRequest]: { status: 400, retry: false },
-  [HttpErrorCode.BadJson]: { status: 400, retry: false },
-  [HttpErrorCode.BadSubprotocol]: { status: 400, retry: false },
-  [HttpErrorCode.Unauthorized]: { status: 401, retry: false },
-  [HttpErrorCode.OriginNotAllowed]: { status: 403, retry: false },
-  [HttpErrorCode.NotFound]: { status: 404, retry: false },
-  [HttpErrorCode.WebPushDisabled]: { status: 404, retry: false },
-  [HttpErrorCode.MethodNotAllowed]: { status: 405, retry: false },
-  [HttpErrorCode.TooManySubscriptions]: { status: 409, retry: false },
-  [HttpErrorCode.PayloadTooLarge]: { status: 413, retry: false },
-  [HttpErrorCode.UnsupportedMediaType]: { status: 415, retry: false },
-  [HttpErrorCode.UpgradeRequired]: { status: 426, retry: false },
-  [HttpErrorCode.TooManySessions]: { status: 429, retry: false },
-  [HttpErrorCode.Misconfigured]: { status: 500, retry: false },
-  [HttpErrorCode.Internal]: { status: 500, retry: false },
-  [HttpErrorCode.Unavailable]: { status: 503, retry: true },
-  [HttpErrorCode.OverCapacity]: { status: 503, retry: true },
+export const HTTP_ERRORS: { readonly [C in HttpErrorCode]: { statuses: readonly number[]; retry: boolean } } = {
+  [HttpErrorCode.BadRequest]: { statuses: [400], retry: false },
+  [HttpErrorCode.BadJson]: { statuses: [400], retry: false },
+  [HttpErrorCode.BadSubprotocol]: { statuses: [400], retry: false },
+  [HttpErrorCode.Unauthorized]: { statuses: [401], retry: false },
+  [HttpErrorCode.OriginNotAllowed]: { statuses: [403], retry: false },
+  [HttpErrorCode.NotFound]: { statuses: [404], retry: false },
+  // 404 on the Web Push routes; 400 naming `webpush` on a push that asks for it.
+  [HttpErrorCode.WebPushDisabled]: { statuses: [404, 400], retry: false },
+  [HttpErrorCode.MethodNotAllowed]: { statuses: [405], retry: false },
+  [HttpErrorCode.TooManySubscriptions]: { statuses: [409], retry: false },
+  [HttpErrorCode.PayloadTooLarge]: { statuses: [413], retry: false },
+  [HttpErrorCode.UnsupportedMediaType]: { statuses: [415], retry: false },
+  [HttpErrorCode.UpgradeRequired]: { statuses: [426], retry: false },
+  [HttpErrorCode.TooManySessions]: { statuses: [429], retry: false },
+  [HttpErrorCode.Misconfigured]: { statuses: [500], retry: false },
+  [HttpErrorCode.Internal]: { statuses: [500], retry: false },
+  [HttpErrorCode.Unavailable]: { statuses: [503], retry: true },
+  [HttpErrorCode.OverCapacity]: { statuses: [503], retry: true },
 };
 
 /** Statuses whose refusals are worth asking again (with the same idempotency key). */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set(Object.values(HTTP_ERRORS).flatMap((e) => (e.retry ? [e.status] : [])));
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set(Object.values(HTTP_ERRORS).flatMap((e) => (e.retry ? e.statuses : [])));
