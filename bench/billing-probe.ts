@@ -25,6 +25,7 @@
 import { randomBytes } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { encodeAck, encodeAuth } from "@switchboard/protocol";
 import WebSocket from "ws";
 import { hookCleanup, tempDir } from "../scripts/lib/janitor.ts";
 import { startService } from "../scripts/lib/service.ts";
@@ -215,7 +216,7 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
     for (const userId of pushUsers) await push(userId, { data: { n: 2 }, ttl: 0 });
     await settle();
     phase = "ack";
-    for (const userId of pushUsers) for (const ws of sockets.get(userId) ?? []) ws.send(JSON.stringify({ type: "ack", seq: lastSeq }));
+    for (const userId of pushUsers) for (const ws of sockets.get(userId) ?? []) ws.send(encodeAck(lastSeq));
     await settle();
     phase = "refresh connect";
     for (const userId of refreshUsers) {
@@ -228,8 +229,7 @@ export async function probe(argv: string[]): Promise<ProbeResult> {
     // A fresh token for the same user on each open socket (the SDK does this ahead of exp).
     phase = "refresh";
     for (let d = 0; d < DEVICES; d++) {
-      for (const userId of refreshUsers)
-        sockets.get(userId)?.[d]?.send(JSON.stringify({ type: "auth", token: clientToken(secrets.jwtSecret, userId, MONTH_S) }));
+      for (const userId of refreshUsers) sockets.get(userId)?.[d]?.send(encodeAuth(clientToken(secrets.jwtSecret, userId, MONTH_S)));
       await settle();
     }
     // Idle: heartbeats only (auto-answered, they never wake an object); every object

@@ -38,7 +38,7 @@ export interface Variant {
 /** The push route handled before Hono (same checks, same answers on the happy path; anything else falls through to the app). */
 const BARE_ROUTER_INDEX = `import { app } from "./http/app";
 import { configFrom } from "./config";
-import { isUserId } from "./protocol";
+import { isUserId } from "@switchboard/protocol";
 import { check, PushBody } from "./http/schemas";
 import { serializeData } from "./http/body";
 import { jsonError } from "./http/errors";
@@ -313,8 +313,8 @@ export const VARIANTS: Variant[] = [
       // The hub encodes through its dialects now; the native encoder is imported for the extra frames.
       {
         file: "hub/userHub.ts",
-        from: 'import { CloseCode, encodeError, FrameError } from "../protocol";',
-        to: 'import { CloseCode, encodeError, encodeMessage, FrameError } from "../protocol";',
+        from: 'import { CloseCode, encodeError, FrameError } from "@switchboard/protocol";',
+        to: 'import { CloseCode, encodeError, encodeMessage, FrameError } from "@switchboard/protocol";',
       },
       {
         file: "hub/userHub.ts",

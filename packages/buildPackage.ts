@@ -1,12 +1,18 @@
 /**
  * The build both packages share: an ESM bundle at dist/index.js (esbuild) and
  * declarations beside it (tsc, from the workspace root's install).
+ *
+ * Both import @switchboard/protocol, a private workspace package that is never
+ * published: esbuild bundles its code into index.js, and its declarations go
+ * to dist/protocol/ with the package's `@switchboard/protocol` specifiers
+ * rewritten to that folder, so a user installs one package with no dependency.
  */
 import { build, type BuildOptions } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export function bundleOptions(dir: string): BuildOptions {
   return {
@@ -37,19 +43,30 @@ export async function buildPackage(dir: string, extra: BuildOptions[] = []): Pro
     for (const file of extras.flatMap((r) => r.outputFiles ?? [])) writeIfChanged(file.path, file.contents);
     const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
     execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", staging], { cwd: dir, stdio: "inherit" });
+    const protocolTypes = join(staging, PROTOCOL_DIR);
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", protocolTypes], { cwd: PROTOCOL_ROOT, stdio: "inherit" });
     relativeJsSpecifiers(staging);
+    relativeJsSpecifiers(protocolTypes);
+    bundledProtocolSpecifiers(staging, protocolTypes);
     syncDir(staging, join(dir, "dist"));
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
-/** Makes `to` hold exactly the files of `from` (flat), touching only those that differ. */
+const PROTOCOL_ROOT = fileURLToPath(new URL("protocol/", import.meta.url));
+/** Where the protocol's declarations go inside a package's dist/. */
+const PROTOCOL_DIR = "protocol";
+
+/** Makes `to` hold exactly the files of `from` (one level of folders), touching only those that differ. */
 function syncDir(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
   const names = new Set(readdirSync(from));
-  for (const name of names) writeIfChanged(join(to, name), readFileSync(join(from, name)));
-  for (const name of readdirSync(to)) if (!names.has(name)) rmSync(join(to, name), { force: true });
+  for (const name of names) {
+    if (statSync(join(from, name)).isDirectory()) syncDir(join(from, name), join(to, name));
+    else writeIfChanged(join(to, name), readFileSync(join(from, name)));
+  }
+  for (const name of readdirSync(to)) if (!names.has(name)) rmSync(join(to, name), { recursive: true, force: true });
 }
 
 /**
@@ -75,5 +92,18 @@ function relativeJsSpecifiers(dir: string): void {
     if (!name.endsWith(".d.ts")) continue;
     const file = join(dir, name);
     writeFileSync(file, readFileSync(file, "utf8").replace(/((?:from\s+|import\()"\.{1,2}\/[^"]+)\.ts"/g, '$1.js"'));
+  }
+}
+
+/** The package's own declarations point at the protocol's copy in dist/protocol/, not at the unpublished package. */
+function bundledProtocolSpecifiers(dir: string, protocolTypes: string): void {
+  const target = `./${relative(dir, join(protocolTypes, "index.js"))}`;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith(".d.ts")) continue;
+    const file = join(dir, name);
+    const text = readFileSync(file, "utf8").replace(/((?:from\s+|import\()")@switchboard\/protocol"/g, `$1${target}"`);
+    // A specifier this missed would leave users a type import of a package that is not published.
+    if (text.includes("@switchboard/protocol")) throw new Error(`${name}: an @switchboard/protocol reference the build could not rewrite`);
+    writeFileSync(file, text);
   }
 }

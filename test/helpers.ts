@@ -59,8 +59,8 @@ export async function push(userId: string, body: Record<string, unknown>): Promi
 }
 
 /** The push route's answer: the wire type the Worker and @switchboard/server share. */
-export type { PushResult as PushAnswer } from "../packages/server/src/wire.ts";
-import type { PushResult as PushAnswer } from "../packages/server/src/wire.ts";
+export type { PushResult as PushAnswer } from "@switchboard/protocol";
+import type { PushResult as PushAnswer } from "@switchboard/protocol";
 
 import { SocketRecorder } from "./socketRecorder";
 

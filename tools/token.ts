@@ -10,9 +10,9 @@
  * A secret the Worker would refuse (unset, under 32 bytes) is refused here too,
  * so a token this prints is one the service accepts.
  */
+import { isUserId, nameRule, USER_ID_MAX } from "@switchboard/protocol";
 import { SignJWT } from "jose";
 import { secretProblem } from "../src/config.ts";
-import { isUserId } from "../src/protocol.ts";
 import { type CliSpec, parseCommandLine, usageError } from "./lib/cli.ts";
 
 /** Longest lifetime minted here (30 days): a client token is meant to be renewed, not kept. */
@@ -41,7 +41,7 @@ if (weak !== undefined) fail(`${weak}; the service refuses it, so its tokens wou
 const user = values.user;
 if (user === undefined) fail("--user is required");
 const shownUser = JSON.stringify(user.slice(0, 40));
-if (!isUserId(user)) fail(`--user must be 1-128 characters of A-Z a-z 0-9 . _ : @ - (got ${shownUser})`);
+if (!isUserId(user)) fail(`${nameRule("--user", USER_ID_MAX)} (got ${shownUser})`);
 
 const ttlRaw = values.ttl ?? String(DEFAULT_TTL_SECONDS);
 const ttl = /^\d+$/.test(ttlRaw) ? Number(ttlRaw) : Number.NaN;

@@ -6,6 +6,7 @@
  * the bytes pushed — bounded, or growing with the backlog.
  */
 import type { Socket } from "node:net";
+import { encodeAck } from "@switchboard/protocol";
 import type { Api } from "./api.ts";
 import { sleep } from "./time.ts";
 import type { Service } from "./service.ts";
@@ -67,7 +68,7 @@ export async function slowConsumer(svc: Service, api: Api, o: SlowOptions): Prom
   // The healthy client acks like the SDK (cumulative, batched, within a second).
   const acker = setInterval(() => {
     const top = healthy.seqs[healthy.seqs.length - 1];
-    if (top !== undefined) healthy.send(JSON.stringify({ type: "ack", seq: top }));
+    if (top !== undefined) healthy.send(encodeAck(top));
   }, 500);
   let pushed = 0;
   let lastSeq = 0;

@@ -6,7 +6,7 @@
  */
 import { createLocalJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JSONWebKeySet } from "jose";
 import type { Config } from "../config";
-import { isUserId } from "../protocol";
+import { isUserId } from "@switchboard/protocol";
 
 /** Clock skew allowed on `nbf` and `iat`. `exp` is strict, so that a session closes exactly at it. */
 export const CLOCK_SKEW_SECONDS = 60;

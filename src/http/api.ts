@@ -5,9 +5,9 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "./env";
-import type * as wire from "../../packages/server/src/wire.ts";
+import type * as wire from "@switchboard/protocol";
 import type { MessagesPage, PushRequest } from "../hub/rpc";
-import { isDevice, isUserId, parseSeq, withData } from "../protocol";
+import { isDevice, isUserId, parseSeq, withData } from "@switchboard/protocol";
 import { shardName } from "../stats/shardKey";
 import { mapLimit } from "../util/mapLimit";
 import { readJson, serializeData } from "./body";

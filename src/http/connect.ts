@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { verifyClientToken } from "../auth/jwt";
 import type { Config } from "../config";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
-import { BEARER_PROTOCOL_PREFIX, isDevice, parseSeq, SUBPROTOCOL } from "../protocol";
+import { BEARER_PROTOCOL_PREFIX, isDevice, parseSeq, SUBPROTOCOL } from "@switchboard/protocol";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
 import { queryProblem } from "./query";

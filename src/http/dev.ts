@@ -12,7 +12,7 @@
  */
 import { Hono, type Context } from "hono";
 import { SignJWT } from "jose";
-import { isUserId, parseSeq } from "../protocol";
+import { isUserId, parseSeq } from "@switchboard/protocol";
 import type { AppEnv } from "./env";
 import { jsonError } from "./errors";
 import { queryProblem, repeatedProblem } from "./query";

@@ -10,14 +10,14 @@
 import { toJsonSchema, type ConversionConfig, type JsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import { MAX_BATCH_USERS, MAX_TTL } from "../config";
-import { DEVICE_MAX, MAX_SEQ, USER_ID_MAX } from "../protocol";
+import { DEVICE_MAX, MAX_SEQ, NAME_CHARS, USER_ID_MAX } from "@switchboard/protocol";
 import { DEFAULT_PAGE, MAX_PAGE } from "./api";
 import * as R from "./responses";
 import { BatchBody, BroadcastBody, PushBody } from "./schemas";
 import { SUBSCRIPTION_SCHEMA } from "../webpush/subscription";
 
 /** The contract's name rule (API.md, "Names"), as a JSON Schema pattern. */
-const NAME_PATTERN = "^[A-Za-z0-9._:@-]+$";
+const NAME_PATTERN = NAME_CHARS.source;
 const NAME_PROBE = "Az09._:@-";
 
 /**

@@ -4,10 +4,10 @@
  * (openapi.ts) is generated from schemas, like the request bodies are. The
  * checks at the bottom make the build fail when a schema here, a request
  * schema in schemas.ts, and the types the Worker and @switchboard/server share
- * (packages/server/src/wire.ts) stop describing the same JSON.
+ * (@switchboard/protocol's http.ts) stop describing the same JSON.
  */
 import * as v from "valibot";
-import type * as wire from "../../packages/server/src/wire.ts";
+import type * as wire from "@switchboard/protocol";
 import type { BatchBody, BroadcastBody, PushBody } from "./schemas";
 
 const count = (what: string) => v.pipe(v.number(), v.integer(), v.minValue(0), v.description(what));

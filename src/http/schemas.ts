@@ -4,12 +4,12 @@
  */
 import * as v from "valibot";
 import { MAX_BATCH_USERS, MAX_TTL } from "../config";
-import { DEVICE_MAX, isName, MESSAGE_ID_MAX } from "../protocol";
+import { DEVICE_MAX, isName, MESSAGE_ID_MAX, nameRule } from "@switchboard/protocol";
 
 const name = (max: number, what: string) =>
   v.pipe(
     v.string(`${what} must be a string`),
-    v.check((s) => isName(s, max), `${what} must be 1-${max} characters of A-Z a-z 0-9 . _ : @ -`),
+    v.check((s) => isName(s, max), nameRule(what, max)),
   );
 
 /** RFC 8030 §5.4: a topic is at most 32 characters of the URL-safe base64 alphabet. */
@@ -36,7 +36,7 @@ const eventName = v.pipe(
   v.string("event must be a string"),
   v.check(
     (s) => isName(s, DEVICE_MAX) && !RESERVED_EVENT_PREFIX.test(s),
-    `event must be 1-${DEVICE_MAX} characters of A-Z a-z 0-9 . _ : @ -, not starting with pusher: or pusher_internal: (reserved by the Pusher protocol)`,
+    `${nameRule("event", DEVICE_MAX)}, not starting with pusher: or pusher_internal: (reserved by the Pusher protocol)`,
   ),
 );
 

@@ -18,7 +18,7 @@ import { cors } from "hono/cors";
 import { verifyClientToken } from "../auth/jwt";
 import type { Config } from "../config";
 import type { WebPushOptIn } from "../hub/rpc";
-import { isDevice, isUserId } from "../protocol";
+import { isDevice, isUserId } from "@switchboard/protocol";
 import { parseSubscription } from "../webpush/subscription";
 import { guardBodyRead, readJson } from "./body";
 import { originAllowed } from "./connect";

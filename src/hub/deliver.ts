@@ -3,7 +3,7 @@
  * and the frame each session gets — asked of its dialect, once per dialect per
  * delivery (an encoder may cache, so N native sessions share one frame). Never throws.
  */
-import { CloseCode } from "../protocol";
+import { CloseCode } from "@switchboard/protocol";
 import type { AnyDialect, Dialects, Encoder, HubServices, Outgoing } from "./dialect";
 import type { LiveSession } from "./liveness";
 import type { PushRequest } from "./rpc";

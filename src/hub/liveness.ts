@@ -12,7 +12,7 @@
  * never appears in presence. What is not woken keeps counting it in
  * /v1/stats until its shard's next audit (STATS_AUDIT_INTERVAL).
  */
-import { CloseCode } from "../protocol";
+import { CloseCode } from "@switchboard/protocol";
 import type { Session } from "./session";
 import { isOpen, tryClose } from "./sockets";
 import { dialectTag, type Dialects } from "./dialect";

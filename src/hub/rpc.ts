@@ -27,8 +27,8 @@ export type { WebPushSubscription } from "../webpush/subscription.ts";
 
 // The answers the Worker passes through as they are: one definition, shared
 // with @switchboard/server (and checked against src/http/responses.ts).
-export type { PresenceView, PushResult, SessionView } from "../../packages/server/src/wire.ts";
-import type { StoredMessage } from "../../packages/server/src/wire.ts";
+export type { PresenceView, PushResult, SessionView } from "@switchboard/protocol";
+import type { StoredMessage } from "@switchboard/protocol";
 
 export interface KickRequest {
   device?: string | undefined;

@@ -7,7 +7,7 @@
  * named after the dialect (as partyserver keeps `__pk` apart from user data):
  * `{sessionId, userId, ..., pusher: {...}}`. The default dialect keeps none.
  */
-import { isDevice, isUserId } from "../protocol";
+import { isDevice, isUserId } from "@switchboard/protocol";
 import type { Dialects } from "./dialect";
 import type { ConnectParams } from "./rpc";
 

@@ -2,7 +2,7 @@
  * Socket helpers that never throw: a WebSocket handler that throws loses the
  * rest of its work, and `send`/`close` throw on sockets that are already closing.
  */
-import { CloseCode } from "../protocol";
+import { CloseCode } from "@switchboard/protocol";
 
 /** WebSocket.OPEN; the constant is not on the global in every runtime version. */
 const OPEN = 1;

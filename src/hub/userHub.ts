@@ -6,7 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFrom, type Config } from "../config";
-import { CloseCode, encodeError, FrameError } from "../protocol";
+import { CloseCode, encodeError, FrameError } from "@switchboard/protocol";
 import { MessageLog, toMessageView } from "./log";
 import { jsonError } from "../http/errors";
 import {

@@ -1,5 +1,5 @@
 /**
- * The native dialect (`/v1/connect`, protocol.ts): the Worker authenticated
+ * The native dialect (`/v1/connect`, @switchboard/protocol): the Worker authenticated
  * the upgrade, so a socket is a session from its first byte; it is greeted
  * with `welcome` and the messages its device missed, and may send acks.
  */
@@ -8,7 +8,7 @@ import type { Dialect } from "../hub/dialect";
 import { missedMessages, resumePoint } from "../hub/resume";
 import { newSession } from "../hub/session";
 import { tryClose } from "../hub/sockets";
-import { encodeMessage, encodeWelcome, PING, PONG } from "../protocol";
+import { encodeMessage, encodeWelcome, PING, PONG } from "@switchboard/protocol";
 import { onNativeMessage } from "./frames";
 
 export const NATIVE_DIALECT = "native";

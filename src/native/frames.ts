@@ -5,7 +5,7 @@
  * The Pusher dialect's counterpart is src/pusher/socket.ts (onPusherFrame).
  * Never throws for bad input: the client gets an error frame or a close.
  */
-import { CloseCode, encodeError, exceedsFrameLimit, FrameError, MAX_CLIENT_FRAME_BYTES, parseClientFrame, PING, PONG } from "../protocol";
+import { CloseCode, encodeError, exceedsFrameLimit, FrameError, MAX_CLIENT_FRAME_BYTES, parseClientFrame, PING, PONG } from "@switchboard/protocol";
 import type { HubServices } from "../hub/dialect";
 import type { Session } from "../hub/session";
 import { tryClose, trySend } from "../hub/sockets";

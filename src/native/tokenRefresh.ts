@@ -13,7 +13,7 @@
  */
 import type { Config } from "../config";
 import { verifyClientToken } from "../auth/jwt";
-import { CloseCode, encodeError, encodeRefreshed, FrameError } from "../protocol";
+import { CloseCode, encodeError, encodeRefreshed, FrameError } from "@switchboard/protocol";
 import { writeAttachment, type Session } from "../hub/session";
 import { isOpen, tryClose, trySend } from "../hub/sockets";
 

@@ -5,7 +5,7 @@
  * `private-App.Models.User.{id}` by default). A user's channels all live in
  * that user's object, so no push ever crosses objects.
  */
-import { isUserId } from "../protocol";
+import { isUserId } from "@switchboard/protocol";
 import type { UserChannelTemplate } from "./config";
 
 export const SERVER_TO_USER_PREFIX = "#server-to-user-";

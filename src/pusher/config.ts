@@ -3,7 +3,7 @@
  * none set = it is off and every Pusher route answers 404 (as if absent);
  * some set = a configuration error (fail closed, like src/config.ts).
  */
-import { isUserId } from "../protocol.ts";
+import { isUserId, nameRule, USER_ID_MAX } from "@switchboard/protocol";
 
 /** Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode. */
 export const DEV_PUSHER_APP_ID = "switchboard-dev";
@@ -71,8 +71,8 @@ export function parsePusherConfig(vars: Vars): PusherConfigResult {
     return { ok: false, problem: "PUSHER_SECRET is the development default; set a real secret" };
   }
   // The key is the last path segment of the socket URL and the app id a path segment of the API.
-  if (!isUserId(key)) return { ok: false, problem: "PUSHER_KEY must be 1-128 characters of A-Z a-z 0-9 . _ : @ -" };
-  if (!isUserId(appId)) return { ok: false, problem: "PUSHER_APP_ID must be 1-128 characters of A-Z a-z 0-9 . _ : @ -" };
+  if (!isUserId(key)) return { ok: false, problem: nameRule("PUSHER_KEY", USER_ID_MAX) };
+  if (!isUserId(appId)) return { ok: false, problem: nameRule("PUSHER_APP_ID", USER_ID_MAX) };
   const channels = parseUserChannels(text(vars, "PUSHER_USER_CHANNELS") ?? DEFAULT_USER_CHANNELS);
   if (typeof channels === "string") return { ok: false, problem: channels };
   return { ok: true, config: { appId, key, secret, userChannels: channels } };

@@ -10,7 +10,7 @@ import type { Context } from "hono";
 import { originAllowed } from "../http/connect";
 import { jsonError } from "../http/errors";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
-import { isUserId } from "../protocol";
+import { isUserId } from "@switchboard/protocol";
 import { AUTH_DEADLINE_MS } from "./config";
 import type { PusherEnv } from "./http";
 import { encodePusherError, PROTOCOL_VERSION, PusherCode } from "./protocol";

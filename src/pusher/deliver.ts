@@ -3,7 +3,7 @@
  * socket gets for a message (or undefined: it gets nothing).
  */
 import type { Encoder, Outgoing } from "../hub/dialect";
-import { encodeMessage } from "../protocol";
+import { encodeMessage } from "@switchboard/protocol";
 import { serverToUserChannel } from "./channels";
 import { encodeChannelEvent, encodeNativeForPusher } from "./protocol";
 import type { PusherState } from "./state";

@@ -7,7 +7,7 @@
 import { cadenceOf } from "../hub/cadence";
 import type { Dialect, HubServices } from "../hub/dialect";
 import { tryClose, trySend } from "../hub/sockets";
-import { CloseCode, exceedsFrameLimit, MAX_CLIENT_FRAME_BYTES } from "../protocol";
+import { CloseCode, exceedsFrameLimit, MAX_CLIENT_FRAME_BYTES } from "@switchboard/protocol";
 import { pusherConfigFrom } from "./config";
 import { pusherEncoder } from "./deliver";
 import { encodeConnectionEstablished, encodePusherError, PUSHER_PING, PUSHER_PONG, PusherCode } from "./protocol";

@@ -8,7 +8,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "../http/env";
 import { jsonError } from "../http/errors";
 import { serializeData } from "../http/body";
-import { isUserId } from "../protocol";
+import { isUserId, nameRule, USER_ID_MAX } from "@switchboard/protocol";
 import { mapLimit } from "../util/mapLimit";
 import { verifyRequest } from "./auth";
 import { userChannel } from "./channels";
@@ -141,7 +141,7 @@ pusherApi.post("/:appId/batch_events", async (c) => {
 
 pusherApi.post("/:appId/users/:userId/terminate_connections", async (c) => {
   const userId = c.req.param("userId");
-  if (!isUserId(userId)) return jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
+  if (!isUserId(userId)) return jsonError(400, "bad_request", nameRule("userId", USER_ID_MAX), "userId");
   // Every session of the user, both dialects; the hub closes Pusher sockets with 4009 (pusher-js does not reconnect).
   await c.env.USER_HUB.getByName(userId).kick({});
   return c.json({});

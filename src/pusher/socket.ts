@@ -7,7 +7,7 @@
 import type { Session } from "../hub/session";
 import { writeAttachment } from "../hub/session";
 import { trySend, tryClose } from "../hub/sockets";
-import { isUserId } from "../protocol";
+import { isUserId } from "@switchboard/protocol";
 import { channelAuth, sameText, userAuth } from "./auth";
 import { channelRefusal, serverToUserChannel, userChannel } from "./channels";
 import { AUTH_DEADLINE_MS, type PusherConfig } from "./config";

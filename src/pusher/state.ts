@@ -4,7 +4,7 @@
  * defensively.
  */
 import { dialectTag } from "../hub/dialect";
-import { CloseCode } from "../protocol";
+import { CloseCode } from "@switchboard/protocol";
 import { MAX_CHANNEL_NAME } from "./channels";
 import { PusherCode } from "./protocol";
 

@@ -22,7 +22,7 @@ import type { AppEnv } from "../http/env";
 import { jsonError } from "../http/errors";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { echoableCode, tryClose, trySend } from "../hub/sockets";
-import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "../protocol";
+import { CloseCode, DEVICE_MAX, isDevice, MAX_CLIENT_FRAME_BYTES, nameRule } from "@switchboard/protocol";
 import { parseFrames, toBytes, type ClientFrame } from "./frame";
 import { errorFrame, STOMP_CONNECT_DEADLINE_MS, StompClose } from "./messages";
 import { STOMP_DIALECT } from "./state";
@@ -30,7 +30,7 @@ import { STOMP_DIALECT } from "./state";
 export const STOMP_QUERY = ["device", "token"] as const;
 /** Offered by stompjs (`new WebSocket(url, ["v12.stomp","v11.stomp","v10.stomp"])`), highest first. */
 export const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"] as const;
-const DEVICE_RULE = "device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -";
+const DEVICE_RULE = nameRule("device", DEVICE_MAX);
 
 export async function stompConnect(c: Context<AppEnv>, config: Config): Promise<Response> {
   const refused = upgradeRefusal(c, config, STOMP_QUERY);

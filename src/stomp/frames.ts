@@ -8,7 +8,7 @@ import type { HubServices } from "../hub/dialect";
 import { missedMessages, resumePoint } from "../hub/resume";
 import { writeAttachment } from "../hub/session";
 import { tryClose, trySend } from "../hub/sockets";
-import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "../protocol";
+import { CloseCode, DEVICE_MAX, isDevice, MAX_CLIENT_FRAME_BYTES, nameRule } from "@switchboard/protocol";
 import { encodeFrame, parseFrames, STOMP_VERSIONS, toBytes, type ClientFrame, type StompVersion } from "./frame";
 import { HEARTBEAT, messageFrame, refuse, SERVER_NAME, StompClose, type StompSession } from "./messages";
 import { ACK_MODES, destinationFor, isUserQueue, MAX_SUB_ID, MAX_SUBSCRIPTIONS } from "./state";
@@ -140,7 +140,7 @@ function connect(ws: WebSocket, session: StompSession, frame: ClientFrame, hub: 
   // The Worker already took the device from this header (or ?device=) when it routed the socket; this only re-checks it.
   const device = frame.headers.get("device");
   if (device !== undefined && !isDevice(device)) {
-    refuse(ws, state, StompClose.ProtocolError, "device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -");
+    refuse(ws, state, StompClose.ProtocolError, nameRule("device", DEVICE_MAX));
     return false;
   }
   if (device !== undefined) session.device = device;

@@ -2,7 +2,7 @@
  * A STOMP socket's own state, kept in its attachment under the key "stomp"
  * (so it survives hibernation), and read back defensively.
  */
-import { isDevice } from "../protocol";
+import { isDevice } from "@switchboard/protocol";
 import { STOMP_VERSIONS, type StompVersion } from "./frame";
 
 export const STOMP_DIALECT = "stomp";
@@ -32,16 +32,15 @@ export const MAX_SUBSCRIPTIONS = 32;
 const MAX_SUB_ID = 128;
 
 /** `/user/queue/{name}`, with the name rules of a device: a push's `event` picks it. */
-const USER_QUEUE = /^\/user\/queue\/([A-Za-z0-9._:@-]{1,64})$/;
+const USER_QUEUE = "/user/queue/";
 export const DEFAULT_EVENT_QUEUE = "messages";
 
 export function destinationFor(event: string | undefined): string {
-  return `/user/queue/${event ?? DEFAULT_EVENT_QUEUE}`;
+  return `${USER_QUEUE}${event ?? DEFAULT_EVENT_QUEUE}`;
 }
 
 export function isUserQueue(destination: string): boolean {
-  const m = USER_QUEUE.exec(destination);
-  return m !== null && isDevice(m[1]);
+  return destination.startsWith(USER_QUEUE) && isDevice(destination.slice(USER_QUEUE.length));
 }
 
 const num = (v: unknown): v is number => typeof v === "number" && !Number.isNaN(v);

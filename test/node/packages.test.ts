@@ -203,6 +203,20 @@ describe("npm pack of @switchboard/client and @switchboard/server", () => {
     }
   });
 
+  it("bundles @switchboard/protocol (private, unpublished): no dependency on it, no import of it left in dist/", async () => {
+    for (const tgz of tarballs) {
+      const manifest = JSON.parse((await run("tar", ["-xzOf", tgz, "package/package.json"])).stdout) as Record<string, unknown>;
+      for (const field of ["dependencies", "peerDependencies", "optionalDependencies", "bundleDependencies", "bundledDependencies"]) {
+        expect(manifest[field], `${tgz}: ${field}`).toBeUndefined();
+      }
+      const files = (await run("tar", ["-tzf", tgz])).stdout.trim().split("\n");
+      expect(files, tgz).toContain("package/dist/protocol/index.d.ts");
+      const dist = (await run("tar", ["-xzOf", tgz, ...files.filter((f) => /\.(js|d\.ts)$/.test(f))], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+      expect(dist, tgz).not.toMatch(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\(\s*)["']@switchboard\/protocol["']/);
+      expect(dist, tgz).toMatch(/from "\.\/protocol\/index\.js"/);
+    }
+  });
+
   it("a second build leaves public/sdk.js untouched, so a running wrangler dev does not reload and drop its sockets", async () => {
     const sdk = join(ROOT, "public/sdk.js");
     const before = statSync(sdk);

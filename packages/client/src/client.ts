@@ -12,14 +12,15 @@ import {
   BEARER_PROTOCOL_PREFIX,
   CLIENT_GIVE_UP_CODE,
   CloseCode,
-  connectUrl,
   decodeServerFrame,
   PING,
   PONG,
+  reconnectAdvice,
   SUBPROTOCOL,
   type MessageFrame,
   type WelcomeFrame,
-} from "./protocol.ts";
+} from "@switchboard/protocol";
+import { connectUrl } from "./connectUrl.ts";
 import { closeDetails, defaultEnvironment, defaultWebSocketFactory, detach, isNodeLike, OPEN } from "./socket.ts";
 import type { WebSocketFactory, WebSocketLike } from "./socket.ts";
 import {
@@ -363,12 +364,13 @@ export class SwitchboardClient extends Emitter<SwitchboardEvents> {
     if (this.#state === "closed") return;
     if (lived >= this.#backoff.resetAfterMs) this.#attempt = 0;
 
-    if (code === CloseCode.Kicked) {
+    const advice = reconnectAdvice(code);
+    if (advice === "never") {
       this.#finish();
       this.emit("close", { code, reason, wasClean, willReconnect: false });
       return;
     }
-    if (code === CloseCode.PolicyViolation || code === CloseCode.TokenRefused) {
+    if (advice === "with-fresh-token") {
       if (this.#getToken === undefined) {
         this.#finish();
         this.emit("close", { code, reason, wasClean, willReconnect: false });

@@ -3,7 +3,7 @@
  * resumes after), what the server has been told (cumulative acks, throttled),
  * and the copy kept in storage so that a reload resumes too.
  */
-import { encodeAck, type WelcomeFrame } from "./protocol.ts";
+import { encodeAck, type WelcomeFrame } from "@switchboard/protocol";
 import { jwtSubject } from "./jwt.ts";
 import { readSeq, storageKey, writeSeq, type SeqStorage } from "./storage.ts";
 

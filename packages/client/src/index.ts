@@ -21,7 +21,7 @@ export {
   type TokenRequest,
 } from "./types.ts";
 export { backoffCeiling, fullJitterDelay, resolveBackoff, type BackoffOptions } from "./backoff.ts";
-export { CLIENT_GIVE_UP_CODE, CloseCode, SUBPROTOCOL } from "./protocol.ts";
+export { CLIENT_GIVE_UP_CODE, CloseCode, SUBPROTOCOL } from "@switchboard/protocol";
 export type { SocketInit, WebSocketFactory, WebSocketLike } from "./socket.ts";
 export type { SeqStorage } from "./storage.ts";
 export {

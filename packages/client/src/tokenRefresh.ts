@@ -9,7 +9,7 @@
  * `exp` is read from the token without verifying it (the server verifies).
  */
 import { jwtExpiry, jwtSubject } from "./jwt.ts";
-import { encodeAuth, MAX_CLIENT_FRAME_BYTES } from "./protocol.ts";
+import { encodeAuth, MAX_CLIENT_FRAME_BYTES } from "@switchboard/protocol";
 import { SwitchboardError } from "./types.ts";
 
 /** Refresh at a random point in this share of the time left (jitter spreads a fleet minted at once). */

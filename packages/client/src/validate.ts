@@ -13,6 +13,7 @@
  * the whole SDK (public/sdk.js, 4.3 kB gzipped) without checks; this file,
  * messages included, takes it to 14.4 kB (5.3 kB gzipped).
  */
+import { DEVICE_MAX, isDevice, nameRule } from "@switchboard/protocol";
 import type { BackoffOptions } from "./backoff.ts";
 import { INVALID_ARGUMENT, SwitchboardError, type ConnectOptions, type HeartbeatOptions, type SwitchboardEvents } from "./types.ts";
 
@@ -56,9 +57,8 @@ const seq: Check = (value, field) => {
   if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalidArgument(field, `${field} must be an integer from 0 to 2^53-1`);
 };
 
-const DEVICE = /^[A-Za-z0-9._:@-]{1,64}$/;
 const device: Check = (value, field) => {
-  if (typeof value !== "string" || !DEVICE.test(value)) throw invalidArgument(field, `${field} must be 1-64 characters of A-Z a-z 0-9 . _ : @ -`);
+  if (!isDevice(value)) throw invalidArgument(field, nameRule(field, DEVICE_MAX));
 };
 
 /** An object with these methods (localStorage, window, …): its other members are its own business. */

@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import * as server from "../../../src/protocol.ts";
 import { connect, type ConnectOptions } from "../src/index.ts";
-import { CloseCode, encodeAuth, MAX_CLIENT_FRAME_BYTES, parseServerFrame, PING, PONG, SUBPROTOCOL, BEARER_PROTOCOL_PREFIX } from "../src/protocol.ts";
 import { createFakeSocket, FakeSocket } from "./fakeSocket.ts";
 import { start } from "./harness.ts";
 
@@ -11,40 +9,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.useRealTimers();
-});
-
-describe("the SDK's copy of the protocol matches the server's", () => {
-  it("subprotocol, heartbeat strings and close codes", () => {
-    expect(SUBPROTOCOL).toBe(server.SUBPROTOCOL);
-    expect(BEARER_PROTOCOL_PREFIX).toBe(server.BEARER_PROTOCOL_PREFIX);
-    expect([PING, PONG]).toEqual([server.PING, server.PONG]);
-    expect(MAX_CLIENT_FRAME_BYTES).toBe(server.MAX_CLIENT_FRAME_BYTES);
-    for (const [name, code] of Object.entries(server.CloseCode)) {
-      expect(CloseCode[name as keyof typeof CloseCode], name).toBe(code);
-    }
-  });
-
-  it("parses what the server encodes", () => {
-    const welcome = { sessionId: "s", userId: "u", device: "d", head: 4, recovered: true, heartbeat: 90 };
-    expect(parseServerFrame(JSON.parse(server.encodeWelcome(welcome)))).toEqual({ type: "welcome", ...welcome });
-    const message = server.encodeMessage({ id: "m", seq: 5, sentAt: 1 }, '{"a":[1,2]}');
-    expect(parseServerFrame(JSON.parse(message))).toEqual({ type: "message", id: "m", seq: 5, sentAt: 1, data: { a: [1, 2] } });
-    const live = server.encodeMessage({ id: "m", seq: null, sentAt: 1 }, "null");
-    expect(parseServerFrame(JSON.parse(live))).toEqual({ type: "message", id: "m", seq: null, sentAt: 1, data: null });
-    expect(parseServerFrame(JSON.parse(server.encodeRefreshed(1_800_000_000_000)))).toEqual({ type: "refreshed", expiresAt: 1_800_000_000_000 });
-    expect(parseServerFrame(JSON.parse(server.encodeError(server.FrameError.BadAck, "no")))).toEqual({
-      type: "error",
-      code: "bad_ack",
-      message: "no",
-    });
-  });
-
-  it("and the server accepts the SDK's ack and auth frames", () => {
-    expect(server.parseClientFrame(JSON.stringify({ type: "ack", seq: 12 }))).toEqual({ ok: true, frame: { type: "ack", seq: 12 } });
-    expect(server.parseClientFrame(encodeAuth("a.b.c"))).toEqual({ ok: true, frame: { type: "auth", token: "a.b.c" } });
-    expect(server.parseClientFrame('{"type":"auth","token":""}')).toMatchObject({ ok: false, code: "bad_auth" });
-    expect(server.parseClientFrame('{"type":"auth"}')).toMatchObject({ ok: false, code: "bad_auth" });
-  });
 });
 
 describe("frames off the contract are errors, never crashes", () => {

@@ -8,4 +8,23 @@ export { INVALID_ARGUMENT, SwitchboardError, type SwitchboardErrorInit } from ".
 export type { FetchLike, RetryOptions } from "./transport.ts";
 export { mintClientToken, type MintClientTokenOptions } from "./token.ts";
 export { SIGNATURE_HEADER, verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from "./webhook.ts";
-export type * from "./wire.ts";
+export type {
+  BatchEntry,
+  BatchFailure,
+  BatchResult,
+  BroadcastOptions,
+  BroadcastResult,
+  DeliveryOptions,
+  ErrorBody,
+  KickResult,
+  KickTarget,
+  MessagesPage,
+  PresenceView,
+  PushOptions,
+  PushResult,
+  SessionView,
+  StatsResult,
+  StoredMessage,
+  TargetOptions,
+  WebPushOptions,
+} from "@switchboard/protocol";

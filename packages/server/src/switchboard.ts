@@ -1,6 +1,7 @@
 /** The server API client: `new Switchboard({ url, apiKey })`. */
 import { invalidArgument } from "./errors.ts";
-import { checkName, USER_ID_MAX } from "./names.ts";
+import { DEVICE_MAX, MESSAGE_ID_MAX, USER_ID_MAX } from "@switchboard/protocol";
+import { checkName } from "./names.ts";
 import { Transport, type FetchLike, type RetryOptions } from "./transport.ts";
 import { checkArity, checkData, checkOptions, checkRequired, func, integer, literal, ms, name, nonEmptyString, shortString, type Check } from "./validate.ts";
 import type {
@@ -16,7 +17,7 @@ import type {
   StatsResult,
   StoredMessage,
   WebPushOptions,
-} from "./wire.ts";
+} from "@switchboard/protocol";
 
 export interface SwitchboardOptions {
   /** The deployment, e.g. `https://sb.example.com`. */
@@ -43,8 +44,6 @@ export interface MessagesOptions {
   limit?: number;
 }
 
-const MESSAGE_ID_MAX = 128;
-const DEVICE_MAX = 64;
 const SESSION_MAX = 128;
 /** The Worker's limits (src/config.ts MAX_TTL, MAX_BATCH_USERS; src/http/api.ts MAX_PAGE). */
 const MAX_TTL = 604_800;

@@ -4,8 +4,8 @@
  * them (JWT_AUDIENCE / JWT_ISSUER). HS256 is one HMAC over WebCrypto, which
  * every target runtime has, so the package needs no JWT library.
  */
+import { USER_ID_MAX } from "@switchboard/protocol";
 import { invalidArgument } from "./errors.ts";
-import { USER_ID_MAX } from "./names.ts";
 import { checkArity, checkOptions, checkRequired, integer, name, nonEmptyString, type Check } from "./validate.ts";
 
 export interface MintClientTokenOptions {

@@ -9,6 +9,7 @@
  * the server's Retry-After. A 4xx is the caller's to fix and is never retried;
  * neither is any other 5xx (a bug does not go away by asking again).
  */
+import { RETRYABLE_STATUSES } from "@switchboard/protocol";
 import { errorFromBody, SwitchboardError } from "./errors.ts";
 
 export type FetchLike = (request: Request) => Promise<Response>;
@@ -40,7 +41,8 @@ export interface Call {
   body?: unknown;
 }
 
-const RETRYABLE_STATUS = 503;
+/** The SDK's own codes for a call that got no answer: asking again may get one. */
+const RETRYABLE_WITHOUT_ANSWER: ReadonlySet<string> = new Set(["network", "timeout"]);
 
 type Failure = { ok: false; error: SwitchboardError; retryAfter: string | null };
 type Outcome = { ok: true; value: unknown } | Failure;
@@ -136,7 +138,7 @@ export class Transport {
   }
 
   #retryDelay({ error, retryAfter }: Failure, attempt: number): number | undefined {
-    const retryable = error.status === 0 ? error.code === "network" || error.code === "timeout" : error.status === RETRYABLE_STATUS;
+    const retryable = error.status === 0 ? RETRYABLE_WITHOUT_ANSWER.has(error.code) : RETRYABLE_STATUSES.has(error.status);
     if (!retryable || attempt > this.#retries) return undefined;
     const jitter = jitterMs(attempt - 1, this.#baseMs, this.#maxMs, this.#random);
     const asked = retryAfterMs(retryAfter);

@@ -3,6 +3,7 @@
  * seq seen>`, deduplicates by seq exactly as the SDK does, acks, pings, and
  * drops its connection cleanly or abruptly when told.
  */
+import { encodeAck } from "@switchboard/protocol";
 import WebSocket from "ws";
 
 export interface Arrival {
@@ -139,7 +140,7 @@ export class Device {
 
   ack(): void {
     if (this.open && this.lastSeq > this.lastAckSent) {
-      this.ws?.send(JSON.stringify({ type: "ack", seq: this.lastSeq }));
+      this.ws?.send(encodeAck(this.lastSeq));
       this.lastAckSent = this.lastSeq;
     }
   }

@@ -1,10 +1,9 @@
 /**
- * The JSON shapes of Switchboard's HTTP API, defined once. The Worker imports
- * these too (src/hub/rpc.ts, src/http/api.ts), and src/http/responses.ts
- * checks at compile time that its valibot schemas (which the OpenAPI document
- * is generated from) and the request schemas the router validates with
- * describe exactly these types. This file has no imports, so the package
- * ships it as it is.
+ * The JSON shapes of Switchboard's HTTP API and its error codes, defined once.
+ * The server SDK's methods take and answer these types; the Worker's valibot
+ * schemas (src/http/schemas.ts, src/http/responses.ts, which the OpenAPI
+ * document is generated from) are checked at compile time to describe
+ * exactly these types.
  */
 
 /** Options of a push, a batch push and a broadcast. */
@@ -140,3 +139,55 @@ export interface StatsResult {
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
 }
+
+/** The `error.code` of every refusal the Worker answers (docs/http-api.md). */
+export const HttpErrorCode = {
+  BadRequest: "bad_request",
+  BadJson: "bad_json",
+  BadSubprotocol: "bad_subprotocol",
+  Unauthorized: "unauthorized",
+  OriginNotAllowed: "origin_not_allowed",
+  NotFound: "not_found",
+  WebPushDisabled: "webpush_disabled",
+  MethodNotAllowed: "method_not_allowed",
+  TooManySubscriptions: "too_many_subscriptions",
+  PayloadTooLarge: "payload_too_large",
+  UnsupportedMediaType: "unsupported_media_type",
+  UpgradeRequired: "upgrade_required",
+  TooManySessions: "too_many_sessions",
+  Misconfigured: "misconfigured",
+  Internal: "internal",
+  Unavailable: "unavailable",
+  OverCapacity: "over_capacity",
+} as const;
+export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+
+/**
+ * Each code's statuses, and whether asking again can succeed: only the 503s
+ * (the user's object briefly unavailable, the deployment over its socket
+ * capacity), which come with Retry-After. A 4xx is the caller's to fix; a 500
+ * is a bug that does not go away by asking again.
+ */
+export const HTTP_ERRORS: { readonly [C in HttpErrorCode]: { statuses: readonly number[]; retry: boolean } } = {
+  [HttpErrorCode.BadRequest]: { statuses: [400], retry: false },
+  [HttpErrorCode.BadJson]: { statuses: [400], retry: false },
+  [HttpErrorCode.BadSubprotocol]: { statuses: [400], retry: false },
+  [HttpErrorCode.Unauthorized]: { statuses: [401], retry: false },
+  [HttpErrorCode.OriginNotAllowed]: { statuses: [403], retry: false },
+  [HttpErrorCode.NotFound]: { statuses: [404], retry: false },
+  // 404 on the Web Push routes; 400 naming `webpush` on a push that asks for it.
+  [HttpErrorCode.WebPushDisabled]: { statuses: [404, 400], retry: false },
+  [HttpErrorCode.MethodNotAllowed]: { statuses: [405], retry: false },
+  [HttpErrorCode.TooManySubscriptions]: { statuses: [409], retry: false },
+  [HttpErrorCode.PayloadTooLarge]: { statuses: [413], retry: false },
+  [HttpErrorCode.UnsupportedMediaType]: { statuses: [415], retry: false },
+  [HttpErrorCode.UpgradeRequired]: { statuses: [426], retry: false },
+  [HttpErrorCode.TooManySessions]: { statuses: [429], retry: false },
+  [HttpErrorCode.Misconfigured]: { statuses: [500], retry: false },
+  [HttpErrorCode.Internal]: { statuses: [500], retry: false },
+  [HttpErrorCode.Unavailable]: { statuses: [503], retry: true },
+  [HttpErrorCode.OverCapacity]: { statuses: [503], retry: true },
+};
+
+/** Statuses whose refusals are worth asking again (with the same idempotency key). */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set(Object.values(HTTP_ERRORS).flatMap((e) => (e.retry ? e.statuses : [])));
