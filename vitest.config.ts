@@ -29,50 +29,71 @@ export const TEST_VAPID = {
   VAPID_SUBJECT: "mailto:ops@switchboard.test",
 };
 
+/**
+ * Files that read deployment-wide state (/v1/stats, broadcasts reach every online user): they
+ * need a runtime of their own, so they stay isolated even in the inner loop.
+ */
+const DEPLOYMENT_WIDE = ["test/stats.test.ts", "test/fanout.test.ts"];
+
 function workersProject(
   name: string,
   include: string[],
   bindings: Record<string, string>,
-  exclude: string[] = [],
-  compatibilityFlags: string[] = [],
+  o: { exclude?: string[]; compatibilityFlags?: string[]; isolate: boolean },
 ): TestProjectInlineConfiguration {
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { ...TEST_BINDINGS, ...bindings }, compatibilityFlags },
+        miniflare: { bindings: { ...TEST_BINDINGS, ...bindings }, compatibilityFlags: o.compatibilityFlags ?? [] },
       }),
     ],
-    test: { name, include, exclude },
+    test: { name, include, exclude: o.exclude ?? [], isolate: o.isolate },
   };
 }
 
-export default defineConfig({
-  test: {
-    projects: [
-      workersProject("worker", ["test/**/*.test.ts"], {}, ["test/webhooks*.test.ts", "test/devMode*.test.ts", "test/webpush/**", "test/node/**"]),
-      // Web Push on (VAPID keys set). The fake push service is a fetch mock in the test isolate that
-      // decrypts with http_ece, which needs Node's crypto: nodejs_compat in this project only.
-      workersProject("webpush", ["test/webpush/**/*.test.ts"], { ...TEST_VAPID }, [], ["nodejs_compat"]),
-      workersProject("webhooks", ["test/webhooks*.test.ts"], {
-        WEBHOOK_URL: "https://hooks.example.test/switchboard",
-        WEBHOOK_SECRET: "test-webhook-secret",
-        WEBHOOK_OFFLINE_GRACE: "2",
-      }),
-      workersProject("dev-mode", ["test/devMode*.test.ts"], { DEV_MODE: "1" }),
-      // Plain Node, no processes: the SDKs' unit tests (in `npm run test:fast` with the workerd projects).
-      { test: { name: "packages", include: ["packages/*/test/**/*.test.ts"], environment: "node" } },
-      // Plain Node with real processes: standalone workerd, wrangler dev, and the smoke runs of
-      // the scripts (bench, fuzz, chaos). Only `npm test` runs these.
-      {
-        test: {
-          name: "node",
-          include: ["test/node/**/*.test.ts"],
-          environment: "node",
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+// `vitest run --mode fast` (npm run test:fast): the files of a workerd project share one runtime
+// and its storage instead of starting one each, which halves the inner loop. `npm test` and CI
+// keep one runtime per file, the storage isolation the tests are written for.
+export default defineConfig(({ mode }) => {
+  const isolate = mode !== "fast";
+  return {
+    test: {
+      projects: [
+        workersProject(
+          "worker",
+          ["test/**/*.test.ts"],
+          {},
+          {
+            exclude: ["test/webhooks*.test.ts", "test/devMode*.test.ts", "test/webpush/**", "test/node/**", ...DEPLOYMENT_WIDE],
+            isolate,
+          },
+        ),
+        workersProject("deployment", DEPLOYMENT_WIDE, {}, { isolate: true }),
+        // Web Push on (VAPID keys set). The fake push service is a fetch mock in the test isolate that
+        // decrypts with http_ece, which needs Node's crypto: nodejs_compat in this project only.
+        workersProject("webpush", ["test/webpush/**/*.test.ts"], { ...TEST_VAPID }, { compatibilityFlags: ["nodejs_compat"], isolate }),
+        workersProject(
+          "webhooks",
+          ["test/webhooks*.test.ts"],
+          { WEBHOOK_URL: "https://hooks.example.test/switchboard", WEBHOOK_SECRET: "test-webhook-secret", WEBHOOK_OFFLINE_GRACE: "2" },
+          { isolate },
+        ),
+        workersProject("dev-mode", ["test/devMode*.test.ts"], { DEV_MODE: "1" }, { isolate }),
+        // Plain Node, no processes: the SDKs' and the protocol's unit tests (in `npm run test:fast` with the workerd projects).
+        { test: { name: "packages", include: ["packages/*/test/**/*.test.ts"], environment: "node", isolate } },
+        // Plain Node with real processes: standalone workerd, wrangler dev, and the smoke runs of
+        // the scripts (bench, fuzz, chaos). Only `npm test` runs these.
+        {
+          test: {
+            name: "node",
+            include: ["test/node/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
         },
-      },
-    ],
-  },
+      ],
+    },
+  };
 });
