@@ -5,7 +5,9 @@
  * user; ignoring the second is how `?device=a&device=b` used to close only `a`
  * and answer 200 as if both had been asked for.
  */
-import { jsonError } from "./errors";
+import type { Context } from "hono";
+import { validator } from "hono/validator";
+import { refuse } from "./errors";
 
 /** Longest parameter name echoed back in an error (the rest is the caller's noise). */
 const MAX_ECHOED_NAME = 64;
@@ -22,32 +24,52 @@ function paramsOf(url: string): URLSearchParams | undefined {
 }
 
 /** The 400 for a query parameter given more than once. */
-function repeatedParam(name: string): Response {
+function repeatedParam(name: string): never {
   const shown = name.slice(0, MAX_ECHOED_NAME);
-  return jsonError(400, "bad_request", `query parameter ${shown} given more than once (it takes one value)`, shown);
+  refuse(400, "bad_request", `query parameter ${shown} given more than once (it takes one value)`, shown);
 }
 
 /**
- * The 400 for the first unknown or repeated parameter of `url`, or undefined
- * when each one is allowed and given once. Every parameter of this API takes
- * one value.
+ * Throws the 400 for the first unknown or repeated parameter of `url`, in the
+ * order sent. Every parameter of this API takes one value.
  */
-export function queryProblem(url: string, allowed: readonly string[]): Response | undefined {
+function checkQuery(url: string, allowed: readonly string[]): void {
   const params = paramsOf(url);
-  if (params === undefined) return undefined;
+  if (params === undefined) return;
   for (const name of new Set(params.keys())) {
     const shown = name.slice(0, MAX_ECHOED_NAME);
     if (!allowed.includes(name)) {
       const known = allowed.length === 0 ? "this endpoint takes no query parameters" : `known: ${allowed.join(", ")}`;
-      return jsonError(400, "bad_request", `unknown query parameter: ${shown} (${known})`, shown);
+      refuse(400, "bad_request", `unknown query parameter: ${shown} (${known})`, shown);
     }
-    if (params.getAll(name).length > 1) return repeatedParam(name);
+    if (params.getAll(name).length > 1) repeatedParam(name);
   }
-  return undefined;
 }
 
-/** The 400 when `name` is given more than once (for a route that passes its other parameters on). */
-export function repeatedProblem(url: string, name: string): Response | undefined {
-  const count = paramsOf(url)?.getAll(name).length ?? 0;
-  return count > 1 ? repeatedParam(name) : undefined;
+/** Throws the 400 when `name` is given more than once (for a route that passes its other parameters on). */
+export function checkNotRepeated(url: string, name: string): void {
+  if ((paramsOf(url)?.getAll(name).length ?? 0) > 1) repeatedParam(name);
 }
+
+/** The route's parameters, each given at most once: `c.req.valid("query")`. */
+export type Query<N extends string> = Partial<Record<N, string>>;
+
+/**
+ * Validation middleware for a route's query string: only `allowed` names, each
+ * once, else a 400 naming the first offender. The names are checked on the
+ * query as sent (URLSearchParams), not on hono's parsed record, which drops an
+ * empty name (`?=x`) and puts integer-like names first; the values handed on
+ * are hono's, the same `c.req.query(name)` gives. `refine` checks the values
+ * (a 400 naming one) and may turn them into what the handler uses.
+ */
+export function query<const N extends string, T = Query<N>>(allowed: readonly N[], refine?: (q: Query<N>, c: Context) => T) {
+  return validator("query", (value, c): T => {
+    checkQuery(c.req.url, allowed);
+    // Past checkQuery each allowed name has at most one value: a string.
+    const q = value as Query<N>;
+    return refine === undefined ? (q as T) : refine(q, c);
+  });
+}
+
+/** For the routes that take no query parameters. */
+export const noQuery = query([]);

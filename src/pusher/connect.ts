@@ -7,8 +7,6 @@
  * protocol 4007) are sent from the Worker without touching any object.
  */
 import type { Context } from "hono";
-import { originAllowed } from "../http/connect";
-import { jsonError } from "../http/errors";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { isUserId } from "../protocol";
 import { AUTH_DEADLINE_MS } from "./config";
@@ -25,16 +23,8 @@ function refuseOverSocket(code: number, message: string | undefined): Response {
   return new Response(null, { status: 101, webSocket: client });
 }
 
+/** Past withPusherConfig, upgradeOnly and allowedOrigin (src/pusher/http.ts). */
 export async function pusherConnect(c: Context<PusherEnv>): Promise<Response> {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return new Response(JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }), {
-      status: 426,
-      headers: { Upgrade: "websocket", "Content-Type": "application/json" },
-    });
-  }
-  if (!originAllowed(c.req.header("Origin"), c.req.url, c.var.config)) {
-    return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
-  }
   const userId = c.req.param("userId");
   // Not a user this deployment could have: closed before any frame, with a
   // code (4009) after which pusher-js does not retry.
