@@ -117,12 +117,19 @@ app.notFound((c) => {
  */
 app.onError((err, c) => {
   if (err instanceof HTTPException) return err.getResponse();
-  // A user's object can be briefly unavailable (overloaded, restarting):
-  // tell the caller to retry rather than report a bug.
-  if (typeof err === "object" && err !== null && ("retryable" in err || "overloaded" in err)) {
+  // A user's object can be briefly unavailable (overloaded, restarting): the
+  // runtime marks such errors `retryable: true` or `overloaded: true` (Durable
+  // Objects docs, "Error handling"). Tell the caller to retry rather than report a bug.
+  if (isRetryable(err)) {
     console.warn("switchboard: retryable error", c.req.method, c.req.path, err);
     return c.json(errorBody("unavailable", "temporarily unavailable; retry"), 503, { "Retry-After": "1" });
   }
   console.error("switchboard: unhandled error", c.req.method, c.req.path, err);
   return c.json(errorBody("internal", "internal error"), 500);
 });
+
+function isRetryable(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const flags = err as { retryable?: unknown; overloaded?: unknown };
+  return flags.retryable === true || flags.overloaded === true;
+}
