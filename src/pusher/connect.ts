@@ -8,6 +8,7 @@
  */
 import type { Context } from "hono";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
+import { tryClose, trySend } from "../hub/sockets";
 import { isUserId } from "../protocol";
 import { AUTH_DEADLINE_MS } from "./config";
 import type { PusherEnv } from "./http";
@@ -18,8 +19,8 @@ import { PUSHER_DIALECT } from "./state";
 function refuseOverSocket(code: number, message: string | undefined): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
-  if (message !== undefined) server.send(encodePusherError(code as PusherCode, message));
-  server.close(code, (message ?? "refused").slice(0, 120));
+  if (message !== undefined) trySend(server, encodePusherError(code as PusherCode, message));
+  tryClose(server, code, message ?? "refused");
   return new Response(null, { status: 101, webSocket: client });
 }
 

@@ -161,7 +161,8 @@ function relay(env: Env, config: Config, subprotocol: string | undefined, queryD
     }
     phase = "linked";
     clearTimeout(timer);
-    for (const m of early.splice(0)) ws.send(m);
+    // Upstream gone already: its close event (above) closes the client; a failed send is no error of ours.
+    for (const m of early.splice(0)) if (!trySend(ws, m)) break;
   };
 
   const onMessage = (data: string | ArrayBuffer): void => {
