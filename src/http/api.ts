@@ -29,31 +29,30 @@ function dataJsonOf(data: unknown): string {
 
 export const api = new Hono<AppEnv>();
 
-api.post(
-  "/users/:userId/messages",
-  params("userId"),
-  noQuery,
-  jsonBody((input) => targetConflict(check(PushBody, input))),
-  async (c) => {
-    const { userId } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const dataJson = dataJsonOf(body.data);
-    const { id, ttl, event, device, exceptDevice, exceptSession } = body;
-    const webpush = webPushOptIn(body.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
-    const req: PushRequest = {
-      userId,
-      id: id ?? crypto.randomUUID(),
-      dataJson,
-      ttl: ttl ?? c.var.config.defaultTtl,
-      event,
-      device,
-      exceptDevice,
-      exceptSession,
-      webpush,
-    };
-    return c.json(await c.env.USER_HUB.getByName(userId).push(req));
-  },
-);
+/** The bodies, each checked against its schema (a 400 naming the first bad field). */
+const pushBody = jsonBody((input) => targetConflict(check(PushBody, input)));
+const batchBody = jsonBody((input) => targetConflict(check(BatchBody, input)));
+const broadcastBody = jsonBody((input) => check(BroadcastBody, input));
+
+api.post("/users/:userId/messages", params("userId"), noQuery, pushBody, async (c) => {
+  const { userId } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const dataJson = dataJsonOf(body.data);
+  const { id, ttl, event, device, exceptDevice, exceptSession } = body;
+  const webpush = webPushOptIn(body.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
+  const req: PushRequest = {
+    userId,
+    id: id ?? crypto.randomUUID(),
+    dataJson,
+    ttl: ttl ?? c.var.config.defaultTtl,
+    event,
+    device,
+    exceptDevice,
+    exceptSession,
+    webpush,
+  };
+  return c.json(await c.env.USER_HUB.getByName(userId).push(req));
+});
 
 const page = query(["since", "limit"], (q) => {
   const since = q.since === undefined ? 0 : parseSeq(q.since);
@@ -94,77 +93,67 @@ api.delete("/users/:userId/sessions", params("userId"), kickTarget, async (c) =>
 
 type BatchEntry = wire.BatchEntry;
 
-api.post(
-  "/messages",
-  noQuery,
-  jsonBody((input) => targetConflict(check(BatchBody, input))),
-  async (c) => {
-    const body = c.req.valid("json");
-    const dataJson = dataJsonOf(body.data);
-    const { userIds, id: givenId, ttl, event, device, exceptDevice, exceptSession } = body;
-    const webpush = webPushOptIn(body.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
-    // One id for every user: a retried batch is then a duplicate in each user's log.
-    const id = givenId ?? crypto.randomUUID();
-    const results = await mapLimit(userIds, BATCH_CONCURRENCY, async (userId): Promise<BatchEntry> => {
-      if (!isUserId(userId)) {
-        return {
-          userId: typeof userId === "string" ? userId.slice(0, 128) : String(userId).slice(0, 128),
-          error: { code: "bad_request", message: USER_ID_RULE },
-        };
-      }
-      try {
-        const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, event, device, exceptDevice, exceptSession, webpush };
-        return { userId, ...(await c.env.USER_HUB.getByName(userId).push(req)) };
-      } catch (err) {
-        console.error("switchboard: batch push failed", userId, err);
-        return { userId, error: { code: "unavailable", message: "the user's object did not answer; retry with the same id" } };
-      }
-    });
-    return c.json({ id, results } satisfies wire.BatchResult);
-  },
-);
-
-api.post(
-  "/broadcast",
-  noQuery,
-  jsonBody((input) => check(BroadcastBody, input)),
-  async (c) => {
-    const body = c.req.valid("json");
-    const dataJson = dataJsonOf(body.data);
-    const id = body.id ?? crypto.randomUUID();
-    // Broadcast targets who is online now, so it is live-only unless asked.
-    const ttl = body.ttl ?? 0;
-    const webpush = webPushOptIn(body.webpush, ttl, c.var.config);
-    const shards = Array.from({ length: c.var.config.statsShards }, (_, i) => i);
-    const results = await Promise.all(
-      shards.map(async (i) => {
-        try {
-          return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: body.event, webpush });
-        } catch (err) {
-          console.error("switchboard: broadcast shard failed", i, err);
-          return undefined;
-        }
-      }),
-    );
-    let users = 0;
-    let sessions = 0;
-    let failedUsers = 0;
-    let failedShards = 0;
-    let webpushed = 0;
-    for (const r of results) {
-      if (r === undefined) failedShards++;
-      else {
-        users += r.users;
-        sessions += r.sessions;
-        failedUsers += r.failed;
-        webpushed += r.webpush;
-      }
+api.post("/messages", noQuery, batchBody, async (c) => {
+  const body = c.req.valid("json");
+  const dataJson = dataJsonOf(body.data);
+  const { userIds, id: givenId, ttl, event, device, exceptDevice, exceptSession } = body;
+  const webpush = webPushOptIn(body.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
+  // One id for every user: a retried batch is then a duplicate in each user's log.
+  const id = givenId ?? crypto.randomUUID();
+  const results = await mapLimit(userIds, BATCH_CONCURRENCY, async (userId): Promise<BatchEntry> => {
+    if (!isUserId(userId)) {
+      return {
+        userId: typeof userId === "string" ? userId.slice(0, 128) : String(userId).slice(0, 128),
+        error: { code: "bad_request", message: USER_ID_RULE },
+      };
     }
-    const answer: wire.BroadcastResult = { id, users, sessions, failedUsers, failedShards };
-    if (webpush !== undefined) answer.webpush = webpushed;
-    return c.json(answer);
-  },
-);
+    try {
+      const req: PushRequest = { userId, id, dataJson, ttl: ttl ?? c.var.config.defaultTtl, event, device, exceptDevice, exceptSession, webpush };
+      return { userId, ...(await c.env.USER_HUB.getByName(userId).push(req)) };
+    } catch (err) {
+      console.error("switchboard: batch push failed", userId, err);
+      return { userId, error: { code: "unavailable", message: "the user's object did not answer; retry with the same id" } };
+    }
+  });
+  return c.json({ id, results } satisfies wire.BatchResult);
+});
+
+api.post("/broadcast", noQuery, broadcastBody, async (c) => {
+  const body = c.req.valid("json");
+  const dataJson = dataJsonOf(body.data);
+  const id = body.id ?? crypto.randomUUID();
+  // Broadcast targets who is online now, so it is live-only unless asked.
+  const ttl = body.ttl ?? 0;
+  const webpush = webPushOptIn(body.webpush, ttl, c.var.config);
+  const shards = Array.from({ length: c.var.config.statsShards }, (_, i) => i);
+  const results = await Promise.all(
+    shards.map(async (i) => {
+      try {
+        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: body.event, webpush });
+      } catch (err) {
+        console.error("switchboard: broadcast shard failed", i, err);
+        return undefined;
+      }
+    }),
+  );
+  let users = 0;
+  let sessions = 0;
+  let failedUsers = 0;
+  let failedShards = 0;
+  let webpushed = 0;
+  for (const r of results) {
+    if (r === undefined) failedShards++;
+    else {
+      users += r.users;
+      sessions += r.sessions;
+      failedUsers += r.failed;
+      webpushed += r.webpush;
+    }
+  }
+  const answer: wire.BroadcastResult = { id, users, sessions, failedUsers, failedShards };
+  if (webpush !== undefined) answer.webpush = webpushed;
+  return c.json(answer);
+});
 
 api.get("/stats", noQuery, async (c) => {
   const shards = Array.from({ length: c.var.config.statsShards }, (_, i) => i);
