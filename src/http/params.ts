@@ -1,9 +1,12 @@
 /**
  * Validation middleware for path parameters: each named one must be a valid
  * name, else a 400 naming it, checked in the order given (the order the route
- * reports problems in). `c.req.valid("param")` then holds them.
+ * reports problems in). `c.req.valid("param")` then holds them. Not hono's
+ * `validator("param")`, which decodes every parameter and reads Content-Type
+ * first: on the push route that is work each push would pay for (query.ts).
  */
-import { validator } from "hono/validator";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./env";
 import { isDevice, isUserId } from "../protocol";
 import { refuse } from "./errors";
 
@@ -15,11 +18,17 @@ const RULES = {
   device: { valid: isDevice, message: DEVICE_RULE },
 } as const;
 
-export function params<const N extends keyof typeof RULES>(...names: N[]) {
-  return validator("param", (value): Record<N, string> => {
+export function params<const N extends keyof typeof RULES>(
+  ...names: N[]
+): MiddlewareHandler<AppEnv, string, { in: { param: Record<N, string> }; out: { param: Record<N, string> } }> {
+  return async (c, next) => {
+    const value = {} as Record<N, string>;
     for (const name of names) {
-      if (!RULES[name].valid(value[name])) refuse(400, "bad_request", RULES[name].message, name);
+      const v = c.req.param(name);
+      if (!RULES[name].valid(v)) refuse(400, "bad_request", RULES[name].message, name);
+      value[name] = v as string;
     }
-    return value as Record<N, string>;
-  });
+    c.req.addValidatedData("param", value);
+    await next();
+  };
 }
