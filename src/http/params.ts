@@ -4,6 +4,7 @@
  * reports problems in). `c.req.valid("param")` then holds them. Not hono's
  * `validator("param")`, which decodes every parameter and reads Content-Type
  * first: on the push route that is work each push would pay for (query.ts).
+ * Synchronous for the same reason.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
@@ -21,7 +22,7 @@ const RULES = {
 export function params<const N extends keyof typeof RULES>(
   ...names: N[]
 ): MiddlewareHandler<AppEnv, string, { in: { param: Record<N, string> }; out: { param: Record<N, string> } }> {
-  return async (c, next) => {
+  return (c, next) => {
     const value = {} as Record<N, string>;
     for (const name of names) {
       const v = c.req.param(name);
@@ -29,6 +30,6 @@ export function params<const N extends keyof typeof RULES>(
       value[name] = v as string;
     }
     c.req.addValidatedData("param", value);
-    await next();
+    return next();
   };
 }
