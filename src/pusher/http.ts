@@ -48,11 +48,11 @@ const signed: MiddlewareHandler<PusherEnv> = async (c, next) => {
   // Not new URL(c.req.url): two Host headers make a URL it rejects (a 500); only the query is needed.
   const url = c.req.url;
   const start = url.indexOf("?");
-  const params = new URLSearchParams(start === -1 ? "" : url.slice(start + 1).split("#")[0]);
+  const query = new URLSearchParams(start === -1 ? "" : url.slice(start + 1).split("#")[0]);
   // The path as sent (percent-encoding kept): that is what the SDKs sign.
   const pathStart = url.indexOf("/", url.indexOf("://") + 3);
   const path = url.slice(pathStart, start === -1 ? undefined : start);
-  const check = await verifyRequest(config, c.req.method, path, params, body, Math.floor(Date.now() / 1000));
+  const check = await verifyRequest(config, c.req.method, path, query, body, Math.floor(Date.now() / 1000));
   if (!check.ok) refuse(401, "unauthorized", check.message, check.field);
   c.set("body", body);
   await next();
