@@ -9,6 +9,7 @@ import { parseWebPushConfig, type WebPushConfig } from "./webpush/config.ts";
 export { DEV_VAPID_PRIVATE_KEY } from "./webpush/config.ts";
 
 import { parsePusherConfig } from "./pusher/config.ts";
+import { text, type Vars } from "./util/vars.ts";
 
 /**
  * Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode.
@@ -80,13 +81,6 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: 
 export const MAX_TTL = 604_800;
 /** Users per `POST /v1/messages`. */
 export const MAX_BATCH_USERS = 1000;
-
-type Vars = Partial<Record<string, unknown>>;
-
-function text(vars: Vars, name: string): string | undefined {
-  const value = vars[name];
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-}
 
 class ConfigError extends Error {}
 

@@ -1,6 +1,7 @@
 /** Plumbing for the Pusher dialect's in-runtime tests: a raw Pusher socket, auth strings, signed API calls. */
 import { env } from "cloudflare:workers";
-import { channelAuth, hmacHex, md5Hex, userAuth } from "../src/pusher/auth";
+import { channelAuth, md5Hex, userAuth } from "../src/pusher/auth";
+import { hmacHex } from "../src/util/hmac";
 import { worker } from "./helpers";
 import { SocketRecorder } from "./socketRecorder";
 

@@ -3,54 +3,43 @@
  * stats. Every route here is behind the API key. Handlers validate, then hand
  * off to the user's object (or the stats shards) by RPC.
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import type { AppEnv } from "./env";
 import type * as wire from "@switchboard/protocol";
 import type { MessagesPage, PushRequest } from "../hub/rpc";
 import { isDevice, isUserId, parseSeq, withData } from "@switchboard/protocol";
 import { shardName } from "../stats/shardKey";
 import { mapLimit } from "../util/mapLimit";
-import { readJson, serializeData } from "./body";
-import { jsonError } from "./errors";
-import { queryProblem } from "./query";
+import { jsonBody, serializeData } from "./body";
+import { refuse } from "./errors";
+import { DEVICE_RULE, params, USER_ID_RULE } from "./params";
+import { noQuery, query } from "./query";
 import { webPushOptIn } from "./webpush";
-import { BatchBody, BroadcastBody, check, PushBody, targetConflict, type Checked } from "./schemas";
+import { BatchBody, BroadcastBody, check, PushBody, targetConflict } from "./schemas";
 
 /** Pushes the Worker has in flight at once for one batch request. */
 const BATCH_CONCURRENCY = 50;
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 
-const badUserId = () => jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
-
-/** Parse and validate a body; on failure, the ready 4xx response. */
-async function body<T>(c: Context, validate: (input: unknown) => Checked<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
-  const badQuery = queryProblem(c.req.url, []);
-  if (badQuery !== undefined) return { ok: false, response: badQuery };
-  const read = await readJson(c);
-  if (!read.ok) return read;
-  const checked = validate(read.value);
-  if (!checked.ok) return { ok: false, response: jsonError(400, "bad_request", checked.message, checked.field) };
-  return checked;
-}
-
-function dataJsonOf(data: unknown): string | Response {
-  const json = serializeData(data);
-  return json ?? jsonError(400, "bad_request", "data is nested too deeply to store", "data");
+/** `data` as the JSON text stored and sent, or the 400 (thrown). */
+function dataJsonOf(data: unknown): string {
+  return serializeData(data) ?? refuse(400, "bad_request", "data is nested too deeply to store", "data");
 }
 
 export const api = new Hono<AppEnv>();
 
-api.post("/users/:userId/messages", async (c) => {
-  const userId = c.req.param("userId");
-  if (!isUserId(userId)) return badUserId();
-  const parsed = await body(c, (input) => targetConflict(check(PushBody, input)));
-  if (!parsed.ok) return parsed.response;
-  const dataJson = dataJsonOf(parsed.value.data);
-  if (dataJson instanceof Response) return dataJson;
-  const { id, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
-  const webpush = webPushOptIn(parsed.value.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
-  if (webpush instanceof Response) return webpush;
+/** The bodies, each checked against its schema (a 400 naming the first bad field). */
+const pushBody = jsonBody((input) => targetConflict(check(PushBody, input)));
+const batchBody = jsonBody((input) => targetConflict(check(BatchBody, input)));
+const broadcastBody = jsonBody((input) => check(BroadcastBody, input));
+
+api.post("/users/:userId/messages", params("userId"), noQuery, pushBody, async (c) => {
+  const { userId } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const dataJson = dataJsonOf(body.data);
+  const { id, ttl, event, device, exceptDevice, exceptSession } = body;
+  const webpush = webPushOptIn(body.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
   const req: PushRequest = {
     userId,
     id: id ?? crypto.randomUUID(),
@@ -65,21 +54,18 @@ api.post("/users/:userId/messages", async (c) => {
   return c.json(await c.env.USER_HUB.getByName(userId).push(req));
 });
 
-api.get("/users/:userId/messages", async (c) => {
-  const userId = c.req.param("userId");
-  if (!isUserId(userId)) return badUserId();
-  const badQuery = queryProblem(c.req.url, ["since", "limit"]);
-  if (badQuery !== undefined) return badQuery;
-  const sinceRaw = c.req.query("since");
-  const since = sinceRaw === undefined ? 0 : parseSeq(sinceRaw);
-  if (since === undefined) return jsonError(400, "bad_request", "since must be an integer from 0 to 2^53-1", "since");
-  const limitRaw = c.req.query("limit");
-  const limit = limitRaw === undefined ? DEFAULT_PAGE : parseSeq(limitRaw);
-  if (limit === undefined || limit < 1 || limit > MAX_PAGE) {
-    return jsonError(400, "bad_request", `limit must be an integer from 1 to ${MAX_PAGE}`, "limit");
-  }
-  const page = await c.env.USER_HUB.getByName(userId).messages(since, limit);
-  return c.body(encodeMessagesPage(page), 200, { "Content-Type": "application/json" });
+const page = query(["since", "limit"], (q) => {
+  const since = q.since === undefined ? 0 : parseSeq(q.since);
+  if (since === undefined) refuse(400, "bad_request", "since must be an integer from 0 to 2^53-1", "since");
+  const limit = q.limit === undefined ? DEFAULT_PAGE : parseSeq(q.limit);
+  if (limit === undefined || limit < 1 || limit > MAX_PAGE) refuse(400, "bad_request", `limit must be an integer from 1 to ${MAX_PAGE}`, "limit");
+  return { since, limit };
+});
+
+api.get("/users/:userId/messages", params("userId"), page, async (c) => {
+  const { since, limit } = c.req.valid("query");
+  const stored = await c.env.USER_HUB.getByName(c.req.valid("param").userId).messages(since, limit);
+  return c.body(encodeMessagesPage(stored), 200, { "Content-Type": "application/json" });
 });
 
 /** The page as JSON, each message's stored data spliced in as the text it was stored as. */
@@ -88,50 +74,37 @@ function encodeMessagesPage(page: MessagesPage): string {
   return `{"head":${String(page.head)},"messages":[${messages.join(",")}]}`;
 }
 
-api.get("/users/:userId/presence", async (c) => {
-  const userId = c.req.param("userId");
-  if (!isUserId(userId)) return badUserId();
-  const badQuery = queryProblem(c.req.url, []);
-  if (badQuery !== undefined) return badQuery;
+api.get("/users/:userId/presence", params("userId"), noQuery, async (c) => {
+  const { userId } = c.req.valid("param");
   return c.json(await c.env.USER_HUB.getByName(userId).presenceOf(userId));
 });
 
-api.delete("/users/:userId/sessions", async (c) => {
-  const userId = c.req.param("userId");
-  if (!isUserId(userId)) return badUserId();
-  const badQuery = queryProblem(c.req.url, ["device", "session"]);
-  if (badQuery !== undefined) return badQuery;
-  const device = c.req.query("device");
-  const session = c.req.query("session");
-  if (device !== undefined && session !== undefined) {
-    return jsonError(400, "bad_request", "give device or session, not both", "session");
-  }
-  if (device !== undefined && !isDevice(device)) {
-    return jsonError(400, "bad_request", "device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -", "device");
-  }
-  if (session !== undefined && (session === "" || session.length > 128)) {
-    return jsonError(400, "bad_request", "session must be a session id", "session");
-  }
-  return c.json((await c.env.USER_HUB.getByName(userId).kick({ device, session })) satisfies wire.KickResult);
+const kickTarget = query(["device", "session"], ({ device, session }) => {
+  if (device !== undefined && session !== undefined) refuse(400, "bad_request", "give device or session, not both", "session");
+  if (device !== undefined && !isDevice(device)) refuse(400, "bad_request", DEVICE_RULE, "device");
+  if (session !== undefined && (session === "" || session.length > 128)) refuse(400, "bad_request", "session must be a session id", "session");
+  return { device, session };
+});
+
+api.delete("/users/:userId/sessions", params("userId"), kickTarget, async (c) => {
+  const kicked = await c.env.USER_HUB.getByName(c.req.valid("param").userId).kick(c.req.valid("query"));
+  return c.json(kicked satisfies wire.KickResult);
 });
 
 type BatchEntry = wire.BatchEntry;
 
-api.post("/messages", async (c) => {
-  const parsed = await body(c, (input) => targetConflict(check(BatchBody, input)));
-  if (!parsed.ok) return parsed.response;
-  const dataJson = dataJsonOf(parsed.value.data);
-  if (dataJson instanceof Response) return dataJson;
-  const { userIds, id: givenId, ttl, event, device, exceptDevice, exceptSession } = parsed.value;
-  const webpush = webPushOptIn(parsed.value.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
-  if (webpush instanceof Response) return webpush;
+api.post("/messages", noQuery, batchBody, async (c) => {
+  const body = c.req.valid("json");
+  const dataJson = dataJsonOf(body.data);
+  const { userIds, id: givenId, ttl, event, device, exceptDevice, exceptSession } = body;
+  const webpush = webPushOptIn(body.webpush, ttl ?? c.var.config.defaultTtl, c.var.config);
   // One id for every user: a retried batch is then a duplicate in each user's log.
   const id = givenId ?? crypto.randomUUID();
   const results = await mapLimit(userIds, BATCH_CONCURRENCY, async (userId): Promise<BatchEntry> => {
     if (!isUserId(userId)) {
       return {
         userId: typeof userId === "string" ? userId.slice(0, 128) : String(userId).slice(0, 128),
-        error: { code: "bad_request", message: "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -" },
+        error: { code: "bad_request", message: USER_ID_RULE },
       };
     }
     try {
@@ -145,21 +118,18 @@ api.post("/messages", async (c) => {
   return c.json({ id, results } satisfies wire.BatchResult);
 });
 
-api.post("/broadcast", async (c) => {
-  const parsed = await body(c, (input) => check(BroadcastBody, input));
-  if (!parsed.ok) return parsed.response;
-  const dataJson = dataJsonOf(parsed.value.data);
-  if (dataJson instanceof Response) return dataJson;
-  const id = parsed.value.id ?? crypto.randomUUID();
+api.post("/broadcast", noQuery, broadcastBody, async (c) => {
+  const body = c.req.valid("json");
+  const dataJson = dataJsonOf(body.data);
+  const id = body.id ?? crypto.randomUUID();
   // Broadcast targets who is online now, so it is live-only unless asked.
-  const ttl = parsed.value.ttl ?? 0;
-  const webpush = webPushOptIn(parsed.value.webpush, ttl, c.var.config);
-  if (webpush instanceof Response) return webpush;
+  const ttl = body.ttl ?? 0;
+  const webpush = webPushOptIn(body.webpush, ttl, c.var.config);
   const shards = Array.from({ length: c.var.config.statsShards }, (_, i) => i);
   const results = await Promise.all(
     shards.map(async (i) => {
       try {
-        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: parsed.value.event, webpush });
+        return await c.env.STATS_SHARD.getByName(shardName(i)).broadcast({ id, dataJson, ttl, event: body.event, webpush });
       } catch (err) {
         console.error("switchboard: broadcast shard failed", i, err);
         return undefined;
@@ -185,9 +155,7 @@ api.post("/broadcast", async (c) => {
   return c.json(answer);
 });
 
-api.get("/stats", async (c) => {
-  const badQuery = queryProblem(c.req.url, []);
-  if (badQuery !== undefined) return badQuery;
+api.get("/stats", noQuery, async (c) => {
   const shards = Array.from({ length: c.var.config.statsShards }, (_, i) => i);
   const all = await Promise.all(shards.map((i) => c.env.STATS_SHARD.getByName(shardName(i)).stats()));
   return c.json({

@@ -5,7 +5,6 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "./env";
-import { jsonError } from "./errors";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -82,7 +81,7 @@ out.append(el("<h2>Schemas</h2>" + Object.entries(doc.components.schemas).map(([
 </html>
 `;
 
+/** Behind the /dev guard (dev.ts): served only under DEV_MODE=1. */
 export function apiReferencePage(c: Context<AppEnv>): Response {
-  if (!c.var.config.devMode) return jsonError(404, "not_found", "no such endpoint");
   return c.html(PAGE);
 }

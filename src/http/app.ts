@@ -7,16 +7,15 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { configFrom, type Config } from "../config";
 import { api } from "./api";
-import { apiReferencePage } from "./apiReference";
 import { openApiJson } from "./openapi";
-import { connect } from "./connect";
-import { stompConnect } from "../stomp/connect";
+import { allowedOrigin, connect, CONNECT_QUERY, upgradeOnly } from "./connect";
+import { stompConnect, STOMP_QUERY } from "../stomp/connect";
 import { guardBodyRead } from "./body";
-import { dev, devProxyRequest } from "./dev";
+import { devRoutes } from "./dev";
 import type { AppEnv } from "./env";
 import { errorBody, jsonError } from "./errors";
 import { allowedMethods, methodNotAllowed } from "./methodNotAllowed";
-import { queryProblem } from "./query";
+import { noQuery, query } from "./query";
 import { pusherRoutes } from "../pusher/http";
 import { sessionCap } from "./overload";
 import { metrics } from "./metrics";
@@ -86,19 +85,16 @@ app.use("*", async (c, next) => {
 });
 app.use("*", sessionCap);
 
-app.get("/metrics", (c, next) => middlewaresFor(c.var.config).metricsAuth(c, next), metrics);
-app.get("/healthz", (c) => queryProblem(c.req.url, []) ?? c.json({ ok: true }));
-app.get("/openapi.json", (c) => queryProblem(c.req.url, []) ?? c.body(openApiJson(), 200, { "Content-Type": "application/json" }));
-app.get("/dev/api", (c) => queryProblem(c.req.url, []) ?? apiReferencePage(c));
-app.get("/v1/connect", (c) => connect(c, c.var.config));
-app.get("/v1/stomp", (c) => stompConnect(c, c.var.config));
-const viaApi = (suffix: "presence" | "messages") => async (c: Context<AppEnv>) => {
-  const forwarded = await devProxyRequest(c, suffix);
-  return forwarded instanceof Response ? forwarded : app.fetch(forwarded, c.env, c.executionCtx);
-};
-app.get("/dev/presence", viaApi("presence"));
-app.post("/dev/push", viaApi("messages"));
-app.route("/dev", dev);
+app.get("/metrics", (c, next) => middlewaresFor(c.var.config).metricsAuth(c, next), noQuery, metrics);
+app.get("/healthz", noQuery, (c) => c.json({ ok: true }));
+app.get("/openapi.json", noQuery, (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json" }));
+app.get("/v1/connect", upgradeOnly, query(CONNECT_QUERY), allowedOrigin, (c) => connect(c, c.var.config));
+app.get("/v1/stomp", upgradeOnly, query(STOMP_QUERY), allowedOrigin, (c) => stompConnect(c, c.var.config));
+// The dev proxies go through the whole app, so the API key, limits and validation are the real ones.
+app.route(
+  "/dev",
+  devRoutes((request, c) => app.fetch(request, c.env, c.executionCtx)),
+);
 
 // Web Push's key route (anyone) and its client-token routes, before the API key is asked for.
 app.route("/v1", webpush.publicRoutes);
@@ -114,14 +110,26 @@ app.notFound((c) => {
   return allowed.length > 0 ? methodNotAllowed(c.req.method, allowed) : jsonError(404, "not_found", "no such endpoint");
 });
 
+/**
+ * The one error handler: a refusal thrown by a validator or middleware
+ * (HTTPException) is its own answer; anything else is logged in full here and
+ * the caller gets a code and a message.
+ */
 app.onError((err, c) => {
   if (err instanceof HTTPException) return err.getResponse();
-  // A user's object can be briefly unavailable (overloaded, restarting):
-  // tell the caller to retry rather than report a bug.
-  if (typeof err === "object" && err !== null && ("retryable" in err || "overloaded" in err)) {
+  // A user's object can be briefly unavailable (overloaded, restarting): the
+  // runtime marks such errors `retryable: true` or `overloaded: true` (Durable
+  // Objects docs, "Error handling"). Tell the caller to retry rather than report a bug.
+  if (isRetryable(err)) {
     console.warn("switchboard: retryable error", c.req.method, c.req.path, err);
     return c.json(errorBody("unavailable", "temporarily unavailable; retry"), 503, { "Retry-After": "1" });
   }
   console.error("switchboard: unhandled error", c.req.method, c.req.path, err);
   return c.json(errorBody("internal", "internal error"), 500);
 });
+
+function isRetryable(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const flags = err as { retryable?: unknown; overloaded?: unknown };
+  return flags.retryable === true || flags.overloaded === true;
+}

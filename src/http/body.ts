@@ -1,7 +1,9 @@
 /** Reading a JSON request body: 415 for other media types, 400 for bad JSON (413 is the body-limit middleware's). */
 import type { Context, Env, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { jsonError } from "./errors";
+import type { Checked } from "../util/checked";
+import type { AppEnv } from "./env";
+import { jsonError, refuse, refuseWith, valueOr400 } from "./errors";
 
 const unreadable = () => jsonError(400, "bad_request", "request body could not be read (malformed chunked encoding?)", "body");
 
@@ -42,9 +44,10 @@ function isJson(contentType: string | undefined): boolean {
  */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-export async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+/** The request's body as JSON: 415 for another media type, 400 for bytes that are not UTF-8 JSON (thrown). */
+export async function readJson(c: Context): Promise<unknown> {
   if (!isJson(c.req.header("Content-Type"))) {
-    return { ok: false, response: jsonError(415, "unsupported_media_type", "Content-Type must be application/json", "Content-Type") };
+    refuse(415, "unsupported_media_type", "Content-Type must be application/json", "Content-Type");
   }
   let bytes: ArrayBuffer;
   try {
@@ -55,19 +58,39 @@ export async function readJson(c: Context): Promise<{ ok: true; value: unknown }
     // bytes, not our fault; the error carries `retryable`, which would make it a 503.
     if (err instanceof HTTPException) throw err; // the body-limit middleware's 413
     console.warn("switchboard: request body could not be read", err);
-    return { ok: false, response: unreadable() };
+    refuseWith(unreadable());
   }
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    return { ok: false, response: jsonError(400, "bad_json", "body is not valid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)", "body") };
+    refuse(400, "bad_json", "body is not valid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)", "body");
   }
+  return parseJson(text);
+}
+
+/** JSON text → value, or the 400 (thrown). */
+export function parseJson(text: string): unknown {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return JSON.parse(text) as unknown;
   } catch {
-    return { ok: false, response: jsonError(400, "bad_json", "body is not valid JSON", "body") };
+    refuse(400, "bad_json", "body is not valid JSON", "body");
   }
+}
+
+/**
+ * Validation middleware for a JSON body: `c.req.valid("json")` is `check`'s
+ * value, else a 400 naming the field. Not hono's `validator("json")`, which
+ * reads any other media type as `{}` (we answer 415), decodes bad UTF-8 as
+ * U+FFFD (we refuse it) and answers bad JSON in text/plain.
+ */
+export function jsonBody<T>(
+  check: (input: unknown, c: Context<AppEnv>) => Checked<T>,
+): MiddlewareHandler<AppEnv, string, { in: { json: unknown }; out: { json: T } }> {
+  return async (c, next) => {
+    c.req.addValidatedData("json", valueOr400(check(await readJson(c), c)) as object);
+    await next();
+  };
 }
 
 /**

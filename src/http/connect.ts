@@ -3,14 +3,14 @@
  * the session cap, which only the user's object knows) before any Durable
  * Object is touched.
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { verifyClientToken } from "../auth/jwt";
 import type { Config } from "../config";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { BEARER_PROTOCOL_PREFIX, isDevice, parseSeq, SUBPROTOCOL } from "@switchboard/protocol";
 import type { AppEnv } from "./env";
-import { jsonError } from "./errors";
-import { queryProblem } from "./query";
+import { jsonError, refuse, refuseWith, type ErrorBody } from "./errors";
+import { DEVICE_RULE } from "./params";
 
 /** Everything /v1/connect reads from its query string. */
 export const CONNECT_QUERY = ["device", "since", "token"] as const;
@@ -45,31 +45,36 @@ export function originAllowed(origin: string | undefined, requestUrl: string, co
   return config.allowedOrigins.has(origin);
 }
 
-/**
- * The refusals every client upgrade route shares (/v1/connect, /v1/stomp): not
- * an upgrade (426), an unknown query parameter (400), a foreign Origin (403).
- */
-export function upgradeRefusal(c: Context<AppEnv>, config: Config, query: readonly string[]): Response | undefined {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return new Response(JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }), {
-      status: 426,
-      headers: { Upgrade: "websocket", "Content-Type": "application/json" },
-    });
-  }
-  // Before the token check, so a typo (`?devcie=`) is named even with a good token;
-  // only names are echoed, never values (the token may be one).
-  const badQuery = queryProblem(c.req.url, query);
-  if (badQuery !== undefined) return badQuery;
-  if (!originAllowed(c.req.header("Origin"), c.req.url, config)) {
-    return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
-  }
-  return undefined;
+/** The 426 for a plain request to an upgrade route (RFC 9110 §15.5.22: it names the protocol to switch to). */
+export function upgradeRequired(): Response {
+  const body: ErrorBody = { error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } };
+  return new Response(JSON.stringify(body), {
+    status: 426,
+    headers: { Upgrade: "websocket", "Content-Type": "application/json" },
+  });
 }
 
-export async function connect(c: Context<AppEnv>, config: Config): Promise<Response> {
-  const refused = upgradeRefusal(c, config, CONNECT_QUERY);
-  if (refused !== undefined) return refused;
+/**
+ * The refusals every client upgrade route shares, in this order: not an
+ * upgrade (426), then (the route's query validator) an unknown query
+ * parameter, then a foreign Origin (403). The query comes before the token
+ * check, so a typo (`?devcie=`) is named even with a good token; only names
+ * are echoed, never values (the token may be one).
+ */
+export const upgradeOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") refuseWith(upgradeRequired());
+  await next();
+};
 
+export const allowedOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!originAllowed(c.req.header("Origin"), c.req.url, c.var.config)) {
+    refuse(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
+  }
+  await next();
+};
+
+/** GET /v1/connect, past upgradeOnly, its query validator and allowedOrigin (src/http/app.ts). */
+export async function connect(c: Context<AppEnv>, config: Config): Promise<Response> {
   const protocols = offeredProtocols(c.req.header("Sec-WebSocket-Protocol"));
   if (protocols.length > 0 && !protocols.includes(SUBPROTOCOL)) {
     return jsonError(400, "bad_subprotocol", `subprotocols must include ${SUBPROTOCOL}`, "Sec-WebSocket-Protocol");
@@ -83,7 +88,7 @@ export async function connect(c: Context<AppEnv>, config: Config): Promise<Respo
 
   const deviceParam = c.req.query("device");
   if (deviceParam !== undefined && !isDevice(deviceParam)) {
-    return jsonError(400, "bad_request", "device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -", "device");
+    return jsonError(400, "bad_request", DEVICE_RULE, "device");
   }
   const sinceParam = c.req.query("since");
   const since = sinceParam === undefined ? undefined : parseSeq(sinceParam);

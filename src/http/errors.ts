@@ -1,4 +1,7 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { count } from "../metrics/events";
+import type { Checked } from "../util/checked";
 
 /** The one error body shape of every HTTP refusal: `{ error: { code, message, field? } }`. */
 
@@ -14,4 +17,23 @@ export function errorBody(code: string, message: string, field?: string): ErrorB
 
 export function jsonError(status: number, code: string, message: string, field?: string): Response {
   return Response.json(errorBody(code, message, field), { status });
+}
+
+/**
+ * Stop the request with `response` (hono's idiom: validators and middleware
+ * throw, and the app's one onError answers with the exception's response).
+ */
+export function refuseWith(response: Response): never {
+  throw new HTTPException(response.status as ContentfulStatusCode, { res: response });
+}
+
+/** Stop the request with the API's error answer (see refuseWith). */
+export function refuse(status: ContentfulStatusCode, code: string, message: string, field?: string): never {
+  refuseWith(jsonError(status, code, message, field));
+}
+
+/** The checked value, or a 400 naming the field. */
+export function valueOr400<T>(checked: Checked<T>): T {
+  if (!checked.ok) refuse(400, "bad_request", checked.message, checked.field);
+  return checked.value;
 }

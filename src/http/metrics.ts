@@ -11,11 +11,9 @@ import { COUNTERS, counterSnapshot } from "../metrics/events";
 import { CONTENT_TYPE, exposition, type Family } from "../metrics/exposition";
 import { objectsWithSockets, openSocketTotal, socketsByDialect } from "../util/socketCensus";
 import type { AppEnv } from "./env";
-import { queryProblem } from "./query";
 
+/** Past the metrics key and noQuery (src/http/app.ts). */
 export function metrics(c: Context<AppEnv>): Response {
-  const badQuery = queryProblem(c.req.url, []);
-  if (badQuery !== undefined) return badQuery;
   const byDialect = [...socketsByDialect().entries()].sort(([a], [b]) => a.localeCompare(b));
   const families: Family[] = [
     {

@@ -16,7 +16,7 @@ import * as R from "./responses";
 import { BatchBody, BroadcastBody, PushBody } from "./schemas";
 import { SUBSCRIPTION_SCHEMA } from "../webpush/subscription";
 
-/** The contract's name rule (API.md, "Names"), as a JSON Schema pattern. */
+/** The contract's name rule (docs/http-api.md, "Names"), as a JSON Schema pattern. */
 const NAME_PATTERN = NAME_CHARS.source;
 const NAME_PROBE = "Az09._:@-";
 

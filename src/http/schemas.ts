@@ -3,6 +3,7 @@
  * refused (a typo like `exceptDevices` would otherwise silently widen a push).
  */
 import * as v from "valibot";
+import type { Checked } from "../util/checked";
 import { MAX_BATCH_USERS, MAX_TTL } from "../config";
 import { DEVICE_MAX, isName, MESSAGE_ID_MAX, nameRule } from "@switchboard/protocol";
 
@@ -88,9 +89,6 @@ function unknownField(issue: v.StrictObjectIssue | v.ObjectIssue): string {
   }
   return "body must be a JSON object";
 }
-
-/** `field` is absent when the body as a whole is wrong (not a JSON object). */
-export type Checked<T> = { ok: true; value: T } | { ok: false; field?: string; message: string };
 
 /**
  * Validate and name the first offending field (`data` when it is missing).

@@ -12,27 +12,27 @@
  * the client's. Also here: the push's `webpush` opt-in, checked against the
  * config and the ttl (webPushOptIn).
  */
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler, type Next } from "hono";
+import { every } from "hono/combine";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { validator } from "hono/validator";
 import { verifyClientToken } from "../auth/jwt";
 import type { Config } from "../config";
 import type { WebPushOptIn } from "../hub/rpc";
-import { isDevice, isUserId } from "@switchboard/protocol";
-import { parseSubscription } from "../webpush/subscription";
-import { guardBodyRead, readJson } from "./body";
-import { originAllowed } from "./connect";
+import { parseSubscription, type WebPushSubscription } from "../webpush/subscription";
+import { guardBodyRead, jsonBody } from "./body";
+import { bearerToken, originAllowed } from "./connect";
 import type { AppEnv } from "./env";
-import { jsonError } from "./errors";
-import { queryProblem } from "./query";
+import { jsonError, refuse, refuseWith } from "./errors";
+import { params } from "./params";
+import { noQuery } from "./query";
 
 /** A PushSubscription's JSON is a few hundred bytes; the endpoint is capped at 2048 characters. */
 export const MAX_SUBSCRIPTION_BYTES = 4096;
 
 const disabled = (status: 400 | 404, field?: string) =>
   jsonError(status, "webpush_disabled", "Web Push is not configured on this deployment (set VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT)", field);
-
-const badDevice = () => jsonError(400, "bad_request", "device must be 1-64 characters of A-Z a-z 0-9 . _ : @ -", "device");
 
 const limit = guardBodyRead<AppEnv>(
   bodyLimit({
@@ -43,31 +43,28 @@ const limit = guardBodyRead<AppEnv>(
 
 /**
  * A push's `webpush` field as the user's object takes it: undefined when not
- * asked (absent or false), else the options, or the 400 that refuses it.
+ * asked (absent or false), else the options; the 400 that refuses it is thrown.
  */
-export function webPushOptIn(raw: boolean | WebPushOptIn | undefined, ttl: number, config: Config): WebPushOptIn | undefined | Response {
+export function webPushOptIn(raw: boolean | WebPushOptIn | undefined, ttl: number, config: Config): WebPushOptIn | undefined {
   if (raw === undefined || raw === false) return undefined;
-  if (config.webPush === undefined) return disabled(400, "webpush");
+  if (config.webPush === undefined) refuseWith(disabled(400, "webpush"));
   // A notification points at a stored message: the page fetches it on resume, and a
   // live-only push has no seq to dedupe by.
-  if (ttl === 0) return jsonError(400, "bad_request", "webpush needs a stored push: ttl must be above 0", "webpush");
+  if (ttl === 0) refuse(400, "bad_request", "webpush needs a stored push: ttl must be above 0", "webpush");
   return raw === true ? {} : raw;
 }
 
-/** PUT: validate the subscription and store it in the user's object. */
-async function put(c: Context<AppEnv>, userId: string, device: string): Promise<Response> {
-  if (!isDevice(device)) return badDevice();
-  const read = await readJson(c);
-  if (!read.ok) return read.response;
-  const checked = parseSubscription(read.value, c.var.config.devMode);
-  if (!checked.ok) return jsonError(400, "bad_request", checked.message, checked.field);
-  const { stored } = await c.env.USER_HUB.getByName(userId).putWebPush(device, checked.value);
+/** The subscription in the body, checked (a 400 naming the field); http: endpoints only in dev mode. */
+const subscription = jsonBody((input, c) => parseSubscription(input, c.var.config.devMode));
+
+/** PUT: store the checked subscription in the user's object. */
+async function put(c: Context<AppEnv>, userId: string, device: string, value: WebPushSubscription): Promise<Response> {
+  const { stored } = await c.env.USER_HUB.getByName(userId).putWebPush(device, value);
   if (!stored) return jsonError(409, "too_many_subscriptions", "the user has a subscription on 100 devices; delete one first", "device");
   return c.json({ userId, device, stored: true });
 }
 
 async function remove(c: Context<AppEnv>, userId: string, device: string): Promise<Response> {
-  if (!isDevice(device)) return badDevice();
   const { removed } = await c.env.USER_HUB.getByName(userId).deleteWebPush(device);
   return c.json({ userId, device, removed });
 }
@@ -79,12 +76,10 @@ export const publicRoutes = new Hono<AppEnv>();
  * Per route, never `use("*")`: mounted at /v1, a wildcard would run for every
  * /v1 route. Unknown query parameters first, then "is Web Push on".
  */
-const enabled: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const badQuery = queryProblem(c.req.url, []);
-  if (badQuery !== undefined) return badQuery;
-  if (c.var.config.webPush === undefined) return disabled(404);
+const enabled = every(noQuery, async (c: Context<AppEnv>, next: Next) => {
+  if (c.var.config.webPush === undefined) refuseWith(disabled(404));
   await next();
-};
+});
 
 /**
  * The page calls these from its own origin, usually not the service's: CORS
@@ -114,28 +109,31 @@ publicRoutes.use(
 publicRoutes.get("/webpush/key", enabled, (c) => c.json({ publicKey: c.var.config.webPush?.publicKey }));
 
 /** The client token decides the user; an API key is not a client token, so it is refused here (401). */
-async function clientUser(c: Context<AppEnv>): Promise<string | Response> {
-  const token = /^Bearer +(\S+) *$/i.exec(c.req.header("Authorization") ?? "")?.[1];
-  if (token === undefined) return jsonError(401, "unauthorized", "missing client token (Authorization: Bearer <client JWT>)");
+const clientUser = validator("header", async (headers, c: Context<AppEnv>) => {
+  const token = bearerToken(headers.authorization);
+  if (token === undefined) refuse(401, "unauthorized", "missing client token (Authorization: Bearer <client JWT>)");
   const verified = await verifyClientToken(token, c.var.config);
-  return verified.ok ? verified.identity.userId : jsonError(401, "unauthorized", verified.reason);
-}
-
-publicRoutes.put("/me/devices/:device/webpush", enabled, limit, async (c) => {
-  const userId = await clientUser(c);
-  return userId instanceof Response ? userId : put(c, userId, c.req.param("device"));
+  if (!verified.ok) refuse(401, "unauthorized", verified.reason);
+  return { userId: verified.identity.userId };
 });
 
-publicRoutes.delete("/me/devices/:device/webpush", enabled, async (c) => {
-  const userId = await clientUser(c);
-  return userId instanceof Response ? userId : remove(c, userId, c.req.param("device"));
-});
+publicRoutes.put("/me/devices/:device/webpush", enabled, limit, clientUser, params("device"), subscription, (c) =>
+  put(c, c.req.valid("header").userId, c.req.valid("param").device, c.req.valid("json")),
+);
+
+publicRoutes.delete("/me/devices/:device/webpush", enabled, clientUser, params("device"), (c) =>
+  remove(c, c.req.valid("header").userId, c.req.valid("param").device),
+);
 
 /** After the API-key middleware. */
 export const serverRoutes = new Hono<AppEnv>();
 
-serverRoutes.on(["PUT", "DELETE"], "/users/:userId/devices/:device/webpush", enabled, async (c) => {
-  const userId = c.req.param("userId");
-  if (!isUserId(userId)) return jsonError(400, "bad_request", "userId must be 1-128 characters of A-Z a-z 0-9 . _ : @ -", "userId");
-  return c.req.method === "PUT" ? put(c, userId, c.req.param("device")) : remove(c, userId, c.req.param("device"));
+const PATH = "/users/:userId/devices/:device/webpush";
+serverRoutes.put(PATH, enabled, params("userId", "device"), subscription, (c) => {
+  const { userId, device } = c.req.valid("param");
+  return put(c, userId, device, c.req.valid("json"));
+});
+serverRoutes.delete(PATH, enabled, params("userId", "device"), (c) => {
+  const { userId, device } = c.req.valid("param");
+  return remove(c, userId, device);
 });

@@ -12,7 +12,7 @@ export function isOpen(ws: WebSocket): boolean {
 }
 
 /** Send if open; report whether the frame was handed to the socket. */
-export function trySend(ws: WebSocket, frame: string): boolean {
+export function trySend(ws: WebSocket, frame: string | ArrayBuffer): boolean {
   if (ws.readyState !== OPEN) return false;
   try {
     ws.send(frame);

@@ -3,25 +3,9 @@
  * user and channel auth strings a socket presents, and the signed query of the
  * HTTP API. Every comparison is constant-time.
  */
+import { hex, hmacHex } from "../util/hmac";
+
 const encoder = new TextEncoder();
-
-const keys = new Map<string, Promise<CryptoKey>>();
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (key === undefined) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    keys.set(secret, key);
-  }
-  return key;
-}
-
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export async function hmacHex(secret: string, text: string): Promise<string> {
-  return hex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(text)));
-}
 
 /** Hex MD5 of the body (`body_md5`). workerd's digest supports "MD5" (a non-standard extension; the SDKs still sign with it). */
 export async function md5Hex(body: string): Promise<string> {

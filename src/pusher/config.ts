@@ -4,6 +4,7 @@
  * some set = a configuration error (fail closed, like src/config.ts).
  */
 import { isUserId, nameRule, USER_ID_MAX } from "@switchboard/protocol";
+import { text, type Vars } from "../util/vars.ts";
 
 /** Values shipped in `.dev.vars` for `wrangler dev`; refused outside dev mode. */
 export const DEV_PUSHER_APP_ID = "switchboard-dev";
@@ -31,13 +32,6 @@ export interface PusherConfig {
 }
 
 export type PusherConfigResult = { ok: true; config: PusherConfig | undefined } | { ok: false; problem: string };
-
-type Vars = Partial<Record<string, unknown>>;
-
-function text(vars: Vars, name: string): string | undefined {
-  const value = vars[name];
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-}
 
 /** `a-{id},b-{id}-x` → templates; each must be a private channel with exactly one `{id}`. */
 export function parseUserChannels(raw: string): UserChannelTemplate[] | string {

@@ -7,9 +7,8 @@
  * protocol 4007) are sent from the Worker without touching any object.
  */
 import type { Context } from "hono";
-import { originAllowed } from "../http/connect";
-import { jsonError } from "../http/errors";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
+import { tryClose, trySend } from "../hub/sockets";
 import { isUserId } from "@switchboard/protocol";
 import { AUTH_DEADLINE_MS } from "./config";
 import type { PusherEnv } from "./http";
@@ -20,21 +19,13 @@ import { PUSHER_DIALECT } from "./state";
 function refuseOverSocket(code: number, message: string | undefined): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
-  if (message !== undefined) server.send(encodePusherError(code as PusherCode, message));
-  server.close(code, (message ?? "refused").slice(0, 120));
+  if (message !== undefined) trySend(server, encodePusherError(code as PusherCode, message));
+  tryClose(server, code, message ?? "refused");
   return new Response(null, { status: 101, webSocket: client });
 }
 
+/** Past withPusherConfig, upgradeOnly and allowedOrigin (src/pusher/http.ts). */
 export async function pusherConnect(c: Context<PusherEnv>): Promise<Response> {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    return new Response(JSON.stringify({ error: { code: "upgrade_required", message: "this endpoint only accepts WebSocket upgrades" } }), {
-      status: 426,
-      headers: { Upgrade: "websocket", "Content-Type": "application/json" },
-    });
-  }
-  if (!originAllowed(c.req.header("Origin"), c.req.url, c.var.config)) {
-    return jsonError(403, "origin_not_allowed", "Origin is not allowed (ALLOWED_ORIGINS)", "Origin");
-  }
   const userId = c.req.param("userId");
   // Not a user this deployment could have: closed before any frame, with a
   // code (4009) after which pusher-js does not retry.

@@ -4,6 +4,7 @@
  * are allowed; every refusal names its field.
  */
 import * as v from "valibot";
+import type { Checked } from "../util/checked";
 import { MAX_CHANNEL_NAME } from "./channels";
 import { isSocketId } from "./state";
 
@@ -58,8 +59,6 @@ export const BatchEventsBody = v.object({
 
 export type EventBody = v.InferOutput<typeof EventBody>;
 export type BatchEventsBody = v.InferOutput<typeof BatchEventsBody>;
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
 
 /** Validate; on failure name the first offending field as a path (`channels[3]`, `batch[0].name`). */
 export function checkBody<S extends v.GenericSchema>(schema: S, input: unknown): Checked<v.InferOutput<S>> {

@@ -1,7 +1,9 @@
 /**
  * GET /v1/stomp: the STOMP dialect's upgrade. Refusals that need no frame
- * (not an upgrade 426, a foreign Origin 403, unknown query 400, an offered
- * subprotocol list without a STOMP version 400) are answered here.
+ * are HTTP answers: the ones every upgrade route shares (not an upgrade 426,
+ * unknown query 400, a foreign Origin 403) by the route's middleware in
+ * src/http/app.ts, then here an offered subprotocol list without a STOMP
+ * version (400).
  *
  * A STOMP client names its token in the CONNECT frame (`Authorization:
  * Bearer`, or `passcode`), after the upgrade, yet the socket must live in its
@@ -17,12 +19,13 @@
 import type { Context } from "hono";
 import { verifyClientToken } from "../auth/jwt";
 import type { Config } from "../config";
-import { bearerToken, offeredProtocols, upgradeRefusal } from "../http/connect";
+import { bearerToken, offeredProtocols } from "../http/connect";
 import type { AppEnv } from "../http/env";
 import { jsonError } from "../http/errors";
+import { DEVICE_RULE } from "../http/params";
 import { CONNECT_HEADER, type ConnectParams } from "../hub/rpc";
 import { echoableCode, tryClose, trySend } from "../hub/sockets";
-import { CloseCode, DEVICE_MAX, isDevice, MAX_CLIENT_FRAME_BYTES, nameRule } from "@switchboard/protocol";
+import { CloseCode, isDevice, MAX_CLIENT_FRAME_BYTES } from "@switchboard/protocol";
 import { parseFrames, toBytes, type ClientFrame } from "./frame";
 import { errorFrame, STOMP_CONNECT_DEADLINE_MS, StompClose } from "./messages";
 import { STOMP_DIALECT } from "./state";
@@ -30,11 +33,9 @@ import { STOMP_DIALECT } from "./state";
 export const STOMP_QUERY = ["device", "token"] as const;
 /** Offered by stompjs (`new WebSocket(url, ["v12.stomp","v11.stomp","v10.stomp"])`), highest first. */
 export const STOMP_SUBPROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"] as const;
-const DEVICE_RULE = nameRule("device", DEVICE_MAX);
 
+/** Past upgradeOnly, its query validator and allowedOrigin (src/http/app.ts). */
 export async function stompConnect(c: Context<AppEnv>, config: Config): Promise<Response> {
-  const refused = upgradeRefusal(c, config, STOMP_QUERY);
-  if (refused !== undefined) return refused;
   // A browser fails the connection when it offered subprotocols and none is answered (WHATWG WebSockets);
   // Spring's Java client offers none, and gets none.
   const offered = offeredProtocols(c.req.header("Sec-WebSocket-Protocol"));
@@ -160,7 +161,8 @@ function relay(env: Env, config: Config, subprotocol: string | undefined, queryD
     }
     phase = "linked";
     clearTimeout(timer);
-    for (const m of early.splice(0)) ws.send(m);
+    // Upstream gone already: its close event (above) closes the client; a failed send is no error of ours.
+    for (const m of early.splice(0)) if (!trySend(ws, m)) break;
   };
 
   const onMessage = (data: string | ArrayBuffer): void => {

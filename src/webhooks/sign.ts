@@ -3,13 +3,9 @@
  * where hex = HMAC-SHA256(WEBHOOK_SECRET, `${t}.${body}`). Signing the timestamp
  * with the body lets receivers refuse replays older than a few minutes.
  */
-const encoder = new TextEncoder();
+import { hmacHex } from "../util/hmac";
 
-async function hmacHex(secret: string, text: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(text));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+const encoder = new TextEncoder();
 
 export async function signatureHeader(secret: string, timestamp: number, body: string): Promise<string> {
   return `t=${timestamp},v1=${await hmacHex(secret, `${timestamp}.${body}`)}`;

@@ -4,6 +4,7 @@
  * some set, or a malformed key, = a configuration error (fail closed, like
  * src/config.ts), so a deployment never half-sends.
  */
+import { text, type Vars } from "../util/vars.ts";
 
 /** Values shipped in `.dev.vars` for `npm run dev`; the private key is refused outside dev mode (and by `npm run serve`). */
 export const DEV_VAPID_PUBLIC_KEY = "BLm4UFVHTAwhCI6_L_7xpwFZrYvicbIpfl9YsnmfyAbP1ECiVDxVlBP4oIbKhcFEZbNpfbjJ3TXS5LlWdASA8nQ";
@@ -17,13 +18,6 @@ export interface WebPushConfig {
   privateKey: string;
   /** `mailto:` or `https:` contact the push service may use (RFC 8292 §2.1). */
   subject: string;
-}
-
-type Vars = Partial<Record<string, unknown>>;
-
-function text(vars: Vars, name: string): string | undefined {
-  const value = vars[name];
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
 }
 
 /** base64url (padding tolerated) → bytes; undefined when it is not base64url. */

@@ -5,6 +5,7 @@
  * failing at every push later.
  */
 import * as v from "valibot";
+import type { Checked } from "../util/checked.ts";
 import { base64UrlBytes } from "./config.ts";
 import { nonPublicHost } from "./endpointHost.ts";
 import { isP256Point } from "./p256.ts";
@@ -86,10 +87,8 @@ const schemas = { http: schema(true), https: schema(false) };
 /** The registration body as a deployment (DEV_MODE off) checks it: for the OpenAPI document. */
 export const SUBSCRIPTION_SCHEMA = schemas.https;
 
-export type SubscriptionCheck = { ok: true; value: WebPushSubscription } | { ok: false; field: string; message: string };
-
 /** Narrow a registration body; `allowHttp` only under DEV_MODE=1. */
-export function parseSubscription(input: unknown, allowHttp: boolean): SubscriptionCheck {
+export function parseSubscription(input: unknown, allowHttp: boolean): Checked<WebPushSubscription> {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, field: "body", message: "body must be a PushSubscription JSON object" };
   }
