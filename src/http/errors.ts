@@ -1,21 +1,22 @@
+import type { ErrorBody, HttpErrorCode } from "@switchboard/protocol";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { count } from "../metrics/events";
 import type { Checked } from "../util/checked";
 
-/** The one error body shape of every HTTP refusal: `{ error: { code, message, field? } }`. */
+export type { ErrorBody };
 
-export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
-}
-
-/** Every refusal's body is built here, so this is where refusals are counted (src/metrics/events.ts). */
-export function errorBody(code: string, message: string, field?: string): ErrorBody {
+/**
+ * Every refusal's body (`{ error: { code, message, field? } }`) is built here, so this is where
+ * refusals are counted (src/metrics/events.ts). Its code is one the protocol declares, with its
+ * statuses and retry advice (HTTP_ERRORS).
+ */
+export function errorBody(code: HttpErrorCode, message: string, field?: string): ErrorBody {
   count("switchboard_refusals_total", { code }, 1, field === undefined ? {} : { field });
   return { error: field === undefined ? { code, message } : { code, message, field } };
 }
 
-export function jsonError(status: number, code: string, message: string, field?: string): Response {
+export function jsonError(status: number, code: HttpErrorCode, message: string, field?: string): Response {
   return Response.json(errorBody(code, message, field), { status });
 }
 
@@ -28,7 +29,7 @@ export function refuseWith(response: Response): never {
 }
 
 /** Stop the request with the API's error answer (see refuseWith). */
-export function refuse(status: ContentfulStatusCode, code: string, message: string, field?: string): never {
+export function refuse(status: ContentfulStatusCode, code: HttpErrorCode, message: string, field?: string): never {
   refuseWith(jsonError(status, code, message, field));
 }
 
