@@ -16,7 +16,7 @@ export interface TokenRequest {
   rejected?: string;
 }
 
-/** How the token travels (API.md, "Authentication"). */
+/** How the token travels (docs/protocol.md, "Connect"). */
 export type AuthTransport = "protocol" | "header" | "query";
 
 export interface HeartbeatOptions {
