@@ -67,6 +67,22 @@ describe("reserved close codes", () => {
   });
 });
 
+describe("close reasons", () => {
+  it("a reason over a close frame's 123 bytes in UTF-8 is cut on a character boundary, and the close goes out", async () => {
+    for (const reason of ["e".repeat(200), "é".repeat(100), "😀".repeat(60), `${"e".repeat(119)}é`]) {
+      const { 0: client, 1: server } = new WebSocketPair();
+      client.accept();
+      server.accept();
+      const closed = new Promise<CloseEvent>((resolve) => client.addEventListener("close", resolve));
+      tryClose(server, 4001, reason);
+      const event = await closed;
+      expect(event.code).toBe(4001);
+      expect(new TextEncoder().encode(event.reason).byteLength).toBeLessThanOrEqual(123);
+      expect(reason.startsWith(event.reason)).toBe(true);
+    }
+  });
+});
+
 describe("teardown", () => {
   afterEach(() => vi.restoreAllMocks());
 

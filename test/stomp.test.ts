@@ -154,6 +154,14 @@ describe("STOMP: refusals, kick, receipts", () => {
     }
   });
 
+  it("a destination whose UTF-8 overflows a close frame's reason still gets ERROR, then close 1002", async () => {
+    // 100 "é" (200 bytes): the message names it, and the close reason must be cut to fit 123 bytes.
+    const c = await stompSession(uniqueUser());
+    c.send(subscribe("s", `/topic/${"é".repeat(100)}`));
+    await c.next("ERROR");
+    expect((await c.waitClosed()).code).toBe(1002);
+  });
+
   it("32 subscriptions per connection; the 33rd is ERROR naming the limit, then close 1002", async () => {
     const c = await stompSession(uniqueUser());
     c.send(Array.from({ length: 32 }, (_, i) => subscribe(`s${i}`, `/user/queue/q${i}`)).join("") + subscribe("last", "/user/queue/ok", { receipt: "r" }));

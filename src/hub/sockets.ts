@@ -37,10 +37,30 @@ export function echoableCode(code: number): number {
   return CloseCode.Normal;
 }
 
-/** Close (reasons are truncated to the 123-byte limit of RFC 6455 §5.5). */
+/** Bytes of a close reason we send: within the 123 that RFC 6455 §5.5 leaves beside the code. */
+const MAX_REASON_BYTES = 120;
+
+/**
+ * The reason cut to MAX_REASON_BYTES of UTF-8 on a character boundary. A cut
+ * by UTF-16 length let a reason naming a client's non-ASCII input (a STOMP
+ * destination) exceed 123 bytes: workerd's close() then throws, and the
+ * socket stayed open after its ERROR.
+ */
+function closeReason(reason: string): string {
+  // At most 3 UTF-8 bytes per UTF-16 unit: short reasons need no encoding.
+  if (reason.length * 3 <= MAX_REASON_BYTES) return reason;
+  const bytes = new TextEncoder().encode(reason);
+  if (bytes.byteLength <= MAX_REASON_BYTES) return reason;
+  let end = MAX_REASON_BYTES;
+  // Back off continuation bytes (10xxxxxx) to the first byte of the character cut in two.
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
+/** Close, with a legal code and a reason that fits the close frame. */
 export function tryClose(ws: WebSocket, code: number, reason: string): void {
   try {
-    ws.close(echoableCode(code), reason.slice(0, 120));
+    ws.close(echoableCode(code), closeReason(reason));
   } catch {
     // Already closed or closing: nothing left to do.
   }

@@ -165,6 +165,17 @@ describe.each(["standalone workerd", "wrangler dev"])("@stomp/stompjs 7 on %s", 
     await bad.client.deactivate();
   });
 
+  it("a SUBSCRIBE to a destination of 100 'é' (over a close reason's 123 bytes) is an ERROR naming it, then close 1002", async () => {
+    const destination = `/topic/${"é".repeat(100)}`;
+    const s = stomp(rt(), await token(uniqueUser()));
+    await eventually("CONNECTED", () => s.connected);
+    s.client.subscribe(destination, () => {});
+    await eventually("close after the ERROR", () => s.closes.length > 0);
+    expect(s.closes[0]).toBe(1002);
+    expect(s.errors[0]?.headers.message).toContain("é".repeat(50));
+    await s.client.deactivate();
+  });
+
   it("token expiry is an ERROR and close 1008", async () => {
     const user = uniqueUser();
     const s = stomp(rt(), await token(user, 2));
