@@ -237,11 +237,11 @@ export const VARIANTS: Variant[] = [
     edits: [
       {
         file: "http/api.ts",
-        from: "const parsed = await body(c, (input) => targetConflict(check(PushBody, input)));",
-        to: `const parsed = await body(c, (input) => {
-    for (let i = 0; i < ${AMP}; i++) targetConflict(check(PushBody, input));
-    return targetConflict(check(PushBody, input));
-  });`,
+        from: "const pushBody = jsonBody((input) => targetConflict(check(PushBody, input)));",
+        to: `const pushBody = jsonBody((input) => {
+  for (let i = 0; i < ${AMP}; i++) targetConflict(check(PushBody, input));
+  return targetConflict(check(PushBody, input));
+});`,
       },
     ],
   },
@@ -252,8 +252,8 @@ export const VARIANTS: Variant[] = [
     edits: [
       {
         file: "http/body.ts",
-        from: "    return { ok: true, value: JSON.parse(text) as unknown };",
-        to: `    for (let i = 0; i < ${AMP}; i++) JSON.parse(text);\n    return { ok: true, value: JSON.parse(text) as unknown };`,
+        from: "    return JSON.parse(text) as unknown;",
+        to: `    for (let i = 0; i < ${AMP}; i++) JSON.parse(text);\n    return JSON.parse(text) as unknown;`,
       },
       {
         file: "http/body.ts",
