@@ -15,7 +15,7 @@ import { isCounted, newPusherSession, onPusherFrame, type PusherSession } from "
 import { PUSHER_DIALECT, pusherCloseCode, readPusherState, type PusherState } from "./state";
 
 /**
- * pusher-js sends nothing while it keeps receiving: any frame resets its
+ * pusher-js sends nothing while it keeps receiving: every frame resets its
  * activity timer, so it never pings. Two things need a frame back from it,
  * and a server's `pusher:ping`, which pusher-js answers with `pusher:pong`,
  * gets one:
@@ -36,8 +36,12 @@ const SERVER_PING = PUSHER_PING;
 
 /** Has the client been silent for a whole cadence (since it was last heard, or last pinged)? */
 function silentForCadence(ws: WebSocket, session: PusherSession, hub: HubServices): boolean {
-  const since = Math.max(hub.lastHeardAt(ws, session), pingedAt.get(ws) ?? 0);
-  return hub.now - since >= cadenceOf(hub.config).silenceMs;
+  const limit = hub.now - cadenceOf(hub.config).silenceMs;
+  const pinged = pingedAt.get(ws) ?? 0;
+  // This runs on every delivery: the attachment and the last ping usually settle it, so the
+  // runtime's heartbeat timestamp is read only when they don't (as hub/liveness.ts does).
+  if (Math.max(session.lastFrameAt, session.connectedAt, pinged) > limit) return false;
+  return Math.max(hub.lastHeardAt(ws, session), pinged) <= limit;
 }
 
 /** Did `bytes` more, sent unanswered, cross a quarter of MAX_SESSION_BACKLOG? */
